@@ -1,0 +1,140 @@
+//! What flows between a strategy and an evaluator.
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats::RunningStats;
+
+/// Unique within a run; never reused, also not after a resume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct CandidateId(pub u64);
+
+impl std::fmt::Display for CandidateId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// How a candidate is to be evaluated. The seed is derived by the strategy
+/// from the run seed, the generation and the candidate index, never from the
+/// worker, so any thread or worker count gives the same numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvalRequest {
+    pub seed: u64,
+    /// Episodes to average; 0 means the problem's default.
+    pub episodes: u32,
+    /// Whether the evaluation should return observation statistics
+    /// (OpenAI-ES observation normalisation).
+    pub record_obs: bool,
+}
+
+impl EvalRequest {
+    pub fn new(seed: u64) -> Self {
+        Self { seed, episodes: 0, record_obs: false }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Candidate<G> {
+    pub id: CandidateId,
+    pub genome: G,
+    pub request: EvalRequest,
+}
+
+/// Work spent on one evaluation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cost {
+    pub env_steps: u64,
+    pub episodes: u64,
+}
+
+impl std::ops::AddAssign for Cost {
+    fn add_assign(&mut self, o: Cost) {
+        self.env_steps += o.env_steps;
+        self.episodes += o.episodes;
+    }
+}
+
+/// A successful evaluation. Fitness is maximised everywhere.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub fitness: f64,
+    pub cost: Cost,
+    /// Observation statistics gathered during the rollouts, when requested.
+    pub obs_stats: Option<RunningStats>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Outcome {
+    Done(Evaluation),
+    /// The evaluation failed (panic, non-finite observation or fitness, ...).
+    /// Strategies treat it as the worst possible result.
+    Failed { reason: String, cost: Cost },
+}
+
+impl Outcome {
+    /// Fitness for ranking: failures rank below everything.
+    pub fn fitness(&self) -> f64 {
+        match self {
+            Outcome::Done(e) => e.fitness,
+            Outcome::Failed { .. } => f64::NEG_INFINITY,
+        }
+    }
+    pub fn cost(&self) -> Cost {
+        match self {
+            Outcome::Done(e) => e.cost,
+            Outcome::Failed { cost, .. } => *cost,
+        }
+    }
+    pub fn is_failed(&self) -> bool {
+        matches!(self, Outcome::Failed { .. })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Evaluated<G> {
+    pub candidate: Candidate<G>,
+    pub outcome: Outcome,
+}
+
+/// Matches results to the candidates a strategy asked for, by id.
+///
+/// Results may arrive in any order; duplicates and unknown ids are ignored;
+/// a candidate without a result counts as failed. The returned outcomes are in
+/// the order of `asked`.
+pub fn match_results<G>(asked: &[CandidateId], results: Vec<Evaluated<G>>) -> Vec<Outcome> {
+    let mut slots: Vec<Option<Outcome>> = vec![None; asked.len()];
+    // `asked` is sorted when ids are handed out in increasing order; fall back
+    // to a linear scan otherwise.
+    let sorted = asked.windows(2).all(|w| w[0] < w[1]);
+    for r in results {
+        let pos = if sorted {
+            asked.binary_search(&r.candidate.id).ok()
+        } else {
+            asked.iter().position(|id| *id == r.candidate.id)
+        };
+        if let Some(p) = pos {
+            if slots[p].is_none() {
+                slots[p] = Some(r.outcome);
+            }
+        }
+    }
+    slots
+        .into_iter()
+        .map(|s| {
+            s.unwrap_or(Outcome::Failed { reason: "no result was returned".into(), cost: Cost::default() })
+        })
+        .collect()
+}
+
+/// Mean of the finite fitness values, or NaN when there is none.
+pub fn mean_fitness(outcomes: &[Outcome]) -> f64 {
+    let (s, n) = outcomes
+        .iter()
+        .filter(|o| !o.is_failed())
+        .fold((0.0, 0usize), |(s, n), o| (s + o.fitness(), n + 1));
+    if n == 0 {
+        f64::NAN
+    } else {
+        s / n as f64
+    }
+}

@@ -1,0 +1,66 @@
+//! Genome encodings for weight evolution.
+
+use serde::{Deserialize, Serialize};
+
+/// A flat parameter vector, optionally with the observation normaliser the
+/// policy must use (OpenAI ES).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyParams {
+    pub params: Vec<f32>,
+    pub obs_norm: Option<ObsNorm>,
+}
+
+/// Fixed observation normalisation `clip((o − mean) / std, ±5)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObsNorm {
+    pub mean: Vec<f32>,
+    pub std: Vec<f32>,
+}
+
+/// One mutation of a seed chain: `θ ← θ + sigma · ε(seed)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SeedMutation {
+    pub seed: u64,
+    pub sigma: f32,
+}
+
+/// Compact Deep GA genome (Such et al. 2017): θ⁰ = φ(init) and
+/// θⁿ = θⁿ⁻¹ + σₙ·ε(seedₙ), with ε read from a shared [`crate::NoiseTable`].
+/// A genome of generation g is g+1 numbers, whatever the network size.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SeedChain {
+    pub init: u64,
+    pub mutations: Vec<(u64, u32)>,
+}
+
+impl SeedChain {
+    pub fn new(init: u64) -> Self {
+        Self { init, mutations: Vec::new() }
+    }
+    /// The child that adds one mutation.
+    pub fn child(&self, m: SeedMutation) -> Self {
+        let mut c = self.clone();
+        c.mutations.push((m.seed, m.sigma.to_bits()));
+        c
+    }
+    pub fn iter_mutations(&self) -> impl Iterator<Item = SeedMutation> + '_ {
+        self.mutations.iter().map(|&(seed, s)| SeedMutation { seed, sigma: f32::from_bits(s) })
+    }
+    /// The parent chain (all but the last mutation), if any.
+    pub fn parent(&self) -> Option<SeedChain> {
+        if self.mutations.is_empty() {
+            None
+        } else {
+            Some(SeedChain { init: self.init, mutations: self.mutations[..self.mutations.len() - 1].to_vec() })
+        }
+    }
+    /// A 64-bit key of the chain, for decoder caches.
+    pub fn key(&self) -> u64 {
+        let mut h = crate::seed::splitmix64(self.init);
+        for &(s, sig) in &self.mutations {
+            h = crate::seed::splitmix64(h ^ s);
+            h = crate::seed::splitmix64(h ^ sig as u64);
+        }
+        h
+    }
+}

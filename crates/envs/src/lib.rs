@@ -1,0 +1,104 @@
+//! Native RL environments with Gymnasium semantics (`reset(seed)`,
+//! `step(action) → reward, terminated, truncated`) and Gymnasium numerics
+//! (internal state in f64, observations in f32, the time limit of the
+//! registered environment, termination distinct from truncation).
+//!
+//! Parity with Gymnasium 1.x is proven by `tests/it`, which replays recorded
+//! Gymnasium trajectories (see `scripts/record_gym_fixtures.py`).
+//!
+//! The step functions never allocate: observations are written into a
+//! caller's buffer.
+
+pub mod acrobot;
+pub mod cartpole;
+pub mod double_pole;
+pub mod mountain_car;
+pub mod mountain_car_continuous;
+pub mod pendulum;
+mod registry;
+
+pub use registry::{AnyEnv, EnvId, UnknownEnv};
+
+use serde::{Deserialize, Serialize};
+
+/// What actions an environment takes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ActionSpace {
+    /// `n` actions, `0..n`.
+    Discrete(usize),
+    /// A box of continuous actions.
+    Box { low: Vec<f32>, high: Vec<f32> },
+}
+
+impl ActionSpace {
+    /// Number of policy outputs this space needs.
+    pub fn policy_outputs(&self) -> usize {
+        match self {
+            ActionSpace::Discrete(n) => *n,
+            ActionSpace::Box { low, .. } => low.len(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvSpec {
+    pub id: String,
+    pub obs_dim: usize,
+    pub action_space: ActionSpace,
+    /// Episodes are truncated after this many steps (Gymnasium's TimeLimit).
+    pub max_episode_steps: u64,
+    /// Gymnasium's `reward_threshold` (the "solved" return), if any.
+    pub reward_threshold: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Action<'a> {
+    Discrete(usize),
+    Continuous(&'a [f32]),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Step {
+    pub reward: f64,
+    pub terminated: bool,
+    pub truncated: bool,
+}
+
+impl Step {
+    pub fn done(&self) -> bool {
+        self.terminated || self.truncated
+    }
+}
+
+/// A Gymnasium-style environment.
+pub trait Env: Send {
+    fn spec(&self) -> &EnvSpec;
+    /// Starts an episode from a state drawn with `seed`; writes the first
+    /// observation.
+    fn reset(&mut self, seed: u64, obs: &mut [f32]);
+    /// Advances one step. After `terminated` or `truncated`, call `reset`.
+    fn step(&mut self, action: Action<'_>, obs: &mut [f32]) -> Step;
+    /// The internal state, as Gymnasium's `env.unwrapped.state`.
+    fn state(&self) -> Vec<f64>;
+    /// Starts an episode from the given internal state (step counter at 0).
+    fn set_state(&mut self, state: &[f64], obs: &mut [f32]);
+}
+
+/// Gymnasium's TimeLimit: `truncated` once the step counter reaches the limit
+/// (even on the terminating step, as Gymnasium does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct TimeLimit {
+    pub elapsed: u64,
+    pub max: u64,
+}
+
+impl TimeLimit {
+    pub fn new(max: u64) -> Self {
+        Self { elapsed: 0, max }
+    }
+    #[inline]
+    pub fn tick(&mut self) -> bool {
+        self.elapsed += 1;
+        self.elapsed >= self.max
+    }
+}
