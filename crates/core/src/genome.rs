@@ -64,3 +64,33 @@ impl SeedChain {
         h
     }
 }
+
+/// Decodes a seed chain: θ⁰ = `init_scales` ⊙ ε(init) (zero where the scale is
+/// zero, e.g. biases), then θ += σₙ·ε(seedₙ) for each mutation. `start`
+/// lets a caller resume from a cached ancestor: `(ancestor θ, number of
+/// mutations it already contains)`.
+pub fn decode_seed_chain(
+    table: &crate::NoiseTable,
+    chain: &SeedChain,
+    init_scales: &[f32],
+    start: Option<(&[f32], usize)>,
+    theta: &mut Vec<f32>,
+) {
+    let n = init_scales.len();
+    theta.clear();
+    let done = match start {
+        Some((anc, k)) => {
+            assert_eq!(anc.len(), n, "cached ancestor of another size");
+            theta.extend_from_slice(anc);
+            k
+        }
+        None => {
+            let off = table.offset(chain.init, n);
+            theta.extend(table.slice(off, n).iter().zip(init_scales).map(|(e, s)| e * s));
+            0
+        }
+    };
+    for m in chain.iter_mutations().skip(done) {
+        table.axpy(m.seed, m.sigma, theta);
+    }
+}

@@ -1,0 +1,321 @@
+//! CMA-ES (Hansen & Ostermeier 2001; Hansen 2016, "The CMA Evolution
+//! Strategy: A Tutorial", arXiv 1604.00772), with rank-μ and rank-one
+//! updates and cumulative step-size adaptation, maximising fitness.
+//!
+//! `separable = true` gives sep-CMA-ES (Ros & Hansen 2008): a diagonal
+//! covariance with learning rates scaled by (n+2)/3, linear in the number of
+//! parameters, for networks too large for a full covariance.
+//!
+//! Igel (2003) used CMA-ES for double-pole balancing (papers.md section 9).
+
+use serde::{Deserialize, Serialize};
+
+use evonet_core::candidate::{match_results, mean_fitness};
+use evonet_core::shaping::argsort_desc;
+use evonet_core::{
+    derive_seed, Candidate, CandidateId, Champion, EvalRequest, Evaluated, Outcome, PolicyParams, Purpose, SeededRng,
+    Strategy, StrategyError, TellReport,
+};
+
+use crate::eigen::jacobi_eigen;
+use crate::ParamSpace;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CmaEsConfig {
+    /// λ; 0 = the default 4 + ⌊3 ln n⌋.
+    #[serde(default)]
+    pub population: usize,
+    /// Initial step size σ₀.
+    pub sigma: f64,
+    /// Diagonal covariance (sep-CMA-ES).
+    #[serde(default)]
+    pub separable: bool,
+    /// Standard deviation of the initial mean around 0, as a multiple of each
+    /// parameter's initialisation scale (0 = start at the origin).
+    #[serde(default)]
+    pub init_scale: f64,
+}
+
+impl CmaEsConfig {
+    pub fn validate(&self) -> Result<(), StrategyError> {
+        if !(self.sigma.is_finite() && self.sigma > 0.0) {
+            return Err(StrategyError::Config { key: "sigma", message: "must be a positive number".into() });
+        }
+        if self.population == 1 {
+            return Err(StrategyError::Config { key: "population", message: "must be 0 (default) or at least 2".into() });
+        }
+        if !(self.init_scale.is_finite() && self.init_scale >= 0.0) {
+            return Err(StrategyError::Config { key: "init_scale", message: "must be zero or positive".into() });
+        }
+        Ok(())
+    }
+}
+
+/// Constants derived from n and λ (Hansen's tutorial, table 1).
+#[derive(Debug, Clone)]
+struct Params {
+    n: usize,
+    lambda: usize,
+    mu: usize,
+    weights: Vec<f64>,
+    mueff: f64,
+    cc: f64,
+    cs: f64,
+    c1: f64,
+    cmu: f64,
+    damps: f64,
+    chi_n: f64,
+}
+
+impl Params {
+    fn new(n: usize, lambda: usize, separable: bool) -> Self {
+        let nf = n as f64;
+        let mu = lambda / 2;
+        let raw: Vec<f64> = (0..mu).map(|i| (mu as f64 + 0.5).ln() - ((i + 1) as f64).ln()).collect();
+        let sum: f64 = raw.iter().sum();
+        let weights: Vec<f64> = raw.iter().map(|w| w / sum).collect();
+        let mueff = 1.0 / weights.iter().map(|w| w * w).sum::<f64>();
+        let cc = (4.0 + mueff / nf) / (nf + 4.0 + 2.0 * mueff / nf);
+        let cs = (mueff + 2.0) / (nf + mueff + 5.0);
+        let mut c1 = 2.0 / ((nf + 1.3).powi(2) + mueff);
+        let mut cmu = (1.0 - c1).min(2.0 * (mueff - 2.0 + 1.0 / mueff) / ((nf + 2.0).powi(2) + mueff));
+        if separable {
+            let f = (nf + 2.0) / 3.0;
+            c1 = (c1 * f).min(1.0);
+            cmu = (cmu * f).min(1.0 - c1);
+        }
+        let damps = 1.0 + 2.0 * (((mueff - 1.0) / (nf + 1.0)).sqrt() - 1.0).max(0.0) + cs;
+        let chi_n = nf.sqrt() * (1.0 - 1.0 / (4.0 * nf) + 1.0 / (21.0 * nf * nf));
+        Self { n, lambda, mu, weights, mueff, cc, cs, c1, cmu, damps, chi_n }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CmaEs {
+    cfg: CmaEsConfig,
+    space: ParamSpace,
+    p: Params,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CmaEsState {
+    pub seed: u64,
+    pub generation: u64,
+    pub next_id: u64,
+    pub mean: Vec<f64>,
+    pub sigma: f64,
+    /// Full covariance (row-major n×n), or its diagonal when separable.
+    pub cov: Vec<f64>,
+    /// Eigenvectors (columns, row-major n×n); empty when separable.
+    pub basis: Vec<f64>,
+    /// Square roots of the eigenvalues (axis lengths).
+    pub axes: Vec<f64>,
+    pub pc: Vec<f64>,
+    pub ps: Vec<f64>,
+    pub asked: Vec<CandidateId>,
+    /// Sampled points of the generation in flight.
+    pub points: Vec<Vec<f64>>,
+    pub best: Option<(Vec<f32>, f64)>,
+}
+
+impl CmaEs {
+    pub fn new(cfg: CmaEsConfig, space: ParamSpace) -> Result<Self, StrategyError> {
+        cfg.validate()?;
+        let n = space.init_scales.len();
+        if n == 0 {
+            return Err(StrategyError::Config { key: "policy", message: "has no parameters".into() });
+        }
+        let lambda = if cfg.population == 0 { 4 + (3.0 * (n as f64).ln()).floor() as usize } else { cfg.population };
+        let p = Params::new(n, lambda, cfg.separable);
+        Ok(Self { cfg, space, p })
+    }
+
+    pub fn lambda(&self) -> usize {
+        self.p.lambda
+    }
+
+    /// y = B·D·z (or D·z when separable).
+    fn transform(&self, st: &CmaEsState, z: &[f64]) -> Vec<f64> {
+        let n = self.p.n;
+        if self.cfg.separable {
+            return z.iter().zip(&st.axes).map(|(z, d)| z * d).collect();
+        }
+        let dz: Vec<f64> = z.iter().zip(&st.axes).map(|(z, d)| z * d).collect();
+        (0..n).map(|i| (0..n).map(|k| st.basis[i * n + k] * dz[k]).sum()).collect()
+    }
+
+    /// C^{-1/2}·y.
+    fn inv_sqrt(&self, st: &CmaEsState, y: &[f64]) -> Vec<f64> {
+        let n = self.p.n;
+        if self.cfg.separable {
+            return y.iter().zip(&st.axes).map(|(y, d)| y / d).collect();
+        }
+        let bty: Vec<f64> = (0..n).map(|k| (0..n).map(|i| st.basis[i * n + k] * y[i]).sum::<f64>() / st.axes[k]).collect();
+        (0..n).map(|i| (0..n).map(|k| st.basis[i * n + k] * bty[k]).sum()).collect()
+    }
+
+    fn decompose(&self, st: &mut CmaEsState) {
+        let n = self.p.n;
+        if self.cfg.separable {
+            st.axes = st.cov.iter().map(|c| c.max(1e-300).sqrt()).collect();
+            return;
+        }
+        // Enforce symmetry before decomposing.
+        for i in 0..n {
+            for j in 0..i {
+                let v = 0.5 * (st.cov[i * n + j] + st.cov[j * n + i]);
+                st.cov[i * n + j] = v;
+                st.cov[j * n + i] = v;
+            }
+        }
+        let (d, b) = jacobi_eigen(&st.cov, n);
+        st.axes = d.iter().map(|v| v.max(1e-300).sqrt()).collect();
+        st.basis = b;
+    }
+}
+
+impl Strategy for CmaEs {
+    type Genome = PolicyParams;
+    type State = CmaEsState;
+
+    fn name(&self) -> &'static str {
+        if self.cfg.separable {
+            "sep_cma_es"
+        } else {
+            "cma_es"
+        }
+    }
+
+    fn init(&self, seed: u64) -> Result<CmaEsState, StrategyError> {
+        let n = self.p.n;
+        let mut rng = SeededRng::for_stream(seed, 0, 0, Purpose::Init);
+        let mean = self.space.init_scales.iter().map(|s| self.cfg.init_scale * *s as f64 * rng.normal()).collect();
+        let (cov, basis) = if self.cfg.separable {
+            (vec![1.0; n], Vec::new())
+        } else {
+            let mut c = vec![0.0; n * n];
+            for i in 0..n {
+                c[i * n + i] = 1.0;
+            }
+            (c.clone(), c)
+        };
+        Ok(CmaEsState {
+            seed,
+            generation: 0,
+            next_id: 0,
+            mean,
+            sigma: self.cfg.sigma,
+            cov,
+            basis,
+            axes: vec![1.0; n],
+            pc: vec![0.0; n],
+            ps: vec![0.0; n],
+            asked: Vec::new(),
+            points: Vec::new(),
+            best: None,
+        })
+    }
+
+    fn ask(&self, st: &mut CmaEsState) -> Vec<Candidate<PolicyParams>> {
+        st.asked.clear();
+        st.points.clear();
+        let mut out = Vec::with_capacity(self.p.lambda);
+        for k in 0..self.p.lambda as u64 {
+            let mut rng = SeededRng::for_stream(st.seed, st.generation, k, Purpose::Sample);
+            let z: Vec<f64> = (0..self.p.n).map(|_| rng.normal()).collect();
+            let y = self.transform(st, &z);
+            let x: Vec<f64> = st.mean.iter().zip(&y).map(|(m, y)| m + st.sigma * y).collect();
+            let id = CandidateId(st.next_id);
+            st.next_id += 1;
+            st.asked.push(id);
+            let request = EvalRequest::new(derive_seed(st.seed, st.generation, k, Purpose::Evaluate));
+            out.push(Candidate {
+                id,
+                genome: PolicyParams { params: x.iter().map(|v| *v as f32).collect(), obs_norm: None },
+                request,
+            });
+            st.points.push(x);
+        }
+        out
+    }
+
+    fn tell(&self, st: &mut CmaEsState, results: Vec<Evaluated<PolicyParams>>) -> Result<TellReport, StrategyError> {
+        let outcomes = match_results(&st.asked, results);
+        let failed = outcomes.iter().filter(|o| o.is_failed()).count() as u64;
+        let fitness: Vec<f64> = outcomes.iter().map(Outcome::fitness).collect();
+        let order = argsort_desc(&fitness);
+        let p = &self.p;
+        let n = p.n;
+        let top = order[0];
+        if fitness[top].is_finite() && st.best.as_ref().is_none_or(|(_, f)| fitness[top] > *f) {
+            st.best = Some((st.points[top].iter().map(|v| *v as f32).collect(), fitness[top]));
+        }
+        if (failed as usize) < outcomes.len() {
+            let old = st.mean.clone();
+            let mut mean = vec![0.0; n];
+            for (w, &i) in p.weights.iter().zip(&order) {
+                for (m, x) in mean.iter_mut().zip(&st.points[i]) {
+                    *m += w * x;
+                }
+            }
+            let yw: Vec<f64> = mean.iter().zip(&old).map(|(m, o)| (m - o) / st.sigma).collect();
+            let cy = self.inv_sqrt(st, &yw);
+            let csn = (p.cs * (2.0 - p.cs) * p.mueff).sqrt();
+            for (ps, c) in st.ps.iter_mut().zip(&cy) {
+                *ps = (1.0 - p.cs) * *ps + csn * c;
+            }
+            let ps_norm = st.ps.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let gen = (st.generation + 1) as i32;
+            let hsig = ps_norm / (1.0 - (1.0 - p.cs).powi(2 * gen)).sqrt() / p.chi_n < 1.4 + 2.0 / (n as f64 + 1.0);
+            let hs = if hsig { 1.0 } else { 0.0 };
+            let ccn = (p.cc * (2.0 - p.cc) * p.mueff).sqrt();
+            for (pc, y) in st.pc.iter_mut().zip(&yw) {
+                *pc = (1.0 - p.cc) * *pc + hs * ccn * y;
+            }
+            let ys: Vec<Vec<f64>> = order[..p.mu]
+                .iter()
+                .map(|&i| st.points[i].iter().zip(&old).map(|(x, o)| (x - o) / st.sigma).collect())
+                .collect();
+            let decay = 1.0 - p.c1 - p.cmu;
+            let lost = (1.0 - hs) * p.cc * (2.0 - p.cc);
+            if self.cfg.separable {
+                for j in 0..n {
+                    let rank_mu: f64 = p.weights.iter().zip(&ys).map(|(w, y)| w * y[j] * y[j]).sum();
+                    st.cov[j] = decay * st.cov[j] + p.c1 * (st.pc[j] * st.pc[j] + lost * st.cov[j]) + p.cmu * rank_mu;
+                }
+            } else {
+                for i in 0..n {
+                    for j in 0..n {
+                        let rank_mu: f64 = p.weights.iter().zip(&ys).map(|(w, y)| w * y[i] * y[j]).sum();
+                        let c = st.cov[i * n + j];
+                        st.cov[i * n + j] = decay * c + p.c1 * (st.pc[i] * st.pc[j] + lost * c) + p.cmu * rank_mu;
+                    }
+                }
+            }
+            st.sigma *= ((p.cs / p.damps) * (ps_norm / p.chi_n - 1.0)).exp();
+            st.mean = mean;
+            self.decompose(st);
+        }
+        st.generation += 1;
+        let best = fitness.iter().copied().filter(|f| f.is_finite()).fold(f64::NAN, f64::max);
+        Ok(TellReport {
+            generation_done: true,
+            best_fitness: best,
+            mean_fitness: mean_fitness(&outcomes),
+            failed,
+            stats: vec![("sigma".into(), st.sigma)],
+        })
+    }
+
+    fn generation(&self, st: &CmaEsState) -> u64 {
+        st.generation
+    }
+
+    /// The best candidate evaluated so far.
+    fn champion(&self, st: &CmaEsState) -> Option<Champion<PolicyParams>> {
+        st.best
+            .as_ref()
+            .map(|(x, f)| Champion { genome: PolicyParams { params: x.clone(), obs_norm: None }, fitness: *f })
+    }
+}

@@ -1,0 +1,25 @@
+//! Search strategies, one file per algorithm, each citing its paper. All pass
+//! `evonet_core::conformance::check_strategy`.
+//!
+//! Strategies never evaluate, print or do IO; their state is serde data.
+
+pub mod adam;
+mod eigen;
+pub mod cma_es;
+pub mod deep_ga;
+pub mod open_es;
+pub mod random_search;
+
+pub use cma_es::{CmaEs, CmaEsConfig};
+pub use deep_ga::{DeepGa, DeepGaConfig};
+pub use open_es::{OpenEs, OpenEsConfig};
+pub use random_search::{random_search, RandomSearchConfig};
+
+/// What a strategy over flat parameter vectors needs to know of the problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamSpace {
+    /// Scale of each parameter in a fresh network (0 for biases).
+    pub init_scales: Vec<f32>,
+    /// Observation size (for normalisation statistics).
+    pub obs_dim: usize,
+}
