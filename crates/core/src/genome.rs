@@ -56,8 +56,12 @@ impl SeedChain {
     }
     /// A 64-bit key of the chain, for decoder caches.
     pub fn key(&self) -> u64 {
+        self.prefix_key(self.mutations.len())
+    }
+    /// The key of the ancestor made of the first `len` mutations.
+    pub fn prefix_key(&self, len: usize) -> u64 {
         let mut h = crate::seed::splitmix64(self.init);
-        for &(s, sig) in &self.mutations {
+        for &(s, sig) in &self.mutations[..len] {
             h = crate::seed::splitmix64(h ^ s);
             h = crate::seed::splitmix64(h ^ sig as u64);
         }

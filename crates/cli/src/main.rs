@@ -1,0 +1,125 @@
+//! `evonet`: evolve neural networks from the command line.
+//!
+//! Exit status: 0 success, 2 user error (bad config, missing or corrupt
+//! checkpoint, bad arguments), 1 anything else, 130 interrupted.
+
+mod champion;
+mod config;
+mod eval_cmd;
+mod progress;
+mod run_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// A user fault: printed as one line, exit status 2.
+#[derive(Debug)]
+pub struct UserError(pub String);
+
+impl std::fmt::Display for UserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for UserError {}
+
+/// Shorthand for a user error.
+pub fn user(msg: impl Into<String>) -> anyhow::Error {
+    UserError(msg.into()).into()
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "evonet", version, about = "Evolve neural networks: neuroevolution for RL and architecture search")]
+struct Cli {
+    /// Log more (repeat for more detail).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start a run from a TOML config.
+    Run {
+        config: PathBuf,
+        /// Output folder (default: runs/<config name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override `run.seed`.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Evaluation threads (default: `run.threads`, 0 = all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Override `run.max_generations`.
+        #[arg(long)]
+        max_generations: Option<u64>,
+        /// Replace an existing run in the output folder.
+        #[arg(long)]
+        force: bool,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Continue a run from its latest checkpoint.
+    Resume {
+        dir: PathBuf,
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Raise the generation budget of the run.
+        #[arg(long)]
+        max_generations: Option<u64>,
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Replay a saved champion on fresh episodes.
+    Eval {
+        /// A run's `best/` folder or a champion JSON file.
+        path: PathBuf,
+        #[arg(long, default_value_t = 100)]
+        episodes: u32,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Print one JSON line instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a documented example config for a strategy
+    /// (deep_ga, random_search, open_es, cma_es).
+    Config { kind: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => tracing::Level::WARN,
+        1 => tracing::Level::INFO,
+        2 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).with_target(false).init();
+    let result = match cli.command {
+        Command::Run { config, out, seed, threads, max_generations, force, quiet } => {
+            run_cmd::run(run_cmd::RunArgs { config, out, seed, threads, max_generations, force, quiet })
+        }
+        Command::Resume { dir, threads, max_generations, quiet } => run_cmd::resume(&dir, threads, max_generations, quiet),
+        Command::Eval { path, episodes, seed, json } => eval_cmd::eval(&path, episodes, seed, json).map(|_| 0),
+        Command::Config { kind } => run_cmd::print_example(&kind).map(|_| 0),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let user_fault = e.downcast_ref::<UserError>().is_some() || e.downcast_ref::<config::ConfigError>().is_some();
+            eprintln!("error: {}", e);
+            for cause in e.chain().skip(1) {
+                if !user_fault {
+                    eprintln!("  caused by: {cause}");
+                }
+            }
+            ExitCode::from(if user_fault { 2 } else { 1 })
+        }
+    }
+}

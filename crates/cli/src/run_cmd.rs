@@ -1,0 +1,299 @@
+//! `evonet run`, `evonet resume`, `evonet config`: wiring a config into a
+//! strategy, a problem and an evaluator.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use evonet_core::{Champion, NoiseTable, PolicyParams, Problem, SeedChain, Strategy, TestReport};
+use evonet_problems::rollout::RolloutEnv;
+use evonet_problems::{PolicySpec, RlProblem, Task, TaskKind};
+use evonet_runner::atomic::write_atomic;
+use evonet_runner::{Checkpoint, CheckpointError, RunOutcome, RunSettings, RunnerState, ThreadEvaluator};
+use evonet_strategies::{random_search, CmaEs, DeepGa, OpenEs, ParamSpace};
+
+use crate::champion::{ChampionFile, EnvRef, KIND};
+use crate::config::{Config, StrategyConfig};
+use crate::progress::ProgressObserver;
+use crate::user;
+
+pub struct RunArgs {
+    pub config: PathBuf,
+    pub out: Option<PathBuf>,
+    pub seed: Option<u64>,
+    pub threads: Option<usize>,
+    pub max_generations: Option<u64>,
+    pub force: bool,
+    pub quiet: bool,
+}
+
+pub fn run(a: RunArgs) -> Result<u8> {
+    let text = std::fs::read_to_string(&a.config)
+        .map_err(|e| user(format!("{}: cannot read config: {e}", a.config.display())))?;
+    let mut cfg = Config::parse(&a.config, &text)?;
+    if let Some(s) = a.seed {
+        cfg.run.seed = s;
+    }
+    if let Some(t) = a.threads {
+        cfg.run.threads = t;
+    }
+    if let Some(g) = a.max_generations {
+        cfg.run.max_generations = g.max(1);
+    }
+    let out = a.out.unwrap_or_else(|| Path::new("runs").join(cfg.name(&a.config)));
+    if Checkpoint::latest_path(&out).exists() {
+        if !a.force {
+            return Err(user(format!(
+                "{} already holds a run; continue it with `evonet resume {}` or start over with --force",
+                out.display(),
+                out.display()
+            )));
+        }
+        for sub in ["checkpoints", "best"] {
+            let p = out.join(sub);
+            if p.exists() {
+                std::fs::remove_dir_all(&p).with_context(|| format!("removing {}", p.display()))?;
+            }
+        }
+    }
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let resolved = format!(
+        "# Resolved config of this run (defaults filled in), written by evonet {}.\n# Source: {}\n{}",
+        env!("CARGO_PKG_VERSION"),
+        a.config.display(),
+        cfg.to_toml()
+    );
+    write_atomic(&out.join("config.toml"), resolved.as_bytes()).context("writing config.toml")?;
+    execute(&cfg, &resolved, &out, None, a.quiet)
+}
+
+pub fn resume(dir: &Path, threads: Option<usize>, max_generations: Option<u64>, quiet: bool) -> Result<u8> {
+    let path = Checkpoint::latest_path(dir);
+    let ck = match Checkpoint::read(&path) {
+        Ok(ck) => ck,
+        Err(CheckpointError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Err(user(format!(
+                "{}: no checkpoint to resume from (start a run with `evonet run CONFIG --out {}`)",
+                path.display(),
+                dir.display()
+            )))
+        }
+        Err(e) => return Err(user(e.to_string())),
+    };
+    let mut cfg = Config::parse(&dir.join("config.toml"), &ck.config_text)?;
+    if let Some(t) = threads {
+        cfg.run.threads = t;
+    }
+    let mut text = ck.config_text.clone();
+    if let Some(g) = max_generations {
+        cfg.run.max_generations = g.max(1);
+        text = cfg.to_toml();
+    }
+    execute(&cfg, &text, dir, Some(ck), quiet)
+}
+
+pub fn print_example(kind: &str) -> Result<()> {
+    let text = match kind {
+        "deep_ga" => include_str!("../../../configs/cartpole-ga.toml"),
+        "random_search" => include_str!("../../../configs/cartpole-random.toml"),
+        "open_es" => include_str!("../../../configs/cartpole-es.toml"),
+        "cma_es" => include_str!("../../../configs/dpv-cmaes.toml"),
+        _ => return Err(user(format!("unknown strategy `{kind}`; available: deep_ga, random_search, open_es, cma_es"))),
+    };
+    print!("{text}");
+    Ok(())
+}
+
+/// Interrupt flag set by the first Ctrl-C; a second one exits at once.
+fn stop_flag() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = Arc::clone(&stop);
+    let _ = ctrlc::set_handler(move || {
+        if s.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping after this generation (a checkpoint will be written); Ctrl-C again to quit now");
+    });
+    stop
+}
+
+fn execute(cfg: &Config, config_text: &str, out: &Path, resume: Option<Checkpoint>, quiet: bool) -> Result<u8> {
+    let env_id = cfg.env_id();
+    let probe = env_id.make(cfg.env.max_steps);
+    let spec = evonet_envs::Env::spec(&probe).clone();
+    let policy = PolicySpec::new(spec.obs_dim, &spec.action_space, cfg.policy.hidden.clone(), cfg.policy.activation, cfg.policy.recurrent);
+    let kind = TaskKind::for_env(env_id);
+    let task = Task {
+        kind,
+        test_episodes: cfg.env.test_episodes,
+        success_threshold: cfg.env.success_threshold.or(spec.reward_threshold),
+    };
+    let renv = RolloutEnv {
+        env: env_id,
+        max_steps: cfg.env.max_steps,
+        start_angle: cfg.env.start_angle_deg.map(f64::to_radians),
+    };
+    let mut problem = RlProblem::new(renv, policy.clone(), cfg.env.episodes, task.clone()).with_faults(cfg.env.faults.clone());
+    let needs_noise = matches!(cfg.strategy, StrategyConfig::DeepGa(_) | StrategyConfig::RandomSearch(_) | StrategyConfig::OpenEs(_));
+    let evaluator = ThreadEvaluator::new(cfg.run.threads).context("starting evaluation threads")?;
+    let noise = if needs_noise {
+        if cfg.run.noise_table_size < policy.mlp.n_params() {
+            return Err(user(format!(
+                "{}: `run.noise_table_size`: must be at least the policy's {} parameters",
+                out.join("config.toml").display(),
+                policy.mlp.n_params()
+            )));
+        }
+        Some(Arc::new(evaluator.install(|| build_noise(cfg.run.noise_table_size, cfg.run.noise_seed))))
+    } else {
+        None
+    };
+    if let (Some(t), StrategyConfig::DeepGa(_) | StrategyConfig::RandomSearch(_)) = (&noise, &cfg.strategy) {
+        let pop = match &cfg.strategy {
+            StrategyConfig::DeepGa(c) => c.population,
+            StrategyConfig::RandomSearch(c) => c.population,
+            _ => unreachable!(),
+        };
+        problem = problem.with_seed_chains(Arc::clone(t), 2 * pop + 16);
+    }
+    let stop = stop_flag();
+    let settings = RunSettings {
+        out_dir: out.to_path_buf(),
+        seed: cfg.run.seed,
+        max_generations: cfg.run.max_generations,
+        max_evaluations: cfg.run.max_evaluations,
+        stop_when_solved: cfg.run.stop_when_solved,
+        test_every: cfg.run.test_every,
+        checkpoint_every: cfg.run.checkpoint_every,
+        config_text: config_text.to_string(),
+        stop,
+    };
+    let base = ChampionBase {
+        env: EnvRef { id: env_id.name().into(), max_steps: cfg.env.max_steps, start_angle_deg: cfg.env.start_angle_deg },
+        task,
+        policy: policy.clone(),
+        strategy: cfg.strategy.kind().into(),
+    };
+    let space = ParamSpace { init_scales: policy.mlp.init_scales(), obs_dim: spec.obs_dim };
+    let ctx = Drive { problem: &problem, settings: &settings, resume, quiet, evaluator, out };
+    let state = match &cfg.strategy {
+        StrategyConfig::DeepGa(c) => {
+            let s = DeepGa::new(c.clone())?;
+            ctx.drive(&s, &|ch, t| base.chain_json(&problem, ch, t))?
+        }
+        StrategyConfig::RandomSearch(c) => {
+            let s = random_search(c)?;
+            ctx.drive(&s, &|ch, t| base.chain_json(&problem, ch, t))?
+        }
+        StrategyConfig::OpenEs(c) => {
+            let s = OpenEs::new(c.clone(), space, noise.expect("noise table"))?;
+            ctx.drive(&s, &|ch, t| base.params_json(ch, t))?
+        }
+        StrategyConfig::CmaEs(c) => {
+            let s = CmaEs::new(c.clone(), space)?;
+            ctx.drive(&s, &|ch, t| base.params_json(ch, t))?
+        }
+    };
+    Ok(state)
+}
+
+/// Builds the noise table in parallel; its values do not depend on threads.
+fn build_noise(len: usize, seed: u64) -> NoiseTable {
+    use rayon::prelude::*;
+    let mut v = vec![0.0f32; len];
+    v.par_chunks_mut(evonet_core::noise::BLOCK).enumerate().for_each(|(b, c)| NoiseTable::fill_block(seed, b, c));
+    NoiseTable::from_vec(v, seed)
+}
+
+struct ChampionBase {
+    env: EnvRef,
+    task: Task,
+    policy: PolicySpec,
+    strategy: String,
+}
+
+impl ChampionBase {
+    fn file(&self, params: Vec<f32>, obs_norm: Option<evonet_core::genome::ObsNorm>, genome: serde_json::Value) -> ChampionFile {
+        ChampionFile {
+            format_version: evonet_runner::FORMAT_VERSION,
+            kind: KIND.into(),
+            env: self.env.clone(),
+            task: self.task.kind,
+            success_threshold: self.task.success_threshold,
+            policy: self.policy.clone(),
+            params,
+            obs_norm,
+            strategy: self.strategy.clone(),
+            genome,
+            generation: 0,
+            fitness: None,
+            test_score: None,
+            test_solved: false,
+        }
+    }
+
+    fn chain_json(&self, p: &RlProblem, ch: &Champion<SeedChain>, _t: &TestReport) -> serde_json::Value {
+        let params = p.decode_chain(&ch.genome).map(|v| v.to_vec()).unwrap_or_default();
+        serde_json::to_value(self.file(params, None, serde_json::json!({ "seed_chain": ch.genome }))).expect("json")
+    }
+
+    fn params_json(&self, ch: &Champion<PolicyParams>, _t: &TestReport) -> serde_json::Value {
+        serde_json::to_value(self.file(ch.genome.params.clone(), ch.genome.obs_norm.clone(), serde_json::json!("params")))
+            .expect("json")
+    }
+}
+
+struct Drive<'a> {
+    problem: &'a RlProblem,
+    settings: &'a RunSettings,
+    resume: Option<Checkpoint>,
+    quiet: bool,
+    evaluator: ThreadEvaluator,
+    out: &'a Path,
+}
+
+impl Drive<'_> {
+    fn drive<S>(mut self, s: &S, export: evonet_runner::run::ExportFn<'_, S::Genome>) -> Result<u8>
+    where
+        S: Strategy,
+        RlProblem: Problem<S::Genome>,
+    {
+        let done = self.resume.as_ref().map_or(0, |c| c.runner.generation);
+        let mut progress = ProgressObserver::new(self.settings.max_generations, done, self.quiet);
+        let outcome = evonet_runner::run(s, self.problem, &mut self.evaluator, self.settings, export, self.resume.take(), &mut [&mut progress])
+            .map_err(|e| match e {
+                evonet_runner::RunError::Mismatch(_) | evonet_runner::RunError::Checkpoint(_) => user(e.to_string()),
+                other => anyhow::Error::new(other),
+            })?;
+        progress.finish();
+        let (rs, code) = match outcome {
+            RunOutcome::Finished(rs) => (rs, 0),
+            RunOutcome::Interrupted(rs) => (rs, 130),
+        };
+        summary(self.out, &rs, code == 130);
+        Ok(code)
+    }
+}
+
+fn summary(out: &Path, rs: &RunnerState, interrupted: bool) {
+    println!(
+        "{} {} generations, {} evaluations, {} env steps in {:.1} s",
+        if interrupted { "interrupted after" } else { "finished" },
+        rs.generation,
+        rs.evaluations,
+        rs.env_steps,
+        rs.elapsed_s
+    );
+    match (rs.solved_at_generation, rs.solved_at_evaluations) {
+        (Some(g), Some(e)) => println!("solved at generation {g} after {e} evaluations"),
+        _ => println!("not solved"),
+    }
+    if let Some(b) = rs.best_test {
+        println!("champion test score {b:.3}: {}", out.join("best").join("champion.json").display());
+    }
+    if interrupted {
+        println!("continue with: evonet resume {}", out.display());
+    }
+}

@@ -1,0 +1,100 @@
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_evonet"));
+    c.env_remove("RUST_LOG");
+    c
+}
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A fresh temporary folder for one test.
+pub fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("evonet-it-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+pub fn run_ok(args: &[&str]) -> Output {
+    let out = bin().args(args).output().expect("spawn evonet");
+    assert!(
+        out.status.success(),
+        "evonet {args:?} failed ({:?}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// metrics.jsonl without the wall-clock fields, one JSON value per line.
+pub fn metrics_without_time(dir: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(dir.join("metrics.jsonl")).expect("metrics.jsonl");
+    text.lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).expect("json line");
+            let o = v.as_object_mut().unwrap();
+            o.remove("elapsed_s");
+            o.remove("evals_per_s");
+            v
+        })
+        .collect()
+}
+
+pub fn champion(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("best/champion.json")).expect("champion.json")).unwrap()
+}
+
+/// Writes a config into `dir` and returns its path.
+pub fn write_config(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// A Deep GA run on Acrobot that does not stop when solved: several
+/// generations with real selection.
+pub const GA_ACROBOT: &str = r#"
+[run]
+seed = 5
+max_generations = 6
+stop_when_solved = false
+checkpoint_every = 1
+[env]
+id = "Acrobot-v1"
+test_episodes = 20
+[policy]
+hidden = [16]
+[strategy]
+kind = "deep_ga"
+population = 40
+truncation = 8
+sigma = 0.05
+elite_candidates = 5
+elite_episodes = 5
+"#;
+
+/// An OpenAI-ES run on CartPole with observation statistics.
+pub const ES_CARTPOLE: &str = r#"
+[run]
+seed = 9
+max_generations = 6
+stop_when_solved = false
+checkpoint_every = 1
+noise_table_size = 1000000
+[env]
+id = "CartPole-v1"
+test_episodes = 20
+[policy]
+hidden = [32, 32]
+[strategy]
+kind = "open_es"
+population = 40
+sigma = 0.05
+learning_rate = 0.03
+obs_stats_prob = 0.3
+"#;

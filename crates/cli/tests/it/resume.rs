@@ -1,0 +1,128 @@
+use std::time::Duration;
+
+use crate::common::*;
+
+/// Runs `cfg` uninterrupted, then again killing the real process with
+/// SIGKILL at several moments and resuming each time; both must end with the
+/// same metrics and champion.
+fn kill_and_resume_matches(cfg: &str, name: &str, kills_ms: &[u64]) {
+    let d = tmp(name);
+    let c = write_config(&d, "c.toml", cfg);
+    let reference = d.join("reference");
+    run_ok(&["run", c.to_str().unwrap(), "--out", reference.to_str().unwrap(), "--quiet"]);
+
+    let killed = d.join("killed");
+    let mut child = bin()
+        .args(["run", c.to_str().unwrap(), "--out", killed.to_str().unwrap(), "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut kills = 0;
+    for (i, ms) in kills_ms.iter().enumerate() {
+        std::thread::sleep(Duration::from_millis(*ms));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+        if i + 1 < kills_ms.len() || kills == 0 {
+            // Resume (or, if the process died before any checkpoint, start over).
+            let args: Vec<String> = if killed.join("checkpoints/latest.evock").exists() {
+                vec!["resume".into(), killed.to_str().unwrap().into(), "--quiet".into()]
+            } else {
+                vec!["run".into(), c.to_str().unwrap().into(), "--out".into(), killed.to_str().unwrap().into(), "--quiet".into(), "--force".into()]
+            };
+            child = bin().args(&args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        }
+    }
+    // Let the last process finish, then resume until done.
+    let _ = child.wait();
+    if killed.join("checkpoints/latest.evock").exists() {
+        run_ok(&["resume", killed.to_str().unwrap(), "--quiet"]);
+    } else {
+        run_ok(&["run", c.to_str().unwrap(), "--out", killed.to_str().unwrap(), "--quiet", "--force"]);
+    }
+    assert!(kills > 0, "the run ended before any kill; make it longer");
+    assert_eq!(metrics_without_time(&reference), metrics_without_time(&killed), "metrics differ after kill -9 and resume");
+    assert_eq!(champion(&reference), champion(&killed), "champion differs after kill -9 and resume");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+const LONG_ES: &str = r#"
+[run]
+seed = 2
+max_generations = 40
+stop_when_solved = false
+checkpoint_every = 3
+noise_table_size = 1000000
+[env]
+id = "CartPole-v1"
+test_episodes = 50
+[policy]
+hidden = [64, 64]
+[strategy]
+kind = "open_es"
+population = 64
+sigma = 0.05
+learning_rate = 0.03
+obs_stats_prob = 0.2
+"#;
+
+#[test]
+fn open_es_survives_sigkill_at_any_moment() {
+    kill_and_resume_matches(LONG_ES, "kill-es", &[150, 300, 500, 800]);
+}
+
+#[test]
+fn deep_ga_survives_sigkill_at_any_moment() {
+    let cfg = GA_ACROBOT.replace("max_generations = 6", "max_generations = 30").replace("checkpoint_every = 1", "checkpoint_every = 2");
+    kill_and_resume_matches(&cfg, "kill-ga", &[100, 250, 400, 700]);
+}
+
+#[test]
+fn resume_of_a_finished_run_changes_nothing_and_can_extend_it() {
+    let d = tmp("extend");
+    let c = write_config(&d, "c.toml", GA_ACROBOT);
+    let full = d.join("full");
+    let short = d.join("short");
+    run_ok(&["run", c.to_str().unwrap(), "--out", full.to_str().unwrap(), "--quiet"]);
+    run_ok(&["run", c.to_str().unwrap(), "--out", short.to_str().unwrap(), "--quiet", "--max-generations", "3"]);
+    assert_eq!(metrics_without_time(&short).len(), 3);
+    run_ok(&["resume", short.to_str().unwrap(), "--quiet"]);
+    assert_eq!(metrics_without_time(&short).len(), 3, "resuming a finished run must not add generations");
+    run_ok(&["resume", short.to_str().unwrap(), "--quiet", "--max-generations", "6"]);
+    assert_eq!(metrics_without_time(&full), metrics_without_time(&short), "an extended run must match the longer run");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn missing_or_corrupt_checkpoints_exit_2_with_one_line() {
+    let d = tmp("badckpt");
+    let out = bin().args(["resume", d.join("nothing").to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("no checkpoint"), "{err}");
+
+    let c = write_config(&d, "c.toml", GA_ACROBOT);
+    let run = d.join("run");
+    run_ok(&["run", c.to_str().unwrap(), "--out", run.to_str().unwrap(), "--quiet", "--max-generations", "2"]);
+    let ck = run.join("checkpoints/latest.evock");
+    let mut bytes = std::fs::read(&ck).unwrap();
+    let n = bytes.len();
+    bytes[n - 5] ^= 0x55;
+    std::fs::write(&ck, &bytes).unwrap();
+    let out = bin().args(["resume", run.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("corrupt") && err.contains("latest.evock"), "{err}");
+    std::fs::write(&ck, &bytes[..n / 2]).unwrap();
+    let out = bin().args(["resume", run.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("truncated"));
+    // A new run into a folder holding a run is refused without --force.
+    let out = bin().args(["run", c.to_str().unwrap(), "--out", run.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -1,0 +1,53 @@
+//! Fault injection, for testing that failures become recorded failed
+//! evaluations and the run goes on. Off unless a config asks for it.
+//! Whether a fault fires is drawn from the evaluation seed, so it is the
+//! same for any thread or worker count.
+
+use serde::{Deserialize, Serialize};
+
+use evonet_core::seed::sub_seed;
+use evonet_core::SeededRng;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faults {
+    /// Probability that an evaluation panics.
+    #[serde(default)]
+    pub panic_prob: f64,
+    /// Probability that an evaluation sees a NaN observation.
+    #[serde(default)]
+    pub nan_obs_prob: f64,
+    /// Probability that an evaluation reports a NaN fitness.
+    #[serde(default)]
+    pub nan_fitness_prob: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Panic,
+    NanObservation,
+    NanFitness,
+}
+
+impl Faults {
+    pub fn is_off(&self) -> bool {
+        self.panic_prob <= 0.0 && self.nan_obs_prob <= 0.0 && self.nan_fitness_prob <= 0.0
+    }
+
+    pub fn draw(&self, eval_seed: u64) -> Option<Fault> {
+        if self.is_off() {
+            return None;
+        }
+        let u = SeededRng::new(sub_seed(eval_seed, 0xFA17)).uniform();
+        let mut acc = self.panic_prob;
+        if u < acc {
+            return Some(Fault::Panic);
+        }
+        acc += self.nan_obs_prob;
+        if u < acc {
+            return Some(Fault::NanObservation);
+        }
+        acc += self.nan_fitness_prob;
+        (u < acc).then_some(Fault::NanFitness)
+    }
+}

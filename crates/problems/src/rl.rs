@@ -1,0 +1,224 @@
+//! Reinforcement-learning problems: a policy's fitness is its mean return
+//! (or Gruau's fitness for DPNV) over seeded episodes.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use evonet_core::genome::ObsNorm;
+use evonet_core::seed::sub_seed;
+use evonet_core::{Cost, EvalError, EvalRequest, Evaluation, PolicyParams, Problem, RunningStats, SeedChain, TestReport};
+use evonet_envs::double_pole::{generalization_starts, gruau_fitness};
+use evonet_envs::EnvId;
+
+use crate::decode::SeedChainDecoder;
+use crate::faults::{Fault, Faults};
+use crate::policy::{Policy, PolicySpec};
+use crate::rollout::{rollout, Episode, RolloutEnv, Start};
+
+/// What fitness and success mean for the task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// Mean return; solved when the champion's mean over the test episodes
+    /// reaches the threshold (Gymnasium's `reward_threshold` by default).
+    Return,
+    /// Double pole with velocities: fitness = steps balanced (up to
+    /// 100,000); solved when the champion balances all 100,000.
+    DoublePoleMarkov,
+    /// Double pole without velocities: Gruau fitness over 1,000 steps;
+    /// solved when the champion balances 100,000 steps and then succeeds
+    /// from at least 200 of the 625 generalisation starts.
+    DoublePoleNonMarkov,
+}
+
+impl TaskKind {
+    pub fn for_env(env: EnvId) -> TaskKind {
+        match env {
+            EnvId::DoublePole => TaskKind::DoublePoleMarkov,
+            EnvId::DoublePoleNoVelocities => TaskKind::DoublePoleNonMarkov,
+            _ => TaskKind::Return,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub kind: TaskKind,
+    pub test_episodes: u32,
+    pub success_threshold: Option<f64>,
+}
+
+pub const DPV_SUCCESS_STEPS: u64 = 100_000;
+pub const DPNV_EPISODE_STEPS: u64 = 1_000;
+pub const DPNV_GENERALIZATION_NEEDED: usize = 200;
+
+#[derive(Debug)]
+pub struct RlProblem {
+    renv: RolloutEnv,
+    policy: PolicySpec,
+    episodes: u32,
+    task: Task,
+    faults: Faults,
+    decoder: Option<SeedChainDecoder>,
+}
+
+impl RlProblem {
+    /// `episodes`: per evaluation unless a request says otherwise.
+    pub fn new(renv: RolloutEnv, policy: PolicySpec, episodes: u32, task: Task) -> Self {
+        Self { renv, policy, episodes: episodes.max(1), task, faults: Faults::default(), decoder: None }
+    }
+
+    /// Enables seed-chain genomes (Deep GA, random search).
+    pub fn with_seed_chains(mut self, table: Arc<evonet_core::NoiseTable>, cache: usize) -> Self {
+        let scales = self.policy.mlp.init_scales();
+        self.decoder = Some(SeedChainDecoder::new(table, scales, cache));
+        self
+    }
+
+    pub fn with_faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    pub fn policy_spec(&self) -> &PolicySpec {
+        &self.policy
+    }
+
+    pub fn task(&self) -> &Task {
+        &self.task
+    }
+
+    /// Decodes a seed chain into its parameters.
+    pub fn decode_chain(&self, chain: &SeedChain) -> Result<Arc<Vec<f32>>, EvalError> {
+        self.decoder
+            .as_ref()
+            .map(|d| d.decode(chain))
+            .ok_or_else(|| EvalError::BadGenome("seed chains need a noise table".into()))
+    }
+
+    /// Plays `n` episodes from seeds derived from `seed`, in lockstep.
+    pub fn play(&self, policy: &Policy<'_>, n: u32, seed: u64) -> Result<Vec<Episode>, EvalError> {
+        let starts: Vec<Start<'_>> = (0..n as u64).map(|e| Start::Seed(sub_seed(seed, e))).collect();
+        rollout(&self.renv, &self.policy, policy, &starts, None, false)
+    }
+
+    fn evaluate_policy(&self, policy: &Policy<'_>, req: &EvalRequest) -> Result<Evaluation, EvalError> {
+        let fault = self.faults.draw(req.seed);
+        if fault == Some(Fault::Panic) {
+            panic!("injected fault: evaluation panicked");
+        }
+        let n = if req.episodes == 0 { self.episodes } else { req.episodes };
+        let starts: Vec<Start<'_>> = (0..n as u64).map(|e| Start::Seed(sub_seed(req.seed, e))).collect();
+        let mut stats = req.record_obs.then(|| RunningStats::new(self.policy.mlp.inputs));
+        let eps = rollout(&self.renv, &self.policy, policy, &starts, stats.as_mut(), fault == Some(Fault::NanObservation))?;
+        let cost = Cost { env_steps: eps.iter().map(|e| e.steps).sum(), episodes: eps.len() as u64 };
+        let per_episode = |e: &Episode| match self.task.kind {
+            TaskKind::DoublePoleNonMarkov => gruau_fitness(e.steps, e.jiggle),
+            _ => e.ret,
+        };
+        let mut fitness = eps.iter().map(per_episode).sum::<f64>() / eps.len() as f64;
+        if fault == Some(Fault::NanFitness) {
+            fitness = f64::NAN;
+        }
+        Ok(Evaluation { fitness, cost, obs_stats: stats })
+    }
+
+    fn test_policy(&self, policy: &Policy<'_>, seed: u64) -> Result<TestReport, EvalError> {
+        match self.task.kind {
+            TaskKind::Return => {
+                let eps = self.play(policy, self.task.test_episodes.max(1), seed)?;
+                let rets: Vec<f64> = eps.iter().map(|e| e.ret).collect();
+                let s = summarize(&rets);
+                Ok(TestReport {
+                    score: s.mean,
+                    solved: self.task.success_threshold.is_some_and(|t| s.mean >= t),
+                    env_steps: eps.iter().map(|e| e.steps).sum(),
+                    details: vec![("test_std".into(), s.std), ("test_min".into(), s.min), ("test_max".into(), s.max)],
+                })
+            }
+            TaskKind::DoublePoleMarkov => {
+                let long = RolloutEnv { max_steps: Some(DPV_SUCCESS_STEPS), ..self.renv };
+                let ep = rollout(&long, &self.policy, policy, &[Start::Seed(seed)], None, false)?[0];
+                Ok(TestReport {
+                    score: ep.steps as f64,
+                    solved: !ep.terminated && ep.steps >= DPV_SUCCESS_STEPS,
+                    env_steps: ep.steps,
+                    details: vec![],
+                })
+            }
+            TaskKind::DoublePoleNonMarkov => {
+                let long = RolloutEnv { max_steps: Some(DPV_SUCCESS_STEPS), ..self.renv };
+                let ep = rollout(&long, &self.policy, policy, &[Start::Seed(seed)], None, false)?[0];
+                let balanced = !ep.terminated && ep.steps >= DPV_SUCCESS_STEPS;
+                let mut steps = ep.steps;
+                let mut generalized = 0usize;
+                if balanced {
+                    let grid = generalization_starts();
+                    let starts: Vec<Start<'_>> = grid.iter().map(|s| Start::State(s)).collect();
+                    let short = RolloutEnv { max_steps: Some(DPNV_EPISODE_STEPS), ..self.renv };
+                    let eps = rollout(&short, &self.policy, policy, &starts, None, false)?;
+                    generalized = eps.iter().filter(|e| !e.terminated).count();
+                    steps += eps.iter().map(|e| e.steps).sum::<u64>();
+                }
+                Ok(TestReport {
+                    score: generalized as f64,
+                    solved: balanced && generalized >= DPNV_GENERALIZATION_NEEDED,
+                    env_steps: steps,
+                    details: vec![
+                        ("balanced_100k".into(), if balanced { 1.0 } else { 0.0 }),
+                        ("balance_steps".into(), ep.steps as f64),
+                        ("generalization".into(), generalized as f64),
+                    ],
+                })
+            }
+        }
+    }
+}
+
+/// Mean, standard deviation (population), min and max.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub mean: f64,
+    pub std: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+pub fn summarize(xs: &[f64]) -> Summary {
+    let n = xs.len().max(1) as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let std = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let min = xs.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Summary { mean, std, min, max }
+}
+
+fn params_policy(g: &PolicyParams) -> Policy<'_> {
+    Policy { params: &g.params, obs_norm: g.obs_norm.as_ref() }
+}
+
+impl Problem<PolicyParams> for RlProblem {
+    fn evaluate(&self, g: &PolicyParams, req: &EvalRequest) -> Result<Evaluation, EvalError> {
+        self.evaluate_policy(&params_policy(g), req)
+    }
+    fn test(&self, g: &PolicyParams, seed: u64) -> Result<TestReport, EvalError> {
+        self.test_policy(&params_policy(g), seed)
+    }
+}
+
+impl Problem<SeedChain> for RlProblem {
+    fn evaluate(&self, g: &SeedChain, req: &EvalRequest) -> Result<Evaluation, EvalError> {
+        let theta = self.decode_chain(g)?;
+        self.evaluate_policy(&Policy { params: &theta, obs_norm: None }, req)
+    }
+    fn test(&self, g: &SeedChain, seed: u64) -> Result<TestReport, EvalError> {
+        let theta = self.decode_chain(g)?;
+        self.test_policy(&Policy { params: &theta, obs_norm: None }, seed)
+    }
+}
+
+/// Observation normalisation of a genome, if any (for champion files).
+pub fn obs_norm_of(g: &PolicyParams) -> Option<&ObsNorm> {
+    g.obs_norm.as_ref()
+}

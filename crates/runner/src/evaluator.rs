@@ -1,0 +1,73 @@
+//! Evaluators: turn candidates into results. They know nothing of
+//! strategies.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use rayon::prelude::*;
+
+use evonet_core::{Candidate, Cost, Evaluated, Outcome, Problem};
+
+/// Evaluates a batch of candidates. Results may come back in any order;
+/// every candidate gets exactly one result.
+pub trait Evaluator<G> {
+    fn evaluate(&mut self, problem: &dyn Problem<G>, candidates: Vec<Candidate<G>>) -> Vec<Evaluated<G>>;
+}
+
+/// Evaluates one candidate, turning panics, errors and non-finite fitness
+/// into `Outcome::Failed`.
+pub fn evaluate_one<G>(problem: &dyn Problem<G>, c: &Candidate<G>) -> Outcome {
+    match catch_unwind(AssertUnwindSafe(|| problem.evaluate(&c.genome, &c.request))) {
+        Ok(Ok(e)) if e.fitness.is_finite() => Outcome::Done(e),
+        Ok(Ok(e)) => Outcome::Failed { reason: format!("non-finite fitness {}", e.fitness), cost: e.cost },
+        Ok(Err(err)) => Outcome::Failed { reason: err.to_string(), cost: Cost::default() },
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Outcome::Failed { reason: format!("panic: {msg}"), cost: Cost::default() }
+        }
+    }
+}
+
+/// Evaluates on a pool of local threads (rayon). Results are independent of
+/// the thread count: each candidate carries its own evaluation seed.
+pub struct ThreadEvaluator {
+    pool: rayon::ThreadPool,
+}
+
+impl ThreadEvaluator {
+    /// `threads = 0` uses every core.
+    pub fn new(threads: usize) -> Result<Self, rayon::ThreadPoolBuildError> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("evonet-eval-{i}"))
+            .build()?;
+        Ok(Self { pool })
+    }
+
+    pub fn threads(&self) -> usize {
+        self.pool.current_num_threads()
+    }
+
+    /// Runs `f` on the evaluator's threads (for champion tests).
+    pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        self.pool.install(f)
+    }
+}
+
+impl<G: Send + Sync> Evaluator<G> for ThreadEvaluator {
+    fn evaluate(&mut self, problem: &dyn Problem<G>, candidates: Vec<Candidate<G>>) -> Vec<Evaluated<G>> {
+        self.pool.install(|| {
+            candidates
+                .into_par_iter()
+                .with_max_len(1)
+                .map(|c| {
+                    let outcome = evaluate_one(problem, &c);
+                    Evaluated { candidate: c, outcome }
+                })
+                .collect()
+        })
+    }
+}

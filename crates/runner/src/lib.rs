@@ -1,0 +1,20 @@
+//! The generation loop: ask → evaluate → tell → observe, with atomic,
+//! versioned, checksummed checkpoints and exact resume.
+//!
+//! Evaluators turn `(candidate, problem)` into results and know nothing of
+//! strategies; a panic or a non-finite fitness inside one evaluation becomes
+//! a failed evaluation, never a crashed run.
+
+pub mod atomic;
+pub mod checkpoint;
+pub mod evaluator;
+pub mod metrics;
+pub mod run;
+
+pub use checkpoint::{Checkpoint, CheckpointError, CHECKPOINT_VERSION};
+pub use evaluator::{Evaluator, ThreadEvaluator};
+pub use metrics::GenerationRecord;
+pub use run::{run, Observer, RunError, RunOutcome, RunSettings, RunnerState};
+
+/// Format version of `metrics.jsonl` lines and `best/champion.json`.
+pub const FORMAT_VERSION: u32 = 1;

@@ -1,0 +1,93 @@
+//! `metrics.jsonl`: one JSON object per generation, format version 1.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// One line of `metrics.jsonl`. Non-finite numbers are written as `null`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerationRecord {
+    pub format_version: u32,
+    /// Index of the generation this line closes (0-based).
+    pub generation: u64,
+    /// Candidate evaluations so far (validation re-evaluations included;
+    /// champion tests excluded).
+    pub evaluations: u64,
+    /// Environment steps of those evaluations so far.
+    pub env_steps: u64,
+    /// Failed evaluations in this generation / so far.
+    pub failed: u64,
+    pub failed_total: u64,
+    /// Best and mean fitness of this generation's candidates.
+    pub best_fitness: Option<f64>,
+    pub mean_fitness: Option<f64>,
+    /// The champion's test score this generation (when tested).
+    pub test_score: Option<f64>,
+    /// Whether the task's success criterion has been met (by this or an
+    /// earlier generation's champion).
+    pub solved: bool,
+    /// Evaluations when the run was first solved.
+    pub solved_at_evaluations: Option<u64>,
+    /// Environment steps spent on champion tests so far.
+    pub test_env_steps: u64,
+    pub elapsed_s: f64,
+    pub evals_per_s: f64,
+    /// Strategy and test figures (sigma, elite validation, test std, ...).
+    pub stats: serde_json::Map<String, serde_json::Value>,
+}
+
+pub fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// Appends lines to `metrics.jsonl`, each flushed and synced.
+pub struct MetricsWriter {
+    file: File,
+    path: PathBuf,
+}
+
+impl MetricsWriter {
+    pub fn open(path: &Path) -> io::Result<Self> {
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(Self { file, path: path.to_path_buf() })
+    }
+
+    pub fn append(&mut self, rec: &GenerationRecord) -> io::Result<()> {
+        let mut line = serde_json::to_string(rec).map_err(io::Error::other)?;
+        line.push('\n');
+        self.file.write_all(line.as_bytes())?;
+        self.file.sync_data()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Keeps only the lines of generations before `generation` (resume from a
+/// checkpoint taken at that boundary), atomically. A torn last line (the
+/// process died while writing it) is dropped too.
+pub fn truncate_to(path: &Path, generation: u64) -> io::Result<()> {
+    let Ok(f) = File::open(path) else { return Ok(()) };
+    let mut kept = String::new();
+    for line in BufReader::new(f).lines() {
+        let line = line?;
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        if v.get("generation").and_then(|g| g.as_u64()).is_some_and(|g| g < generation) {
+            kept.push_str(&line);
+            kept.push('\n');
+        }
+    }
+    crate::atomic::write_atomic(path, kept.as_bytes())
+}
+
+/// Reads every line (for reports and tests).
+pub fn read_all(path: &Path) -> io::Result<Vec<GenerationRecord>> {
+    let f = File::open(path)?;
+    BufReader::new(f)
+        .lines()
+        .map(|l| l.and_then(|l| serde_json::from_str(&l).map_err(io::Error::other)))
+        .collect()
+}
