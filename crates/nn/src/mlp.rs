@@ -4,8 +4,9 @@
 //! (`W[i][j]` at `i·n_out + j`, so the forward pass is a sequence of axpys
 //! that vectorise over outputs), then for a recurrent hidden layer the
 //! recurrent weights `U` (`n_out × n_out`, same layout), then the biases.
-//! Each output is accumulated as `b + Σᵢ xᵢ·W[i] (+ Σₖ hₖ·U[k])` in index
-//! order, so results do not depend on batch size or on the SIMD width.
+//! Each output is accumulated with fused multiply-adds as `b + Σᵢ xᵢ·W[i] (+ Σₖ hₖ·U[k])` in a fixed
+//! order that depends only on the layer's shape, so results do not depend on
+//! batch size, on the SIMD width or on the CPU.
 
 use serde::{Deserialize, Serialize};
 
@@ -166,8 +167,8 @@ impl<'p> Mlp<'p> {
         debug_assert_eq!(buf.layers, self.spec.layers(), "buffers made for another spec");
         #[cfg(target_arch = "x86_64")]
         {
-            if std::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2, checked just above.
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU supports AVX2 and FMA, checked just above.
                 unsafe { forward_avx2(self, x, rows, buf) };
                 return &buf.a[..rows * self.spec.outputs];
             }
@@ -178,52 +179,128 @@ impl<'p> Mlp<'p> {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 unsafe fn forward_avx2(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers) {
     forward_impl(m, x, rows, buf)
 }
 
-/// The kernel. Results land in `buf.a`. Multiplications and additions are
-/// never fused, so every CPU gives the same bits.
+/// Adds `Σᵢ x[i]·W[i][j0..j0+W]` to `acc`, in index order, with the `W`
+/// accumulators in registers.
+#[inline(always)]
+fn accumulate<const W: usize>(acc: &mut [f32; W], x: &[f32], w: &[f32], n_out: usize, j0: usize) {
+    for (i, &xi) in x.iter().enumerate() {
+        let row: &[f32; W] = w[i * n_out + j0..i * n_out + j0 + W].try_into().expect("chunk");
+        for k in 0..W {
+            acc[k] = xi.mul_add(row[k], acc[k]);
+        }
+    }
+}
+
+#[inline(always)]
+fn chunk<const W: usize>(x: &[f32], w: &[f32], h: Option<(&[f32], &[f32])>, bias: &[f32], out: &mut [f32], j0: usize) {
+    let n_out = out.len();
+    let mut acc: [f32; W] = bias[j0..j0 + W].try_into().expect("chunk");
+    accumulate(&mut acc, x, w, n_out, j0);
+    if let Some((hv, u)) = h {
+        accumulate(&mut acc, hv, u, n_out, j0);
+    }
+    out[j0..j0 + W].copy_from_slice(&acc);
+}
+
+/// Four partial sums (over i mod 4) of `Σᵢ v[i]·M[i][j0..j0+K]`.
+#[inline(always)]
+fn tail_sums<const K: usize>(parts: &mut [[f32; K]; 4], v: &[f32], m: &[f32], n_out: usize, j0: usize) {
+    let quads = v.len() / 4;
+    for q in 0..quads {
+        let i = 4 * q;
+        for (d, part) in parts.iter_mut().enumerate() {
+            let row: &[f32; K] = m[(i + d) * n_out + j0..(i + d) * n_out + j0 + K].try_into().expect("tail");
+            for k in 0..K {
+                part[k] = v[i + d].mul_add(row[k], part[k]);
+            }
+        }
+    }
+    for i in 4 * quads..v.len() {
+        let row: &[f32; K] = m[i * n_out + j0..i * n_out + j0 + K].try_into().expect("tail");
+        for k in 0..K {
+            parts[0][k] = v[i].mul_add(row[k], parts[0][k]);
+        }
+    }
+}
+
+/// The last `K < 8` outputs (e.g. the action outputs): four partial sums per
+/// output, added in a fixed order, so the dependency chains are short.
+#[inline(always)]
+fn tail<const K: usize>(x: &[f32], w: &[f32], h: Option<(&[f32], &[f32])>, bias: &[f32], out: &mut [f32], j0: usize) {
+    let n_out = out.len();
+    let mut parts = [[0.0f32; K]; 4];
+    tail_sums(&mut parts, x, w, n_out, j0);
+    if let Some((hv, u)) = h {
+        tail_sums(&mut parts, hv, u, n_out, j0);
+    }
+    for k in 0..K {
+        out[j0 + k] = bias[j0 + k] + ((parts[0][k] + parts[1][k]) + (parts[2][k] + parts[3][k]));
+    }
+}
+
+/// One row of `out = b + x·W (+ h·U)`: chunks of 64 outputs (8 AVX2
+/// vectors of accumulators), then of 8, then a short tail. Each output's sum
+/// has a fixed order that depends only on the layer's shape.
+#[inline(always)]
+fn affine_row(x: &[f32], w: &[f32], h: Option<(&[f32], &[f32])>, bias: &[f32], out: &mut [f32]) {
+    let n_out = out.len();
+    let mut j0 = 0;
+    while j0 + 64 <= n_out {
+        chunk::<64>(x, w, h, bias, out, j0);
+        j0 += 64;
+    }
+    while j0 + 8 <= n_out {
+        chunk::<8>(x, w, h, bias, out, j0);
+        j0 += 8;
+    }
+    match n_out - j0 {
+        0 => {}
+        1 => tail::<1>(x, w, h, bias, out, j0),
+        2 => tail::<2>(x, w, h, bias, out, j0),
+        3 => tail::<3>(x, w, h, bias, out, j0),
+        4 => tail::<4>(x, w, h, bias, out, j0),
+        5 => tail::<5>(x, w, h, bias, out, j0),
+        6 => tail::<6>(x, w, h, bias, out, j0),
+        7 => tail::<7>(x, w, h, bias, out, j0),
+        _ => unreachable!("tail is shorter than 8"),
+    }
+}
+
+/// The kernel. Results land in `buf.a`. Every multiply-add is a fused
+/// `mul_add` (one rounding, IEEE 754 fusedMultiplyAdd): an FMA instruction
+/// where the CPU has one, a correctly rounded software FMA where it has not,
+/// so every CPU gives the same bits.
 #[inline(always)]
 fn forward_impl(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers) {
     let p = m.params;
     let MlpBuffers { layers, a, b, h: hs, .. } = buf;
     a[..x.len()].copy_from_slice(x);
+    let n_layers = layers.len();
     for (li, l) in layers.iter().enumerate() {
-        let (inp, out) = (&*a, &mut *b);
-        let bias = &p[l.b..l.b + l.n_out];
+        let (n_in, n_out) = (l.n_in, l.n_out);
+        let w = &p[l.w..l.w + n_in * n_out];
+        let bias = &p[l.b..l.b + n_out];
+        let u = l.u.map(|u| &p[u..u + n_out * n_out]);
         for r in 0..rows {
-            out[r * l.n_out..(r + 1) * l.n_out].copy_from_slice(bias);
-        }
-        for i in 0..l.n_in {
-            let w = &p[l.w + i * l.n_out..l.w + (i + 1) * l.n_out];
-            for r in 0..rows {
-                let xi = inp[r * l.n_in + i];
-                let o = &mut out[r * l.n_out..(r + 1) * l.n_out];
-                for (o, w) in o.iter_mut().zip(w) {
-                    *o += xi * w;
+            let xr = &a[r * n_in..(r + 1) * n_in];
+            let out = &mut b[r * n_out..(r + 1) * n_out];
+            match u {
+                Some(u) => {
+                    let hr = &hs[li][r * n_out..(r + 1) * n_out];
+                    affine_row(xr, w, Some((hr, u)), bias, out);
                 }
+                None => affine_row(xr, w, None, bias, out),
             }
         }
-        let last = li + 1 == layers.len();
-        if let Some(u) = l.u {
-            let h = &mut hs[li];
-            for k in 0..l.n_out {
-                let w = &p[u + k * l.n_out..u + (k + 1) * l.n_out];
-                for r in 0..rows {
-                    let hk = h[r * l.n_out + k];
-                    let o = &mut out[r * l.n_out..(r + 1) * l.n_out];
-                    for (o, w) in o.iter_mut().zip(w) {
-                        *o += hk * w;
-                    }
-                }
-            }
-            m.spec.activation.apply(&mut out[..rows * l.n_out]);
-            h[..rows * l.n_out].copy_from_slice(&out[..rows * l.n_out]);
-        } else {
-            let act = if last { m.spec.output_activation } else { m.spec.activation };
-            act.apply(&mut out[..rows * l.n_out]);
+        let act = if li + 1 == n_layers { m.spec.output_activation } else { m.spec.activation };
+        act.apply(&mut b[..rows * n_out]);
+        if l.u.is_some() {
+            hs[li][..rows * n_out].copy_from_slice(&b[..rows * n_out]);
         }
         std::mem::swap(a, b);
     }
