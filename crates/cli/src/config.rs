@@ -23,7 +23,13 @@ impl std::fmt::Display for ConfigError {
         if self.key.is_empty() {
             write!(f, "{}: {}", self.file.display(), self.message)
         } else {
-            write!(f, "{}: `{}`: {}", self.file.display(), self.key, self.message)
+            write!(
+                f,
+                "{}: `{}`: {}",
+                self.file.display(),
+                self.key,
+                self.message
+            )
         }
     }
 }
@@ -141,7 +147,11 @@ fn default_activation() -> Activation {
 
 impl Default for PolicyConfig {
     fn default() -> Self {
-        Self { hidden: default_hidden(), activation: default_activation(), recurrent: false }
+        Self {
+            hidden: default_hidden(),
+            activation: default_activation(),
+            recurrent: false,
+        }
     }
 }
 
@@ -190,7 +200,11 @@ impl Config {
     }
 
     fn validate(&self, file: &Path) -> Result<(), ConfigError> {
-        let err = |key: &str, message: &str| ConfigError { file: file.to_path_buf(), key: key.into(), message: message.into() };
+        let err = |key: &str, message: &str| ConfigError {
+            file: file.to_path_buf(),
+            key: key.into(),
+            message: message.into(),
+        };
         if let Err(e) = EnvId::parse(&self.env.id) {
             return Err(err("env.id", &e.to_string()));
         }
@@ -198,7 +212,10 @@ impl Config {
             return Err(err("run.max_generations", "must be at least 1"));
         }
         if self.run.max_evaluations == Some(0) {
-            return Err(err("run.max_evaluations", "must be at least 1 (or left out)"));
+            return Err(err(
+                "run.max_evaluations",
+                "must be at least 1 (or left out)",
+            ));
         }
         if self.run.noise_table_size < 1024 {
             return Err(err("run.noise_table_size", "must be at least 1024 floats"));
@@ -217,20 +234,29 @@ impl Config {
         }
         if let Some(a) = self.env.start_angle_deg {
             if !(a.is_finite() && a.abs() < 36.0) {
-                return Err(err("env.start_angle_deg", "must be a finite angle below the 36 degree failure angle"));
+                return Err(err(
+                    "env.start_angle_deg",
+                    "must be a finite angle below the 36 degree failure angle",
+                ));
             }
         }
         for (k, p) in [
             ("env.faults.panic_prob", self.env.faults.panic_prob),
             ("env.faults.nan_obs_prob", self.env.faults.nan_obs_prob),
-            ("env.faults.nan_fitness_prob", self.env.faults.nan_fitness_prob),
+            (
+                "env.faults.nan_fitness_prob",
+                self.env.faults.nan_fitness_prob,
+            ),
         ] {
             if !(0.0..=1.0).contains(&p) {
                 return Err(err(k, "must be a probability in [0, 1]"));
             }
         }
         if self.policy.hidden.iter().any(|&h| h == 0 || h > 65_536) {
-            return Err(err("policy.hidden", "layer sizes must be between 1 and 65536"));
+            return Err(err(
+                "policy.hidden",
+                "layer sizes must be between 1 and 65536",
+            ));
         }
         if self.policy.recurrent && self.policy.hidden.is_empty() {
             return Err(err("policy.recurrent", "needs at least one hidden layer"));
@@ -242,7 +268,9 @@ impl Config {
             StrategyConfig::CmaEs(c) => c.validate(),
         };
         strategy_check.map_err(|e| match e {
-            evonet_core::StrategyError::Config { key, message } => err(&format!("strategy.{key}"), &message),
+            evonet_core::StrategyError::Config { key, message } => {
+                err(&format!("strategy.{key}"), &message)
+            }
             other => err("strategy", &other.to_string()),
         })
     }
@@ -254,7 +282,12 @@ impl Config {
 
     /// The run's name: `run.name`, else the file stem.
     pub fn name(&self, file: &Path) -> String {
-        self.run.name.clone().unwrap_or_else(|| file.file_stem().and_then(|s| s.to_str()).unwrap_or("run").to_string())
+        self.run.name.clone().unwrap_or_else(|| {
+            file.file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("run")
+                .to_string()
+        })
     }
 }
 
@@ -303,7 +336,10 @@ sigma = 0.05
         assert_eq!(e.key, "strategy.sigma", "{e}");
         let e = parse(&GOOD.replace("CartPole-v1", "CartPole-v9")).unwrap_err();
         assert_eq!(e.key, "env.id");
-        assert!(e.message.contains("CartPole-v1"), "lists the available ids: {e}");
+        assert!(
+            e.message.contains("CartPole-v1"),
+            "lists the available ids: {e}"
+        );
         let e = parse(&GOOD.replace("[env]", "[env]\nfoo = 1")).unwrap_err();
         assert!(e.to_string().starts_with("x.toml: `env"), "{e}");
     }

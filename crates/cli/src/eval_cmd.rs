@@ -13,9 +13,15 @@ use crate::champion::{ChampionFile, KIND};
 use crate::user;
 
 pub fn load(path: &Path) -> Result<ChampionFile> {
-    let file = if path.is_dir() { path.join("champion.json") } else { path.to_path_buf() };
-    let text = std::fs::read_to_string(&file).map_err(|e| user(format!("{}: cannot read champion: {e}", file.display())))?;
-    let c: ChampionFile = serde_json::from_str(&text).map_err(|e| user(format!("{}: not a champion file: {e}", file.display())))?;
+    let file = if path.is_dir() {
+        path.join("champion.json")
+    } else {
+        path.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| user(format!("{}: cannot read champion: {e}", file.display())))?;
+    let c: ChampionFile = serde_json::from_str(&text)
+        .map_err(|e| user(format!("{}: not a champion file: {e}", file.display())))?;
     if c.format_version != evonet_runner::FORMAT_VERSION {
         return Err(user(format!(
             "{}: champion format version {}, this evonet reads version {}",
@@ -25,7 +31,11 @@ pub fn load(path: &Path) -> Result<ChampionFile> {
         )));
     }
     if c.kind != KIND {
-        return Err(user(format!("{}: `kind` is `{}`, expected `{KIND}`", file.display(), c.kind)));
+        return Err(user(format!(
+            "{}: `kind` is `{}`, expected `{KIND}`",
+            file.display(),
+            c.kind
+        )));
     }
     if c.params.len() != c.policy.mlp.n_params() {
         return Err(user(format!(
@@ -43,12 +53,26 @@ pub fn eval(path: &Path, episodes: u32, seed: u64, json: bool) -> Result<()> {
         return Err(user("--episodes must be at least 1"));
     }
     let c = load(path)?;
-    let env = EnvId::parse(&c.env.id).map_err(|e| user(format!("{}: `env.id`: {e}", path.display())))?;
-    let renv = RolloutEnv { env, max_steps: c.env.max_steps, start_angle: c.env.start_angle_deg.map(f64::to_radians) };
-    let task = Task { kind: c.task, test_episodes: episodes, success_threshold: c.success_threshold };
+    let env =
+        EnvId::parse(&c.env.id).map_err(|e| user(format!("{}: `env.id`: {e}", path.display())))?;
+    let renv = RolloutEnv {
+        env,
+        max_steps: c.env.max_steps,
+        start_angle: c.env.start_angle_deg.map(f64::to_radians),
+    };
+    let task = Task {
+        kind: c.task,
+        test_episodes: episodes,
+        success_threshold: c.success_threshold,
+    };
     let problem = RlProblem::new(renv, c.policy.clone(), 1, task);
-    let policy = Policy { params: &c.params, obs_norm: c.obs_norm.as_ref() };
-    let eps = problem.play(&policy, episodes, seed).map_err(|e| anyhow::anyhow!("replay failed: {e}"))?;
+    let policy = Policy {
+        params: &c.params,
+        obs_norm: c.obs_norm.as_ref(),
+    };
+    let eps = problem
+        .play(&policy, episodes, seed)
+        .map_err(|e| anyhow::anyhow!("replay failed: {e}"))?;
     let rets: Vec<f64> = eps.iter().map(|e| e.ret).collect();
     let s = summarize(&rets);
     let solved = c.success_threshold.map(|t| s.mean >= t);
@@ -70,9 +94,15 @@ pub fn eval(path: &Path, episodes: u32, seed: u64, json: bool) -> Result<()> {
         );
     } else {
         println!("{} over {episodes} episodes (seed {seed}):", c.env.id);
-        println!("  mean {:.3}  std {:.3}  min {:.3}  max {:.3}", s.mean, s.std, s.min, s.max);
+        println!(
+            "  mean {:.3}  std {:.3}  min {:.3}  max {:.3}",
+            s.mean, s.std, s.min, s.max
+        );
         if let (Some(t), Some(ok)) = (c.success_threshold, solved) {
-            println!("  {} the success threshold {t}", if ok { "meets" } else { "misses" });
+            println!(
+                "  {} the success threshold {t}",
+                if ok { "meets" } else { "misses" }
+            );
         }
     }
     Ok(())

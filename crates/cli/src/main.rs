@@ -31,7 +31,11 @@ pub fn user(msg: impl Into<String>) -> anyhow::Error {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "evonet", version, about = "Evolve neural networks: neuroevolution for RL and architecture search")]
+#[command(
+    name = "evonet",
+    version,
+    about = "Evolve neural networks: neuroevolution for RL and architecture search"
+)]
 struct Cli {
     /// Log more (repeat for more detail).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -100,19 +104,48 @@ fn main() -> ExitCode {
         2 => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
     };
-    tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
     let result = match cli.command {
-        Command::Run { config, out, seed, threads, max_generations, force, quiet } => {
-            run_cmd::run(run_cmd::RunArgs { config, out, seed, threads, max_generations, force, quiet })
-        }
-        Command::Resume { dir, threads, max_generations, quiet } => run_cmd::resume(&dir, threads, max_generations, quiet),
-        Command::Eval { path, episodes, seed, json } => eval_cmd::eval(&path, episodes, seed, json).map(|_| 0),
+        Command::Run {
+            config,
+            out,
+            seed,
+            threads,
+            max_generations,
+            force,
+            quiet,
+        } => run_cmd::run(run_cmd::RunArgs {
+            config,
+            out,
+            seed,
+            threads,
+            max_generations,
+            force,
+            quiet,
+        }),
+        Command::Resume {
+            dir,
+            threads,
+            max_generations,
+            quiet,
+        } => run_cmd::resume(&dir, threads, max_generations, quiet),
+        Command::Eval {
+            path,
+            episodes,
+            seed,
+            json,
+        } => eval_cmd::eval(&path, episodes, seed, json).map(|_| 0),
         Command::Config { kind } => run_cmd::print_example(&kind).map(|_| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            let user_fault = e.downcast_ref::<UserError>().is_some() || e.downcast_ref::<config::ConfigError>().is_some();
+            let user_fault = e.downcast_ref::<UserError>().is_some()
+                || e.downcast_ref::<config::ConfigError>().is_some();
             eprintln!("error: {}", e);
             for cause in e.chain().skip(1) {
                 if !user_fault {

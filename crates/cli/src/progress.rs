@@ -11,7 +11,11 @@ pub struct ProgressObserver {
 
 impl ProgressObserver {
     pub fn new(total: u64, done: u64, quiet: bool) -> Self {
-        let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(total) };
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(total)
+        };
         bar.set_style(
             ProgressStyle::with_template("{elapsed_precise} [{bar:30}] gen {pos}/{len} {msg}")
                 .expect("template")

@@ -11,7 +11,9 @@ use evonet_core::{Champion, NoiseTable, PolicyParams, Problem, SeedChain, Strate
 use evonet_problems::rollout::RolloutEnv;
 use evonet_problems::{PolicySpec, RlProblem, Task, TaskKind};
 use evonet_runner::atomic::write_atomic;
-use evonet_runner::{Checkpoint, CheckpointError, RunOutcome, RunSettings, RunnerState, ThreadEvaluator};
+use evonet_runner::{
+    Checkpoint, CheckpointError, RunOutcome, RunSettings, RunnerState, ThreadEvaluator,
+};
 use evonet_strategies::{random_search, CmaEs, DeepGa, OpenEs, ParamSpace};
 
 use crate::champion::{ChampionFile, EnvRef, KIND};
@@ -42,7 +44,9 @@ pub fn run(a: RunArgs) -> Result<u8> {
     if let Some(g) = a.max_generations {
         cfg.run.max_generations = g.max(1);
     }
-    let out = a.out.unwrap_or_else(|| Path::new("runs").join(cfg.name(&a.config)));
+    let out = a
+        .out
+        .unwrap_or_else(|| Path::new("runs").join(cfg.name(&a.config)));
     if Checkpoint::latest_path(&out).exists() {
         if !a.force {
             return Err(user(format!(
@@ -69,11 +73,18 @@ pub fn run(a: RunArgs) -> Result<u8> {
     execute(&cfg, &resolved, &out, None, a.quiet)
 }
 
-pub fn resume(dir: &Path, threads: Option<usize>, max_generations: Option<u64>, quiet: bool) -> Result<u8> {
+pub fn resume(
+    dir: &Path,
+    threads: Option<usize>,
+    max_generations: Option<u64>,
+    quiet: bool,
+) -> Result<u8> {
     let path = Checkpoint::latest_path(dir);
     let ck = match Checkpoint::read(&path) {
         Ok(ck) => ck,
-        Err(CheckpointError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+        Err(CheckpointError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
             return Err(user(format!(
                 "{}: no checkpoint to resume from (start a run with `evonet run CONFIG --out {}`)",
                 path.display(),
@@ -100,7 +111,11 @@ pub fn print_example(kind: &str) -> Result<()> {
         "random_search" => include_str!("../../../configs/cartpole-random.toml"),
         "open_es" => include_str!("../../../configs/cartpole-es.toml"),
         "cma_es" => include_str!("../../../configs/dpv-cmaes.toml"),
-        _ => return Err(user(format!("unknown strategy `{kind}`; available: deep_ga, random_search, open_es, cma_es"))),
+        _ => {
+            return Err(user(format!(
+                "unknown strategy `{kind}`; available: deep_ga, random_search, open_es, cma_es"
+            )))
+        }
     };
     print!("{text}");
     Ok(())
@@ -119,11 +134,23 @@ fn stop_flag() -> Arc<AtomicBool> {
     stop
 }
 
-fn execute(cfg: &Config, config_text: &str, out: &Path, resume: Option<Checkpoint>, quiet: bool) -> Result<u8> {
+fn execute(
+    cfg: &Config,
+    config_text: &str,
+    out: &Path,
+    resume: Option<Checkpoint>,
+    quiet: bool,
+) -> Result<u8> {
     let env_id = cfg.env_id();
     let probe = env_id.make(cfg.env.max_steps);
     let spec = evonet_envs::Env::spec(&probe).clone();
-    let policy = PolicySpec::new(spec.obs_dim, &spec.action_space, cfg.policy.hidden.clone(), cfg.policy.activation, cfg.policy.recurrent);
+    let policy = PolicySpec::new(
+        spec.obs_dim,
+        &spec.action_space,
+        cfg.policy.hidden.clone(),
+        cfg.policy.activation,
+        cfg.policy.recurrent,
+    );
     let kind = TaskKind::for_env(env_id);
     let task = Task {
         kind,
@@ -135,8 +162,12 @@ fn execute(cfg: &Config, config_text: &str, out: &Path, resume: Option<Checkpoin
         max_steps: cfg.env.max_steps,
         start_angle: cfg.env.start_angle_deg.map(f64::to_radians),
     };
-    let mut problem = RlProblem::new(renv, policy.clone(), cfg.env.episodes, task.clone()).with_faults(cfg.env.faults.clone());
-    let needs_noise = matches!(cfg.strategy, StrategyConfig::DeepGa(_) | StrategyConfig::RandomSearch(_) | StrategyConfig::OpenEs(_));
+    let mut problem = RlProblem::new(renv, policy.clone(), cfg.env.episodes, task.clone())
+        .with_faults(cfg.env.faults.clone());
+    let needs_noise = matches!(
+        cfg.strategy,
+        StrategyConfig::DeepGa(_) | StrategyConfig::RandomSearch(_) | StrategyConfig::OpenEs(_)
+    );
     let evaluator = ThreadEvaluator::new(cfg.run.threads).context("starting evaluation threads")?;
     let noise = if needs_noise {
         if cfg.run.noise_table_size < policy.mlp.n_params() {
@@ -146,11 +177,15 @@ fn execute(cfg: &Config, config_text: &str, out: &Path, resume: Option<Checkpoin
                 policy.mlp.n_params()
             )));
         }
-        Some(Arc::new(evaluator.install(|| build_noise(cfg.run.noise_table_size, cfg.run.noise_seed))))
+        Some(Arc::new(evaluator.install(|| {
+            build_noise(cfg.run.noise_table_size, cfg.run.noise_seed)
+        })))
     } else {
         None
     };
-    if let (Some(t), StrategyConfig::DeepGa(_) | StrategyConfig::RandomSearch(_)) = (&noise, &cfg.strategy) {
+    if let (Some(t), StrategyConfig::DeepGa(_) | StrategyConfig::RandomSearch(_)) =
+        (&noise, &cfg.strategy)
+    {
         let pop = match &cfg.strategy {
             StrategyConfig::DeepGa(c) => c.population,
             StrategyConfig::RandomSearch(c) => c.population,
@@ -171,13 +206,27 @@ fn execute(cfg: &Config, config_text: &str, out: &Path, resume: Option<Checkpoin
         stop,
     };
     let base = ChampionBase {
-        env: EnvRef { id: env_id.name().into(), max_steps: cfg.env.max_steps, start_angle_deg: cfg.env.start_angle_deg },
+        env: EnvRef {
+            id: env_id.name().into(),
+            max_steps: cfg.env.max_steps,
+            start_angle_deg: cfg.env.start_angle_deg,
+        },
         task,
         policy: policy.clone(),
         strategy: cfg.strategy.kind().into(),
     };
-    let space = ParamSpace { init_scales: policy.mlp.init_scales(), obs_dim: spec.obs_dim };
-    let ctx = Drive { problem: &problem, settings: &settings, resume, quiet, evaluator, out };
+    let space = ParamSpace {
+        init_scales: policy.mlp.init_scales(),
+        obs_dim: spec.obs_dim,
+    };
+    let ctx = Drive {
+        problem: &problem,
+        settings: &settings,
+        resume,
+        quiet,
+        evaluator,
+        out,
+    };
     let state = match &cfg.strategy {
         StrategyConfig::DeepGa(c) => {
             let s = DeepGa::new(c.clone())?;
@@ -203,7 +252,9 @@ fn execute(cfg: &Config, config_text: &str, out: &Path, resume: Option<Checkpoin
 fn build_noise(len: usize, seed: u64) -> NoiseTable {
     use rayon::prelude::*;
     let mut v = vec![0.0f32; len];
-    v.par_chunks_mut(evonet_core::noise::BLOCK).enumerate().for_each(|(b, c)| NoiseTable::fill_block(seed, b, c));
+    v.par_chunks_mut(evonet_core::noise::BLOCK)
+        .enumerate()
+        .for_each(|(b, c)| NoiseTable::fill_block(seed, b, c));
     NoiseTable::from_vec(v, seed)
 }
 
@@ -215,7 +266,12 @@ struct ChampionBase {
 }
 
 impl ChampionBase {
-    fn file(&self, params: Vec<f32>, obs_norm: Option<evonet_core::genome::ObsNorm>, genome: serde_json::Value) -> ChampionFile {
+    fn file(
+        &self,
+        params: Vec<f32>,
+        obs_norm: Option<evonet_core::genome::ObsNorm>,
+        genome: serde_json::Value,
+    ) -> ChampionFile {
         ChampionFile {
             format_version: evonet_runner::FORMAT_VERSION,
             kind: KIND.into(),
@@ -234,14 +290,31 @@ impl ChampionBase {
         }
     }
 
-    fn chain_json(&self, p: &RlProblem, ch: &Champion<SeedChain>, _t: &TestReport) -> serde_json::Value {
-        let params = p.decode_chain(&ch.genome).map(|v| v.to_vec()).unwrap_or_default();
-        serde_json::to_value(self.file(params, None, serde_json::json!({ "seed_chain": ch.genome }))).expect("json")
+    fn chain_json(
+        &self,
+        p: &RlProblem,
+        ch: &Champion<SeedChain>,
+        _t: &TestReport,
+    ) -> serde_json::Value {
+        let params = p
+            .decode_chain(&ch.genome)
+            .map(|v| v.to_vec())
+            .unwrap_or_default();
+        serde_json::to_value(self.file(
+            params,
+            None,
+            serde_json::json!({ "seed_chain": ch.genome }),
+        ))
+        .expect("json")
     }
 
     fn params_json(&self, ch: &Champion<PolicyParams>, _t: &TestReport) -> serde_json::Value {
-        serde_json::to_value(self.file(ch.genome.params.clone(), ch.genome.obs_norm.clone(), serde_json::json!("params")))
-            .expect("json")
+        serde_json::to_value(self.file(
+            ch.genome.params.clone(),
+            ch.genome.obs_norm.clone(),
+            serde_json::json!("params"),
+        ))
+        .expect("json")
     }
 }
 
@@ -262,11 +335,21 @@ impl Drive<'_> {
     {
         let done = self.resume.as_ref().map_or(0, |c| c.runner.generation);
         let mut progress = ProgressObserver::new(self.settings.max_generations, done, self.quiet);
-        let outcome = evonet_runner::run(s, self.problem, &mut self.evaluator, self.settings, export, self.resume.take(), &mut [&mut progress])
-            .map_err(|e| match e {
-                evonet_runner::RunError::Mismatch(_) | evonet_runner::RunError::Checkpoint(_) => user(e.to_string()),
-                other => anyhow::Error::new(other),
-            })?;
+        let outcome = evonet_runner::run(
+            s,
+            self.problem,
+            &mut self.evaluator,
+            self.settings,
+            export,
+            self.resume.take(),
+            &mut [&mut progress],
+        )
+        .map_err(|e| match e {
+            evonet_runner::RunError::Mismatch(_) | evonet_runner::RunError::Checkpoint(_) => {
+                user(e.to_string())
+            }
+            other => anyhow::Error::new(other),
+        })?;
         progress.finish();
         let (rs, code) = match outcome {
             RunOutcome::Finished(rs) => (rs, 0),
@@ -280,7 +363,11 @@ impl Drive<'_> {
 fn summary(out: &Path, rs: &RunnerState, interrupted: bool) {
     println!(
         "{} {} generations, {} evaluations, {} env steps in {:.1} s",
-        if interrupted { "interrupted after" } else { "finished" },
+        if interrupted {
+            "interrupted after"
+        } else {
+            "finished"
+        },
         rs.generation,
         rs.evaluations,
         rs.env_steps,
@@ -291,7 +378,10 @@ fn summary(out: &Path, rs: &RunnerState, interrupted: bool) {
         _ => println!("not solved"),
     }
     if let Some(b) = rs.best_test {
-        println!("champion test score {b:.3}: {}", out.join("best").join("champion.json").display());
+        println!(
+            "champion test score {b:.3}: {}",
+            out.join("best").join("champion.json").display()
+        );
     }
     if interrupted {
         println!("continue with: evonet resume {}", out.display());

@@ -29,7 +29,11 @@ pub struct EvalRequest {
 
 impl EvalRequest {
     pub fn new(seed: u64) -> Self {
-        Self { seed, episodes: 0, record_obs: false }
+        Self {
+            seed,
+            episodes: 0,
+            record_obs: false,
+        }
     }
 }
 
@@ -68,7 +72,10 @@ pub enum Outcome {
     Done(Evaluation),
     /// The evaluation failed (panic, non-finite observation or fitness, ...).
     /// Strategies treat it as the worst possible result.
-    Failed { reason: String, cost: Cost },
+    Failed {
+        reason: String,
+        cost: Cost,
+    },
 }
 
 impl Outcome {
@@ -121,7 +128,10 @@ pub fn match_results<G>(asked: &[CandidateId], results: Vec<Evaluated<G>>) -> Ve
     slots
         .into_iter()
         .map(|s| {
-            s.unwrap_or(Outcome::Failed { reason: "no result was returned".into(), cost: Cost::default() })
+            s.unwrap_or(Outcome::Failed {
+                reason: "no result was returned".into(),
+                cost: Cost::default(),
+            })
         })
         .collect()
 }

@@ -18,7 +18,10 @@ fn evaluate<G: Clone>(cands: &[Candidate<G>], f: FitnessFn<'_, G>) -> Vec<Evalua
             candidate: c.clone(),
             outcome: Outcome::Done(Evaluation {
                 fitness: f(&c.genome),
-                cost: Cost { env_steps: 1, episodes: 1 },
+                cost: Cost {
+                    env_steps: 1,
+                    episodes: 1,
+                },
                 obs_stats: None,
             }),
         })
@@ -63,9 +66,17 @@ pub fn check_strategy<S: Strategy>(s: &S, f: FitnessFn<'_, S::Genome>, rounds: u
     let mut a = s.init(11).expect("init");
     let mut b = s.init(11).expect("init");
     let ta = transcript(s, &mut a, rounds, f, None);
-    assert_eq!(ta, transcript(s, &mut b, rounds, f, None), "{name}: same seed gave different runs");
+    assert_eq!(
+        ta,
+        transcript(s, &mut b, rounds, f, None),
+        "{name}: same seed gave different runs"
+    );
     let mut c = s.init(12).expect("init");
-    assert_ne!(ta, transcript(s, &mut c, rounds, f, None), "{name}: different seeds gave the same run");
+    assert_ne!(
+        ta,
+        transcript(s, &mut c, rounds, f, None),
+        "{name}: different seeds gave the same run"
+    );
 
     // Results in any order give the same continuation.
     let mut d = s.init(11).expect("init");
@@ -91,7 +102,10 @@ pub fn check_strategy<S: Strategy>(s: &S, f: FitnessFn<'_, S::Genome>, rounds: u
     let mut restored: S::State = serde_json::from_str(&saved).expect("deserialise state");
     let cont_a = transcript(s, &mut g, rounds - rounds / 2, f, None);
     let cont_b = transcript(s, &mut restored, rounds - rounds / 2, f, None);
-    assert_eq!(cont_a, cont_b, "{name}: restored state continued differently");
+    assert_eq!(
+        cont_a, cont_b,
+        "{name}: restored state continued differently"
+    );
 
     // Failures and missing results are tolerated; a failed candidate never
     // becomes the champion while a successful one exists.
@@ -101,7 +115,10 @@ pub fn check_strategy<S: Strategy>(s: &S, f: FitnessFn<'_, S::Genome>, rounds: u
         let mut res = evaluate(&cands, f);
         for (i, e) in res.iter_mut().enumerate() {
             if (i + r) % 3 == 0 {
-                e.outcome = Outcome::Failed { reason: "injected".into(), cost: Cost::default() };
+                e.outcome = Outcome::Failed {
+                    reason: "injected".into(),
+                    cost: Cost::default(),
+                };
             }
         }
         if res.len() > 2 {
@@ -111,12 +128,20 @@ pub fn check_strategy<S: Strategy>(s: &S, f: FitnessFn<'_, S::Genome>, rounds: u
         assert!(rep.failed > 0, "{name}: failures were not counted");
     }
     if let Some(ch) = s.champion(&h) {
-        assert!(!ch.fitness.is_infinite(), "{name}: a failed candidate became the champion");
+        assert!(
+            !ch.fitness.is_infinite(),
+            "{name}: a failed candidate became the champion"
+        );
     }
 }
 
 /// Runs a strategy for `rounds` rounds and returns the best fitness seen.
-pub fn best_after<S: Strategy>(s: &S, seed: u64, f: FitnessFn<'_, S::Genome>, rounds: usize) -> f64 {
+pub fn best_after<S: Strategy>(
+    s: &S,
+    seed: u64,
+    f: FitnessFn<'_, S::Genome>,
+    rounds: usize,
+) -> f64 {
     let mut st = s.init(seed).expect("init");
     let mut best = f64::NEG_INFINITY;
     for _ in 0..rounds {

@@ -35,7 +35,10 @@ pub struct SeedChain {
 
 impl SeedChain {
     pub fn new(init: u64) -> Self {
-        Self { init, mutations: Vec::new() }
+        Self {
+            init,
+            mutations: Vec::new(),
+        }
     }
     /// The child that adds one mutation.
     pub fn child(&self, m: SeedMutation) -> Self {
@@ -44,14 +47,20 @@ impl SeedChain {
         c
     }
     pub fn iter_mutations(&self) -> impl Iterator<Item = SeedMutation> + '_ {
-        self.mutations.iter().map(|&(seed, s)| SeedMutation { seed, sigma: f32::from_bits(s) })
+        self.mutations.iter().map(|&(seed, s)| SeedMutation {
+            seed,
+            sigma: f32::from_bits(s),
+        })
     }
     /// The parent chain (all but the last mutation), if any.
     pub fn parent(&self) -> Option<SeedChain> {
         if self.mutations.is_empty() {
             None
         } else {
-            Some(SeedChain { init: self.init, mutations: self.mutations[..self.mutations.len() - 1].to_vec() })
+            Some(SeedChain {
+                init: self.init,
+                mutations: self.mutations[..self.mutations.len() - 1].to_vec(),
+            })
         }
     }
     /// A 64-bit key of the chain, for decoder caches.
@@ -90,7 +99,13 @@ pub fn decode_seed_chain(
         }
         None => {
             let off = table.offset(chain.init, n);
-            theta.extend(table.slice(off, n).iter().zip(init_scales).map(|(e, s)| e * s));
+            theta.extend(
+                table
+                    .slice(off, n)
+                    .iter()
+                    .zip(init_scales)
+                    .map(|(e, s)| e * s),
+            );
             0
         }
     };

@@ -11,7 +11,12 @@ pub struct NoiseTable {
 
 impl std::fmt::Debug for NoiseTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "NoiseTable(len={}, seed={})", self.noise.len(), self.seed)
+        write!(
+            f,
+            "NoiseTable(len={}, seed={})",
+            self.noise.len(),
+            self.seed
+        )
     }
 }
 
@@ -55,7 +60,11 @@ impl NoiseTable {
     /// Offset of the slice of length `dim` that a mutation seed selects.
     #[inline]
     pub fn offset(&self, seed: u64, dim: usize) -> usize {
-        assert!(dim <= self.noise.len(), "noise table of {} floats is smaller than {dim} parameters", self.noise.len());
+        assert!(
+            dim <= self.noise.len(),
+            "noise table of {} floats is smaller than {dim} parameters",
+            self.noise.len()
+        );
         (crate::seed::splitmix64(seed) % (self.noise.len() - dim + 1) as u64) as usize
     }
 

@@ -33,7 +33,13 @@ mod tests {
     fn ranks_span_half_interval() {
         let r = centered_ranks(&[3.0, 1.0, 2.0, f64::NAN]);
         let want = [0.5, -1.0 / 6.0, 1.0 / 6.0, -0.5];
-        assert!(r.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-12), "{r:?}");
-        assert_eq!(argsort_desc(&[1.0, 3.0, 3.0, f64::NEG_INFINITY]), vec![1, 2, 0, 3]);
+        assert!(
+            r.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-12),
+            "{r:?}"
+        );
+        assert_eq!(
+            argsort_desc(&[1.0, 3.0, 3.0, f64::NEG_INFINITY]),
+            vec![1, 2, 0, 3]
+        );
     }
 }

@@ -13,12 +13,20 @@ pub struct RunningStats {
 
 impl RunningStats {
     pub fn new(dim: usize) -> Self {
-        Self { sum: vec![0.0; dim], sumsq: vec![0.0; dim], count: 0.0 }
+        Self {
+            sum: vec![0.0; dim],
+            sumsq: vec![0.0; dim],
+            count: 0.0,
+        }
     }
     /// The prior of OpenAI ES: a tiny count at mean 0 and variance 1, so the
     /// first normalisation is close to the identity.
     pub fn with_prior(dim: usize, eps: f64) -> Self {
-        Self { sum: vec![0.0; dim], sumsq: vec![eps; dim], count: eps }
+        Self {
+            sum: vec![0.0; dim],
+            sumsq: vec![eps; dim],
+            count: eps,
+        }
     }
     pub fn dim(&self) -> usize {
         self.sum.len()
@@ -33,7 +41,11 @@ impl RunningStats {
         self.count += 1.0;
     }
     pub fn merge(&mut self, o: &RunningStats) {
-        assert_eq!(self.dim(), o.dim(), "observation statistics of different sizes");
+        assert_eq!(
+            self.dim(),
+            o.dim(),
+            "observation statistics of different sizes"
+        );
         for (a, b) in self.sum.iter_mut().zip(&o.sum) {
             *a += b;
         }

@@ -48,7 +48,12 @@ fn dsdt(s: [f64; 4], a: f64) -> [f64; 4] {
 
 #[inline]
 fn add(y: [f64; 4], h: f64, k: [f64; 4]) -> [f64; 4] {
-    [y[0] + h * k[0], y[1] + h * k[1], y[2] + h * k[2], y[3] + h * k[3]]
+    [
+        y[0] + h * k[0],
+        y[1] + h * k[1],
+        y[2] + h * k[2],
+        y[3] + h * k[3],
+    ]
 }
 
 /// Gymnasium's `wrap`: shift by the range until inside `[m, M]`.
@@ -123,14 +128,18 @@ impl Env for Acrobot {
         }
         ns[0] = wrap(ns[0], -PI, PI);
         ns[1] = wrap(ns[1], -PI, PI);
-        ns[2] = ns[2].max(-MAX_VEL_1).min(MAX_VEL_1);
-        ns[3] = ns[3].max(-MAX_VEL_2).min(MAX_VEL_2);
+        ns[2] = ns[2].clamp(-MAX_VEL_1, MAX_VEL_1);
+        ns[3] = ns[3].clamp(-MAX_VEL_2, MAX_VEL_2);
         self.state = ns;
         let terminated = -ns[0].cos() - (ns[1] + ns[0]).cos() > 1.0;
         let reward = if terminated { 0.0 } else { -1.0 };
         let truncated = self.limit.tick();
         self.write_obs(obs);
-        Step { reward, terminated, truncated }
+        Step {
+            reward,
+            terminated,
+            truncated,
+        }
     }
 
     fn state(&self) -> Vec<f64> {

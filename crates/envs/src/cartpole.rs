@@ -67,6 +67,10 @@ impl Env for CartPole {
     }
 
     #[inline]
+    #[expect(
+        clippy::manual_range_contains,
+        reason = "Gymnasium's comparisons, which are false for NaN"
+    )]
     fn step(&mut self, action: Action<'_>, obs: &mut [f32]) -> Step {
         let a = match action {
             Action::Discrete(a) => a,
@@ -80,15 +84,27 @@ impl Env for CartPole {
         let thetaacc = (GRAVITY * sintheta - costheta * temp)
             / (LENGTH * (4.0 / 3.0 - MASS_POLE * (costheta * costheta) / TOTAL_MASS));
         let xacc = temp - POLEMASS_LENGTH * thetaacc * costheta / TOTAL_MASS;
-        self.state = [x + TAU * x_dot, x_dot + TAU * xacc, theta + TAU * theta_dot, theta_dot + TAU * thetaacc];
+        self.state = [
+            x + TAU * x_dot,
+            x_dot + TAU * xacc,
+            theta + TAU * theta_dot,
+            theta_dot + TAU * thetaacc,
+        ];
         let [x, _, theta, _] = self.state;
-        let terminated = x < -X_THRESHOLD || x > X_THRESHOLD || theta < -THETA_THRESHOLD || theta > THETA_THRESHOLD;
+        let terminated = x < -X_THRESHOLD
+            || x > X_THRESHOLD
+            || theta < -THETA_THRESHOLD
+            || theta > THETA_THRESHOLD;
         // Gymnasium gives 1.0 on the terminating step and 0.0 on any step after it.
         let reward = if self.terminated_before { 0.0 } else { 1.0 };
         self.terminated_before |= terminated;
         let truncated = self.limit.tick();
         self.write_obs(obs);
-        Step { reward, terminated, truncated }
+        Step {
+            reward,
+            terminated,
+            truncated,
+        }
     }
 
     fn state(&self) -> Vec<f64> {

@@ -56,8 +56,10 @@ fn derivs(force: f64, st: &[f64; 6]) -> [f64; 6] {
     let ml_2 = LENGTH_2 * MASS_POLE_2;
     let temp_1 = MUP * st[3] / ml_1;
     let temp_2 = MUP * st[5] / ml_2;
-    let fi_1 = (ml_1 * st[3] * st[3] * sintheta_1) + (0.75 * MASS_POLE_1 * costheta_1 * (temp_1 + gsintheta_1));
-    let fi_2 = (ml_2 * st[5] * st[5] * sintheta_2) + (0.75 * MASS_POLE_2 * costheta_2 * (temp_2 + gsintheta_2));
+    let fi_1 = (ml_1 * st[3] * st[3] * sintheta_1)
+        + (0.75 * MASS_POLE_1 * costheta_1 * (temp_1 + gsintheta_1));
+    let fi_2 = (ml_2 * st[5] * st[5] * sintheta_2)
+        + (0.75 * MASS_POLE_2 * costheta_2 * (temp_2 + gsintheta_2));
     let mi_1 = MASS_POLE_1 * (1.0 - (0.75 * costheta_1 * costheta_1));
     let mi_2 = MASS_POLE_2 * (1.0 - (0.75 * costheta_2 * costheta_2));
     let xacc = (force + fi_1 + fi_2) / (mi_1 + mi_2 + MASS_CART);
@@ -99,9 +101,16 @@ impl DoublePole {
         let max = max_steps.unwrap_or(if velocities { 100_000 } else { 1_000 });
         Self {
             spec: EnvSpec {
-                id: if velocities { "DoublePole-v0".into() } else { "DoublePoleNoVelocities-v0".into() },
+                id: if velocities {
+                    "DoublePole-v0".into()
+                } else {
+                    "DoublePoleNoVelocities-v0".into()
+                },
                 obs_dim: if velocities { 6 } else { 3 },
-                action_space: ActionSpace::Box { low: vec![-1.0], high: vec![1.0] },
+                action_space: ActionSpace::Box {
+                    low: vec![-1.0],
+                    high: vec![1.0],
+                },
                 max_episode_steps: max,
                 reward_threshold: None,
             },
@@ -143,7 +152,9 @@ impl DoublePole {
         let n = (self.limit.elapsed as usize).min(100);
         // The ring holds the last `n` entries; sum them in step order.
         let start = self.limit.elapsed as usize;
-        (0..n).map(|k| self.jiggle[(start + 100 - n + k) % 100]).sum()
+        (0..n)
+            .map(|k| self.jiggle[(start + 100 - n + k) % 100])
+            .sum()
     }
 }
 
@@ -215,7 +226,11 @@ impl Env for DoublePole {
         let truncated = self.limit.tick();
         self.write_obs(obs);
         // One point per step balanced; the step that fails earns nothing.
-        Step { reward: if terminated { 0.0 } else { 1.0 }, terminated, truncated }
+        Step {
+            reward: if terminated { 0.0 } else { 1.0 },
+            terminated,
+            truncated,
+        }
     }
 
     fn state(&self) -> Vec<f64> {

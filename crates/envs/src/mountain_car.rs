@@ -71,7 +71,11 @@ impl Env for MountainCar {
         self.state = [position, velocity];
         let truncated = self.limit.tick();
         self.write_obs(obs);
-        Step { reward: -1.0, terminated, truncated }
+        Step {
+            reward: -1.0,
+            terminated,
+            truncated,
+        }
     }
 
     fn state(&self) -> Vec<f64> {

@@ -31,7 +31,10 @@ impl MountainCarContinuous {
             spec: EnvSpec {
                 id: "MountainCarContinuous-v0".into(),
                 obs_dim: 2,
-                action_space: ActionSpace::Box { low: vec![-1.0], high: vec![1.0] },
+                action_space: ActionSpace::Box {
+                    low: vec![-1.0],
+                    high: vec![1.0],
+                },
                 max_episode_steps: max,
                 reward_threshold: Some(90.0),
             },
@@ -67,7 +70,11 @@ impl Env for MountainCarContinuous {
         let [mut position, mut velocity] = self.state;
         let f32_state = self.state_is_f32;
         // `3 * position` is a float32 product once the state is float32.
-        let three_p = if f32_state { (3.0f32 * position as f32) as f64 } else { 3.0 * position };
+        let three_p = if f32_state {
+            (3.0f32 * position as f32) as f64
+        } else {
+            3.0 * position
+        };
         let gravity = 0.0025 * three_p.cos();
         // `force * power - gravity`: float32 when the action was inside the
         // bounds (numpy 2 keeps float32 with Python floats), else float64.
@@ -76,9 +83,17 @@ impl Env for MountainCarContinuous {
         } else {
             a.clamp(-1.0, 1.0) as f64 * POWER - gravity
         };
-        velocity = if f32_state { (velocity as f32 + dv as f32) as f64 } else { velocity + dv };
+        velocity = if f32_state {
+            (velocity as f32 + dv as f32) as f64
+        } else {
+            velocity + dv
+        };
         velocity = velocity.clamp(-MAX_SPEED, MAX_SPEED);
-        position = if f32_state { (position as f32 + velocity as f32) as f64 } else { position + velocity };
+        position = if f32_state {
+            (position as f32 + velocity as f32) as f64
+        } else {
+            position + velocity
+        };
         position = position.clamp(MIN_POSITION, MAX_POSITION);
         if position == MIN_POSITION && velocity < 0.0 {
             velocity = 0.0;
@@ -90,7 +105,11 @@ impl Env for MountainCarContinuous {
         self.state_is_f32 = true;
         let truncated = self.limit.tick();
         self.write_obs(obs);
-        Step { reward, terminated, truncated }
+        Step {
+            reward,
+            terminated,
+            truncated,
+        }
     }
 
     fn state(&self) -> Vec<f64> {

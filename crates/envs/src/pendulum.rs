@@ -26,7 +26,11 @@ pub struct Pendulum {
 fn angle_normalize(x: f64) -> f64 {
     let m = 2.0 * PI;
     let r = (x + PI) % m;
-    let r = if r != 0.0 && (r < 0.0) != (m < 0.0) { r + m } else { r };
+    let r = if r != 0.0 && (r < 0.0) != (m < 0.0) {
+        r + m
+    } else {
+        r
+    };
     r - PI
 }
 
@@ -37,7 +41,10 @@ impl Pendulum {
             spec: EnvSpec {
                 id: "Pendulum-v1".into(),
                 obs_dim: 3,
-                action_space: ActionSpace::Box { low: vec![-MAX_TORQUE], high: vec![MAX_TORQUE] },
+                action_space: ActionSpace::Box {
+                    low: vec![-MAX_TORQUE],
+                    high: vec![MAX_TORQUE],
+                },
                 max_episode_steps: max,
                 reward_threshold: None,
             },
@@ -72,14 +79,20 @@ impl Env for Pendulum {
         };
         let [th, thdot] = self.state;
         // Terms with the float32 torque are float32 in numpy 2, as here.
-        let costs = angle_normalize(th).powi(2) + 0.1 * (thdot * thdot) + (0.001f32 * (u * u)) as f64;
+        let costs =
+            angle_normalize(th).powi(2) + 0.1 * (thdot * thdot) + (0.001f32 * (u * u)) as f64;
         let torque_acc = (3.0f32 * u) as f64;
-        let newthdot = (thdot + (3.0 * G / (2.0 * L) * th.sin() + torque_acc / (M * L * L)) * DT).clamp(-MAX_SPEED, MAX_SPEED);
+        let newthdot = (thdot + (3.0 * G / (2.0 * L) * th.sin() + torque_acc / (M * L * L)) * DT)
+            .clamp(-MAX_SPEED, MAX_SPEED);
         let newth = th + newthdot * DT;
         self.state = [newth, newthdot];
         let truncated = self.limit.tick();
         self.write_obs(obs);
-        Step { reward: -costs, terminated: false, truncated }
+        Step {
+            reward: -costs,
+            terminated: false,
+            truncated,
+        }
     }
 
     fn state(&self) -> Vec<f64> {
@@ -100,6 +113,9 @@ mod tests {
     fn floored_modulo() {
         assert!((angle_normalize(4.0) - (4.0 - 2.0 * std::f64::consts::PI)).abs() < 1e-12);
         assert!((angle_normalize(-4.0) - (-4.0 + 2.0 * std::f64::consts::PI)).abs() < 1e-12);
-        assert_eq!(angle_normalize(0.5), 0.5 + std::f64::consts::PI - std::f64::consts::PI);
+        assert_eq!(
+            angle_normalize(0.5),
+            0.5 + std::f64::consts::PI - std::f64::consts::PI
+        );
     }
 }

@@ -11,27 +11,43 @@ use std::time::Instant;
 use evonet_nn::{Activation, Mlp, MlpBuffers, MlpSpec};
 
 fn main() {
-    let spec = MlpSpec { inputs: 4, hidden: vec![64, 64], outputs: 2, activation: Activation::Tanh, output_activation: Activation::Identity, recurrent: false };
-    let params: Vec<f32> = (0..spec.n_params()).map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * 0.2).collect();
-    let net = Mlp::new(&spec, &params).unwrap();
+    let spec = MlpSpec {
+        inputs: 4,
+        hidden: vec![64, 64],
+        outputs: 2,
+        activation: Activation::Tanh,
+        output_activation: Activation::Identity,
+        recurrent: false,
+    };
+    let params: Vec<f32> = (0..spec.n_params())
+        .map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * 0.2)
+        .collect();
+    let _net = Mlp::new(&spec, &params).unwrap();
     for act in [Activation::Tanh, Activation::Identity] {
-    let spec = MlpSpec { activation: act, ..spec.clone() };
-    let net = Mlp::new(&spec, &params).unwrap();
-    for batch in [1usize, 8, 32] {
-        let mut buf = MlpBuffers::new(&spec, batch);
-        let x: Vec<f32> = (0..4 * batch).map(|i| (i as f32 * 0.37).sin()).collect();
-        let iters = 200_000 / batch;
-        let mut samples = Vec::new();
-        for _ in 0..7 {
-            let t = Instant::now();
-            for _ in 0..iters {
-                black_box(net.forward(black_box(&x), batch, &mut buf));
+        let spec = MlpSpec {
+            activation: act,
+            ..spec.clone()
+        };
+        let net = Mlp::new(&spec, &params).unwrap();
+        for batch in [1usize, 8, 32] {
+            let mut buf = MlpBuffers::new(&spec, batch);
+            let x: Vec<f32> = (0..4 * batch).map(|i| (i as f32 * 0.37).sin()).collect();
+            let iters = 200_000 / batch;
+            let mut samples = Vec::new();
+            for _ in 0..7 {
+                let t = Instant::now();
+                for _ in 0..iters {
+                    black_box(net.forward(black_box(&x), batch, &mut buf));
+                }
+                samples.push(t.elapsed().as_secs_f64() * 1e9 / (iters * batch) as f64);
             }
-            samples.push(t.elapsed().as_secs_f64() * 1e9 / (iters * batch) as f64);
+            samples.sort_by(f64::total_cmp);
+            let ns = samples[3];
+            println!(
+                "mlp 4-64-64-2 {} batch={batch}: {ns:.0} ns per row ({:.1} GFLOP/s)",
+                act.name(),
+                2.0 * spec.macs() as f64 / ns
+            );
         }
-        samples.sort_by(f64::total_cmp);
-        let ns = samples[3];
-        println!("mlp 4-64-64-2 {} batch={batch}: {ns:.0} ns per row ({:.1} GFLOP/s)", act.name(), 2.0 * spec.macs() as f64 / ns);
     }
-}
 }

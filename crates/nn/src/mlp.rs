@@ -65,7 +65,13 @@ impl MlpSpec {
             };
             let b = off;
             off += n_out;
-            out.push(LayerLayout { n_in, n_out, w, u, b });
+            out.push(LayerLayout {
+                n_in,
+                n_out,
+                w,
+                u,
+                b,
+            });
         }
         out
     }
@@ -90,12 +96,20 @@ impl MlpSpec {
     }
 
     fn widest(&self) -> usize {
-        self.hidden.iter().copied().chain([self.inputs, self.outputs]).max().unwrap_or(0)
+        self.hidden
+            .iter()
+            .copied()
+            .chain([self.inputs, self.outputs])
+            .max()
+            .unwrap_or(0)
     }
 
     /// Multiply-accumulates of one forward pass.
     pub fn macs(&self) -> usize {
-        self.layers().iter().map(|l| l.n_in * l.n_out + l.u.map_or(0, |_| l.n_out * l.n_out)).sum()
+        self.layers()
+            .iter()
+            .map(|l| l.n_in * l.n_out + l.u.map_or(0, |_| l.n_out * l.n_out))
+            .sum()
     }
 }
 
@@ -115,8 +129,18 @@ pub struct MlpBuffers {
 impl MlpBuffers {
     pub fn new(spec: &MlpSpec, batch: usize) -> Self {
         let w = spec.widest();
-        let h = if spec.recurrent { spec.hidden.iter().map(|&n| vec![0.0; n * batch]).collect() } else { Vec::new() };
-        Self { batch, layers: spec.layers(), a: vec![0.0; w * batch], b: vec![0.0; w * batch], h }
+        let h = if spec.recurrent {
+            spec.hidden.iter().map(|&n| vec![0.0; n * batch]).collect()
+        } else {
+            Vec::new()
+        };
+        Self {
+            batch,
+            layers: spec.layers(),
+            a: vec![0.0; w * batch],
+            b: vec![0.0; w * batch],
+            h,
+        }
     }
     /// Clears the recurrent state of row `r` (a new episode).
     pub fn reset_row(&mut self, spec: &MlpSpec, r: usize) {
@@ -150,7 +174,10 @@ impl<'p> Mlp<'p> {
         }
         let expected = spec.n_params();
         if params.len() != expected {
-            return Err(MlpError::ParamCount { expected, got: params.len() });
+            return Err(MlpError::ParamCount {
+                expected,
+                got: params.len(),
+            });
         }
         Ok(Self { spec, params })
     }
@@ -162,9 +189,21 @@ impl<'p> Mlp<'p> {
     /// Forward pass of `rows` inputs (`rows × inputs`, row-major); returns
     /// `rows × outputs`. No allocation.
     pub fn forward<'b>(&self, x: &[f32], rows: usize, buf: &'b mut MlpBuffers) -> &'b [f32] {
-        assert!(rows <= buf.batch, "batch of {rows} rows exceeds buffers for {}", buf.batch);
+        assert!(
+            rows <= buf.batch,
+            "batch of {rows} rows exceeds buffers for {}",
+            buf.batch
+        );
         assert_eq!(x.len(), rows * self.spec.inputs, "input size");
-        debug_assert_eq!(buf.layers, self.spec.layers(), "buffers made for another spec");
+        assert!(
+            buf.layers.len() == self.spec.hidden.len() + 1
+                && buf.layers[0].n_in == self.spec.inputs
+                && buf
+                    .layers
+                    .last()
+                    .is_some_and(|l| l.b + l.n_out == self.params.len()),
+            "buffers made for another network shape"
+        );
         #[cfg(target_arch = "x86_64")]
         {
             if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
@@ -189,7 +228,9 @@ unsafe fn forward_avx2(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers
 #[inline(always)]
 fn accumulate<const W: usize>(acc: &mut [f32; W], x: &[f32], w: &[f32], n_out: usize, j0: usize) {
     for (i, &xi) in x.iter().enumerate() {
-        let row: &[f32; W] = w[i * n_out + j0..i * n_out + j0 + W].try_into().expect("chunk");
+        let row: &[f32; W] = w[i * n_out + j0..i * n_out + j0 + W]
+            .try_into()
+            .expect("chunk");
         for k in 0..W {
             acc[k] = xi.mul_add(row[k], acc[k]);
         }
@@ -197,7 +238,14 @@ fn accumulate<const W: usize>(acc: &mut [f32; W], x: &[f32], w: &[f32], n_out: u
 }
 
 #[inline(always)]
-fn chunk<const W: usize>(x: &[f32], w: &[f32], h: Option<(&[f32], &[f32])>, bias: &[f32], out: &mut [f32], j0: usize) {
+fn chunk<const W: usize>(
+    x: &[f32],
+    w: &[f32],
+    h: Option<(&[f32], &[f32])>,
+    bias: &[f32],
+    out: &mut [f32],
+    j0: usize,
+) {
     let n_out = out.len();
     let mut acc: [f32; W] = bias[j0..j0 + W].try_into().expect("chunk");
     accumulate(&mut acc, x, w, n_out, j0);
@@ -209,19 +257,29 @@ fn chunk<const W: usize>(x: &[f32], w: &[f32], h: Option<(&[f32], &[f32])>, bias
 
 /// Four partial sums (over i mod 4) of `Σᵢ v[i]·M[i][j0..j0+K]`.
 #[inline(always)]
-fn tail_sums<const K: usize>(parts: &mut [[f32; K]; 4], v: &[f32], m: &[f32], n_out: usize, j0: usize) {
+fn tail_sums<const K: usize>(
+    parts: &mut [[f32; K]; 4],
+    v: &[f32],
+    m: &[f32],
+    n_out: usize,
+    j0: usize,
+) {
     let quads = v.len() / 4;
     for q in 0..quads {
         let i = 4 * q;
         for (d, part) in parts.iter_mut().enumerate() {
-            let row: &[f32; K] = m[(i + d) * n_out + j0..(i + d) * n_out + j0 + K].try_into().expect("tail");
+            let row: &[f32; K] = m[(i + d) * n_out + j0..(i + d) * n_out + j0 + K]
+                .try_into()
+                .expect("tail");
             for k in 0..K {
                 part[k] = v[i + d].mul_add(row[k], part[k]);
             }
         }
     }
     for i in 4 * quads..v.len() {
-        let row: &[f32; K] = m[i * n_out + j0..i * n_out + j0 + K].try_into().expect("tail");
+        let row: &[f32; K] = m[i * n_out + j0..i * n_out + j0 + K]
+            .try_into()
+            .expect("tail");
         for k in 0..K {
             parts[0][k] = v[i].mul_add(row[k], parts[0][k]);
         }
@@ -231,7 +289,14 @@ fn tail_sums<const K: usize>(parts: &mut [[f32; K]; 4], v: &[f32], m: &[f32], n_
 /// The last `K < 8` outputs (e.g. the action outputs): four partial sums per
 /// output, added in a fixed order, so the dependency chains are short.
 #[inline(always)]
-fn tail<const K: usize>(x: &[f32], w: &[f32], h: Option<(&[f32], &[f32])>, bias: &[f32], out: &mut [f32], j0: usize) {
+fn tail<const K: usize>(
+    x: &[f32],
+    w: &[f32],
+    h: Option<(&[f32], &[f32])>,
+    bias: &[f32],
+    out: &mut [f32],
+    j0: usize,
+) {
     let n_out = out.len();
     let mut parts = [[0.0f32; K]; 4];
     tail_sums(&mut parts, x, w, n_out, j0);
@@ -278,7 +343,13 @@ fn affine_row(x: &[f32], w: &[f32], h: Option<(&[f32], &[f32])>, bias: &[f32], o
 #[inline(always)]
 fn forward_impl(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers) {
     let p = m.params;
-    let MlpBuffers { layers, a, b, h: hs, .. } = buf;
+    let MlpBuffers {
+        layers,
+        a,
+        b,
+        h: hs,
+        ..
+    } = buf;
     a[..x.len()].copy_from_slice(x);
     let n_layers = layers.len();
     for (li, l) in layers.iter().enumerate() {
@@ -297,7 +368,11 @@ fn forward_impl(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers) {
                 None => affine_row(xr, w, None, bias, out),
             }
         }
-        let act = if li + 1 == n_layers { m.spec.output_activation } else { m.spec.activation };
+        let act = if li + 1 == n_layers {
+            m.spec.output_activation
+        } else {
+            m.spec.activation
+        };
         act.apply(&mut b[..rows * n_out]);
         if l.u.is_some() {
             hs[li][..rows * n_out].copy_from_slice(&b[..rows * n_out]);
@@ -322,7 +397,9 @@ mod tests {
     }
 
     fn params(n: usize) -> Vec<f32> {
-        (0..n).map(|i| ((i * 7919 % 101) as f32 / 50.0 - 1.0) * 0.7).collect()
+        (0..n)
+            .map(|i| ((i * 7919 % 101) as f32 / 50.0 - 1.0) * 0.7)
+            .collect()
     }
 
     /// Straightforward reference implementation in f64 with libm tanh.
@@ -340,7 +417,11 @@ mod tests {
                         acc += h[li][k] * p[u + k * l.n_out + j] as f64;
                     }
                 }
-                o[j] = if li + 1 == s.layers().len() { acc } else { acc.tanh() };
+                o[j] = if li + 1 == s.layers().len() {
+                    acc
+                } else {
+                    acc.tanh()
+                };
             }
             if l.u.is_some() {
                 h[li] = o.clone();
@@ -358,13 +439,18 @@ mod tests {
             let m = Mlp::new(&s, &p).unwrap();
             let xs = [0.3f32, -1.2, 0.8, 1.0, 0.0, -0.5, 0.1, 0.2, 0.3];
             let mut b3 = MlpBuffers::new(&s, 3);
-            let mut refs: Vec<Vec<Vec<f64>>> = (0..3).map(|_| s.hidden.iter().map(|&n| vec![0.0; n]).collect()).collect();
+            let mut refs: Vec<Vec<Vec<f64>>> = (0..3)
+                .map(|_| s.hidden.iter().map(|&n| vec![0.0; n]).collect())
+                .collect();
             for _step in 0..3 {
                 let batched = m.forward(&xs, 3, &mut b3).to_vec();
                 for r in 0..3 {
                     let want = reference(&s, &p, &xs[r * 3..r * 3 + 3], &mut refs[r]);
                     for j in 0..2 {
-                        assert!((batched[r * 2 + j] as f64 - want[j]).abs() < 1e-4, "recurrent={recurrent}");
+                        assert!(
+                            (batched[r * 2 + j] as f64 - want[j]).abs() < 1e-4,
+                            "recurrent={recurrent}"
+                        );
                     }
                 }
             }
@@ -383,7 +469,13 @@ mod tests {
     #[test]
     fn rejects_wrong_param_count() {
         let s = spec(false);
-        assert_eq!(Mlp::new(&s, &[0.0; 3]).unwrap_err(), MlpError::ParamCount { expected: s.n_params(), got: 3 });
+        assert_eq!(
+            Mlp::new(&s, &[0.0; 3]).unwrap_err(),
+            MlpError::ParamCount {
+                expected: s.n_params(),
+                got: 3
+            }
+        );
         assert_eq!(s.n_params(), 3 * 5 + 5 + 5 * 4 + 4 + 4 * 2 + 2);
         assert_eq!(spec(true).n_params(), s.n_params() + 25 + 16);
     }

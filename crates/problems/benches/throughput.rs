@@ -16,7 +16,9 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use evonet_core::genome::decode_seed_chain;
-use evonet_core::{EvalRequest, NoiseTable, PolicyParams, Problem, SeedChain, SeedMutation, SeededRng};
+use evonet_core::{
+    EvalRequest, NoiseTable, PolicyParams, Problem, SeedChain, SeedMutation, SeededRng,
+};
 use evonet_envs::{Env, EnvId};
 use evonet_nn::Activation;
 use evonet_problems::rollout::RolloutEnv;
@@ -30,9 +32,28 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn cartpole_problem(episodes: u32) -> RlProblem {
     let env = EnvId::CartPole.make(None);
     let spec = env.spec().clone();
-    let policy = PolicySpec::new(spec.obs_dim, &spec.action_space, vec![64, 64], Activation::Tanh, false);
-    let task = Task { kind: TaskKind::Return, test_episodes: 1, success_threshold: Some(475.0) };
-    RlProblem::new(RolloutEnv { env: EnvId::CartPole, max_steps: None, start_angle: None }, policy, episodes, task)
+    let policy = PolicySpec::new(
+        spec.obs_dim,
+        &spec.action_space,
+        vec![64, 64],
+        Activation::Tanh,
+        false,
+    );
+    let task = Task {
+        kind: TaskKind::Return,
+        test_episodes: 1,
+        success_threshold: Some(475.0),
+    };
+    RlProblem::new(
+        RolloutEnv {
+            env: EnvId::CartPole,
+            max_steps: None,
+            start_angle: None,
+        },
+        policy,
+        episodes,
+        task,
+    )
 }
 
 /// Env steps per second evaluating `pop` random policies on `threads`.
@@ -42,10 +63,16 @@ fn rollout_rate(threads: usize, episodes: u32, pop: usize, reps: usize) -> (f64,
     let genomes: Vec<PolicyParams> = (0..pop as u64)
         .map(|i| {
             let mut rng = SeededRng::new(1000 + i);
-            PolicyParams { params: scales.iter().map(|s| s * rng.normal_f32()).collect(), obs_norm: None }
+            PolicyParams {
+                params: scales.iter().map(|s| s * rng.normal_f32()).collect(),
+                obs_norm: None,
+            }
         })
         .collect();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
     let mut rates = Vec::new();
     let mut mean_len = 0.0;
     for rep in 0..reps {
@@ -56,7 +83,9 @@ fn rollout_rate(threads: usize, episodes: u32, pop: usize, reps: usize) -> (f64,
                 .enumerate()
                 .with_max_len(1)
                 .map(|(i, g)| {
-                    let e = problem.evaluate(g, &EvalRequest::new((rep * pop + i) as u64)).unwrap();
+                    let e = problem
+                        .evaluate(g, &EvalRequest::new((rep * pop + i) as u64))
+                        .unwrap();
                     (e.cost.env_steps, e.cost.episodes)
                 })
                 .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
@@ -72,7 +101,10 @@ fn decode_rates(n: usize, chain_len: usize, reps: usize) -> (f64, f64, f64) {
     let scales = vec![0.1f32; n];
     let mut chain = SeedChain::new(7);
     for i in 0..chain_len as u64 {
-        chain = chain.child(SeedMutation { seed: i * 7919 + 1, sigma: 0.002 });
+        chain = chain.child(SeedMutation {
+            seed: i * 7919 + 1,
+            sigma: 0.002,
+        });
     }
     let bytes = ((chain_len + 1) * n * 4) as f64;
     let mut theta = Vec::with_capacity(n);
@@ -102,7 +134,13 @@ fn decode_rates(n: usize, chain_len: usize, reps: usize) -> (f64, f64, f64) {
     for _ in 0..reps {
         let t = Instant::now();
         for k in 0..=chain_len {
-            decode_seed_chain(&table, &chain, &scales, Some((&parent, chain_len - 1)), &mut child);
+            decode_seed_chain(
+                &table,
+                &chain,
+                &scales,
+                Some((&parent, chain_len - 1)),
+                &mut child,
+            );
             black_box((&child, k));
         }
         cached.push(bytes / t.elapsed().as_secs_f64() / 1e9);
@@ -115,7 +153,10 @@ fn main() {
     let reps = if quick { 3 } else { 7 };
     let pop = if quick { 64 } else { 256 };
     println!("# evonet throughput benchmark (medians of {reps} repetitions)");
-    println!("cpu threads available: {}", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!(
+        "cpu threads available: {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
     for episodes in [1u32, 8] {
         for threads in [1usize, 2] {
             let (rate, len) = rollout_rate(threads, episodes, pop, reps);

@@ -19,14 +19,24 @@ pub struct SeedChainDecoder {
 
 impl std::fmt::Debug for SeedChainDecoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SeedChainDecoder({:?}, {} params)", self.table, self.init_scales.len())
+        write!(
+            f,
+            "SeedChainDecoder({:?}, {} params)",
+            self.table,
+            self.init_scales.len()
+        )
     }
 }
 
 impl SeedChainDecoder {
     /// `capacity`: vectors kept (about two generations is enough).
     pub fn new(table: Arc<NoiseTable>, init_scales: Vec<f32>, capacity: usize) -> Self {
-        Self { table, init_scales, cache: Mutex::new(HashMap::new()), capacity: capacity.max(1) }
+        Self {
+            table,
+            init_scales,
+            cache: Mutex::new(HashMap::new()),
+            capacity: capacity.max(1),
+        }
     }
 
     pub fn table(&self) -> &Arc<NoiseTable> {
@@ -73,7 +83,10 @@ mod tests {
         let dec = SeedChainDecoder::new(Arc::clone(&t), scales.clone(), 16);
         let mut c = SeedChain::new(9);
         for i in 0..20 {
-            c = c.child(SeedMutation { seed: i * 31 + 7, sigma: 0.01 });
+            c = c.child(SeedMutation {
+                seed: i * 31 + 7,
+                sigma: 0.01,
+            });
             let cached = dec.decode(&c);
             let mut fresh = Vec::new();
             decode_seed_chain(&t, &c, &scales, None, &mut fresh);

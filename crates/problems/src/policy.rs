@@ -19,7 +19,10 @@ impl Head {
     pub fn for_space(space: &ActionSpace) -> Self {
         match space {
             ActionSpace::Discrete(n) => Head::Discrete { actions: *n },
-            ActionSpace::Box { low, high } => Head::Continuous { low: low.clone(), high: high.clone() },
+            ActionSpace::Box { low, high } => Head::Continuous {
+                low: low.clone(),
+                high: high.clone(),
+            },
         }
     }
 
@@ -72,7 +75,13 @@ pub struct PolicySpec {
 impl PolicySpec {
     /// A policy for an environment: `hidden` layers with `activation`, the
     /// head's output activation.
-    pub fn new(obs_dim: usize, space: &ActionSpace, hidden: Vec<usize>, activation: Activation, recurrent: bool) -> Self {
+    pub fn new(
+        obs_dim: usize,
+        space: &ActionSpace,
+        hidden: Vec<usize>,
+        activation: Activation,
+        recurrent: bool,
+    ) -> Self {
         let head = Head::for_space(space);
         Self {
             mlp: MlpSpec {
@@ -101,8 +110,14 @@ mod tests {
     #[test]
     fn heads_map_outputs() {
         let mut s = [0.0f32; 1];
-        assert_eq!(Head::Discrete { actions: 3 }.action(&[0.1, 0.5, 0.5], &mut s), Action::Discrete(1));
-        let h = Head::Continuous { low: vec![-2.0], high: vec![2.0] };
+        assert_eq!(
+            Head::Discrete { actions: 3 }.action(&[0.1, 0.5, 0.5], &mut s),
+            Action::Discrete(1)
+        );
+        let h = Head::Continuous {
+            low: vec![-2.0],
+            high: vec![2.0],
+        };
         assert_eq!(h.action(&[0.5], &mut s), Action::Continuous(&[1.0]));
         assert_eq!(h.action(&[-1.0], &mut s), Action::Continuous(&[-2.0]));
     }

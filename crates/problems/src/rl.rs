@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use evonet_core::genome::ObsNorm;
 use evonet_core::seed::sub_seed;
-use evonet_core::{Cost, EvalError, EvalRequest, Evaluation, PolicyParams, Problem, RunningStats, SeedChain, TestReport};
+use evonet_core::{
+    Cost, EvalError, EvalRequest, Evaluation, PolicyParams, Problem, RunningStats, SeedChain,
+    TestReport,
+};
 use evonet_envs::double_pole::{generalization_starts, gruau_fitness};
 use evonet_envs::EnvId;
 
@@ -66,7 +69,14 @@ pub struct RlProblem {
 impl RlProblem {
     /// `episodes`: per evaluation unless a request says otherwise.
     pub fn new(renv: RolloutEnv, policy: PolicySpec, episodes: u32, task: Task) -> Self {
-        Self { renv, policy, episodes: episodes.max(1), task, faults: Faults::default(), decoder: None }
+        Self {
+            renv,
+            policy,
+            episodes: episodes.max(1),
+            task,
+            faults: Faults::default(),
+            decoder: None,
+        }
     }
 
     /// Enables seed-chain genomes (Deep GA, random search).
@@ -99,20 +109,44 @@ impl RlProblem {
 
     /// Plays `n` episodes from seeds derived from `seed`, in lockstep.
     pub fn play(&self, policy: &Policy<'_>, n: u32, seed: u64) -> Result<Vec<Episode>, EvalError> {
-        let starts: Vec<Start<'_>> = (0..n as u64).map(|e| Start::Seed(sub_seed(seed, e))).collect();
+        let starts: Vec<Start<'_>> = (0..n as u64)
+            .map(|e| Start::Seed(sub_seed(seed, e)))
+            .collect();
         rollout(&self.renv, &self.policy, policy, &starts, None, false)
     }
 
-    fn evaluate_policy(&self, policy: &Policy<'_>, req: &EvalRequest) -> Result<Evaluation, EvalError> {
+    fn evaluate_policy(
+        &self,
+        policy: &Policy<'_>,
+        req: &EvalRequest,
+    ) -> Result<Evaluation, EvalError> {
         let fault = self.faults.draw(req.seed);
         if fault == Some(Fault::Panic) {
             panic!("injected fault: evaluation panicked");
         }
-        let n = if req.episodes == 0 { self.episodes } else { req.episodes };
-        let starts: Vec<Start<'_>> = (0..n as u64).map(|e| Start::Seed(sub_seed(req.seed, e))).collect();
-        let mut stats = req.record_obs.then(|| RunningStats::new(self.policy.mlp.inputs));
-        let eps = rollout(&self.renv, &self.policy, policy, &starts, stats.as_mut(), fault == Some(Fault::NanObservation))?;
-        let cost = Cost { env_steps: eps.iter().map(|e| e.steps).sum(), episodes: eps.len() as u64 };
+        let n = if req.episodes == 0 {
+            self.episodes
+        } else {
+            req.episodes
+        };
+        let starts: Vec<Start<'_>> = (0..n as u64)
+            .map(|e| Start::Seed(sub_seed(req.seed, e)))
+            .collect();
+        let mut stats = req
+            .record_obs
+            .then(|| RunningStats::new(self.policy.mlp.inputs));
+        let eps = rollout(
+            &self.renv,
+            &self.policy,
+            policy,
+            &starts,
+            stats.as_mut(),
+            fault == Some(Fault::NanObservation),
+        )?;
+        let cost = Cost {
+            env_steps: eps.iter().map(|e| e.steps).sum(),
+            episodes: eps.len() as u64,
+        };
         let per_episode = |e: &Episode| match self.task.kind {
             TaskKind::DoublePoleNonMarkov => gruau_fitness(e.steps, e.jiggle),
             _ => e.ret,
@@ -121,7 +155,11 @@ impl RlProblem {
         if fault == Some(Fault::NanFitness) {
             fitness = f64::NAN;
         }
-        Ok(Evaluation { fitness, cost, obs_stats: stats })
+        Ok(Evaluation {
+            fitness,
+            cost,
+            obs_stats: stats,
+        })
     }
 
     fn test_policy(&self, policy: &Policy<'_>, seed: u64) -> Result<TestReport, EvalError> {
@@ -134,29 +172,57 @@ impl RlProblem {
                     score: s.mean,
                     solved: self.task.success_threshold.is_some_and(|t| s.mean >= t),
                     env_steps: eps.iter().map(|e| e.steps).sum(),
-                    details: vec![("test_std".into(), s.std), ("test_min".into(), s.min), ("test_max".into(), s.max)],
+                    details: vec![
+                        ("test_std".into(), s.std),
+                        ("test_min".into(), s.min),
+                        ("test_max".into(), s.max),
+                    ],
                 })
             }
             TaskKind::DoublePoleMarkov => {
-                let long = RolloutEnv { max_steps: Some(DPV_SUCCESS_STEPS), ..self.renv };
-                let ep = rollout(&long, &self.policy, policy, &[Start::Seed(seed)], None, false)?[0];
+                let long = RolloutEnv {
+                    max_steps: Some(DPV_SUCCESS_STEPS),
+                    ..self.renv
+                };
+                let ep = rollout(
+                    &long,
+                    &self.policy,
+                    policy,
+                    &[Start::Seed(seed)],
+                    None,
+                    false,
+                )?[0];
                 Ok(TestReport {
-                    score: ep.steps as f64,
+                    // Steps balanced (the failing step does not count), as the fitness.
+                    score: ep.ret,
                     solved: !ep.terminated && ep.steps >= DPV_SUCCESS_STEPS,
                     env_steps: ep.steps,
                     details: vec![],
                 })
             }
             TaskKind::DoublePoleNonMarkov => {
-                let long = RolloutEnv { max_steps: Some(DPV_SUCCESS_STEPS), ..self.renv };
-                let ep = rollout(&long, &self.policy, policy, &[Start::Seed(seed)], None, false)?[0];
+                let long = RolloutEnv {
+                    max_steps: Some(DPV_SUCCESS_STEPS),
+                    ..self.renv
+                };
+                let ep = rollout(
+                    &long,
+                    &self.policy,
+                    policy,
+                    &[Start::Seed(seed)],
+                    None,
+                    false,
+                )?[0];
                 let balanced = !ep.terminated && ep.steps >= DPV_SUCCESS_STEPS;
                 let mut steps = ep.steps;
                 let mut generalized = 0usize;
                 if balanced {
                     let grid = generalization_starts();
                     let starts: Vec<Start<'_>> = grid.iter().map(|s| Start::State(s)).collect();
-                    let short = RolloutEnv { max_steps: Some(DPNV_EPISODE_STEPS), ..self.renv };
+                    let short = RolloutEnv {
+                        max_steps: Some(DPNV_EPISODE_STEPS),
+                        ..self.renv
+                    };
                     let eps = rollout(&short, &self.policy, policy, &starts, None, false)?;
                     generalized = eps.iter().filter(|e| !e.terminated).count();
                     steps += eps.iter().map(|e| e.steps).sum::<u64>();
@@ -191,11 +257,19 @@ pub fn summarize(xs: &[f64]) -> Summary {
     let std = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
     let min = xs.iter().copied().fold(f64::INFINITY, f64::min);
     let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    Summary { mean, std, min, max }
+    Summary {
+        mean,
+        std,
+        min,
+        max,
+    }
 }
 
 fn params_policy(g: &PolicyParams) -> Policy<'_> {
-    Policy { params: &g.params, obs_norm: g.obs_norm.as_ref() }
+    Policy {
+        params: &g.params,
+        obs_norm: g.obs_norm.as_ref(),
+    }
 }
 
 impl Problem<PolicyParams> for RlProblem {
@@ -210,11 +284,23 @@ impl Problem<PolicyParams> for RlProblem {
 impl Problem<SeedChain> for RlProblem {
     fn evaluate(&self, g: &SeedChain, req: &EvalRequest) -> Result<Evaluation, EvalError> {
         let theta = self.decode_chain(g)?;
-        self.evaluate_policy(&Policy { params: &theta, obs_norm: None }, req)
+        self.evaluate_policy(
+            &Policy {
+                params: &theta,
+                obs_norm: None,
+            },
+            req,
+        )
     }
     fn test(&self, g: &SeedChain, seed: u64) -> Result<TestReport, EvalError> {
         let theta = self.decode_chain(g)?;
-        self.test_policy(&Policy { params: &theta, obs_norm: None }, seed)
+        self.test_policy(
+            &Policy {
+                params: &theta,
+                obs_norm: None,
+            },
+            seed,
+        )
     }
 }
 

@@ -59,12 +59,16 @@ pub fn rollout(
     poison_first_obs: bool,
 ) -> Result<Vec<Episode>, EvalError> {
     let k = starts.len();
-    let net = Mlp::new(&spec.mlp, policy.params).map_err(|e| EvalError::BadGenome(e.to_string()))?;
+    let net =
+        Mlp::new(&spec.mlp, policy.params).map_err(|e| EvalError::BadGenome(e.to_string()))?;
     let mut envs: Vec<AnyEnv> = (0..k).map(|_| renv.make()).collect();
     let d = spec.mlp.inputs;
     let o = spec.mlp.outputs;
     if envs.first().is_some_and(|e| e.spec().obs_dim != d) {
-        return Err(EvalError::BadGenome(format!("policy takes {d} inputs, environment gives {}", envs[0].spec().obs_dim)));
+        return Err(EvalError::BadGenome(format!(
+            "policy takes {d} inputs, environment gives {}",
+            envs[0].spec().obs_dim
+        )));
     }
     let mut obs = vec![0.0f32; k * d];
     for (i, (e, s)) in envs.iter_mut().zip(starts).enumerate() {
@@ -76,7 +80,16 @@ pub fn rollout(
     if poison_first_obs && k > 0 {
         obs[0] = f32::NAN;
     }
-    let mut results = vec![Episode { ret: 0.0, steps: 0, terminated: false, truncated: false, jiggle: 0.0 }; k];
+    let mut results = vec![
+        Episode {
+            ret: 0.0,
+            steps: 0,
+            terminated: false,
+            truncated: false,
+            jiggle: 0.0
+        };
+        k
+    ];
     // Row r of the batch is episode live[r].
     let mut live: Vec<usize> = (0..k).collect();
     let mut x = vec![0.0f32; k * d];
@@ -87,7 +100,10 @@ pub fn rollout(
         for (r, &ep) in live.iter().enumerate() {
             let src = &obs[ep * d..(ep + 1) * d];
             if src.iter().any(|v| !v.is_finite()) {
-                return Err(EvalError::NonFiniteObservation { episode: ep as u32, step: results[ep].steps });
+                return Err(EvalError::NonFiniteObservation {
+                    episode: ep as u32,
+                    step: results[ep].steps,
+                });
             }
             if let Some(s) = stats.as_deref_mut() {
                 s.push(src);

@@ -34,13 +34,22 @@ pub struct Checkpoint {
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
     #[error("{path}: cannot read checkpoint: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: not an evonet checkpoint (bad magic)")]
     Magic { path: PathBuf },
-    #[error("{path}: checkpoint format version {found}, this evonet reads version {CHECKPOINT_VERSION}")]
+    #[error(
+        "{path}: checkpoint format version {found}, this evonet reads version {CHECKPOINT_VERSION}"
+    )]
     Version { path: PathBuf, found: u32 },
     #[error("{path}: checkpoint is truncated ({got} of {want} payload bytes)")]
-    Truncated { path: PathBuf, got: usize, want: u64 },
+    Truncated {
+        path: PathBuf,
+        got: usize,
+        want: u64,
+    },
     #[error("{path}: checkpoint is corrupt (checksum mismatch)")]
     Checksum { path: PathBuf },
     #[error("{path}: checkpoint payload does not decode: {message}")]
@@ -66,23 +75,36 @@ impl Checkpoint {
         }
         let version = u32::from_le_bytes(b[8..12].try_into().expect("4 bytes"));
         if version != CHECKPOINT_VERSION {
-            return Err(CheckpointError::Version { path, found: version });
+            return Err(CheckpointError::Version {
+                path,
+                found: version,
+            });
         }
         let crc = u32::from_le_bytes(b[12..16].try_into().expect("4 bytes"));
         let len = u64::from_le_bytes(b[16..24].try_into().expect("8 bytes"));
         let payload = &b[24..];
         if (payload.len() as u64) < len {
-            return Err(CheckpointError::Truncated { path, got: payload.len(), want: len });
+            return Err(CheckpointError::Truncated {
+                path,
+                got: payload.len(),
+                want: len,
+            });
         }
         let payload = &payload[..len as usize];
         if crc32fast::hash(payload) != crc {
             return Err(CheckpointError::Checksum { path });
         }
-        bincode::deserialize(payload).map_err(|e| CheckpointError::Decode { path, message: e.to_string() })
+        bincode::deserialize(payload).map_err(|e| CheckpointError::Decode {
+            path,
+            message: e.to_string(),
+        })
     }
 
     pub fn read(path: &Path) -> Result<Self, CheckpointError> {
-        let b = std::fs::read(path).map_err(|source| CheckpointError::Io { path: path.to_path_buf(), source })?;
+        let b = std::fs::read(path).map_err(|source| CheckpointError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::from_bytes(path, &b)
     }
 
@@ -114,11 +136,23 @@ mod tests {
         let mut bad = b.clone();
         let last = bad.len() - 1;
         bad[last] ^= 0xff;
-        assert!(matches!(Checkpoint::from_bytes(p, &bad), Err(CheckpointError::Checksum { .. })));
-        assert!(matches!(Checkpoint::from_bytes(p, &b[..b.len() - 2]), Err(CheckpointError::Truncated { .. })));
-        assert!(matches!(Checkpoint::from_bytes(p, b"hello"), Err(CheckpointError::Magic { .. })));
+        assert!(matches!(
+            Checkpoint::from_bytes(p, &bad),
+            Err(CheckpointError::Checksum { .. })
+        ));
+        assert!(matches!(
+            Checkpoint::from_bytes(p, &b[..b.len() - 2]),
+            Err(CheckpointError::Truncated { .. })
+        ));
+        assert!(matches!(
+            Checkpoint::from_bytes(p, b"hello"),
+            Err(CheckpointError::Magic { .. })
+        ));
         let mut v2 = b.clone();
         v2[8] = 2;
-        assert!(matches!(Checkpoint::from_bytes(p, &v2), Err(CheckpointError::Version { found: 2, .. })));
+        assert!(matches!(
+            Checkpoint::from_bytes(p, &v2),
+            Err(CheckpointError::Version { found: 2, .. })
+        ));
     }
 }

@@ -10,7 +10,11 @@ use evonet_core::{Candidate, Cost, Evaluated, Outcome, Problem};
 /// Evaluates a batch of candidates. Results may come back in any order;
 /// every candidate gets exactly one result.
 pub trait Evaluator<G> {
-    fn evaluate(&mut self, problem: &dyn Problem<G>, candidates: Vec<Candidate<G>>) -> Vec<Evaluated<G>>;
+    fn evaluate(
+        &mut self,
+        problem: &dyn Problem<G>,
+        candidates: Vec<Candidate<G>>,
+    ) -> Vec<Evaluated<G>>;
 }
 
 /// Evaluates one candidate, turning panics, errors and non-finite fitness
@@ -18,15 +22,24 @@ pub trait Evaluator<G> {
 pub fn evaluate_one<G>(problem: &dyn Problem<G>, c: &Candidate<G>) -> Outcome {
     match catch_unwind(AssertUnwindSafe(|| problem.evaluate(&c.genome, &c.request))) {
         Ok(Ok(e)) if e.fitness.is_finite() => Outcome::Done(e),
-        Ok(Ok(e)) => Outcome::Failed { reason: format!("non-finite fitness {}", e.fitness), cost: e.cost },
-        Ok(Err(err)) => Outcome::Failed { reason: err.to_string(), cost: Cost::default() },
+        Ok(Ok(e)) => Outcome::Failed {
+            reason: format!("non-finite fitness {}", e.fitness),
+            cost: e.cost,
+        },
+        Ok(Err(err)) => Outcome::Failed {
+            reason: err.to_string(),
+            cost: Cost::default(),
+        },
         Err(payload) => {
             let msg = payload
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            Outcome::Failed { reason: format!("panic: {msg}"), cost: Cost::default() }
+            Outcome::Failed {
+                reason: format!("panic: {msg}"),
+                cost: Cost::default(),
+            }
         }
     }
 }
@@ -58,14 +71,21 @@ impl ThreadEvaluator {
 }
 
 impl<G: Send + Sync> Evaluator<G> for ThreadEvaluator {
-    fn evaluate(&mut self, problem: &dyn Problem<G>, candidates: Vec<Candidate<G>>) -> Vec<Evaluated<G>> {
+    fn evaluate(
+        &mut self,
+        problem: &dyn Problem<G>,
+        candidates: Vec<Candidate<G>>,
+    ) -> Vec<Evaluated<G>> {
         self.pool.install(|| {
             candidates
                 .into_par_iter()
                 .with_max_len(1)
                 .map(|c| {
                     let outcome = evaluate_one(problem, &c);
-                    Evaluated { candidate: c, outcome }
+                    Evaluated {
+                        candidate: c,
+                        outcome,
+                    }
                 })
                 .collect()
         })

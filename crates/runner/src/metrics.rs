@@ -51,7 +51,10 @@ pub struct MetricsWriter {
 impl MetricsWriter {
     pub fn open(path: &Path) -> io::Result<Self> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(Self { file, path: path.to_path_buf() })
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+        })
     }
 
     pub fn append(&mut self, rec: &GenerationRecord) -> io::Result<()> {
@@ -70,12 +73,19 @@ impl MetricsWriter {
 /// checkpoint taken at that boundary), atomically. A torn last line (the
 /// process died while writing it) is dropped too.
 pub fn truncate_to(path: &Path, generation: u64) -> io::Result<()> {
-    let Ok(f) = File::open(path) else { return Ok(()) };
+    let Ok(f) = File::open(path) else {
+        return Ok(());
+    };
     let mut kept = String::new();
     for line in BufReader::new(f).lines() {
         let line = line?;
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
-        if v.get("generation").and_then(|g| g.as_u64()).is_some_and(|g| g < generation) {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if v.get("generation")
+            .and_then(|g| g.as_u64())
+            .is_some_and(|g| g < generation)
+        {
             kept.push_str(&line);
             kept.push('\n');
         }

@@ -73,13 +73,19 @@ pub enum RunError {
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("checkpoint does not belong to this run: {0}")]
     Mismatch(String),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
-    move |source| RunError::Io { path: path.to_path_buf(), source }
+    move |source| RunError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Turns a champion and its test into the JSON of `best/champion.json`.
@@ -103,13 +109,22 @@ pub fn run<S: Strategy>(
     let (mut st, mut rs) = match resume {
         Some(ck) => {
             if ck.strategy != strategy.name() {
-                return Err(RunError::Mismatch(format!("it was written by `{}`, not `{}`", ck.strategy, strategy.name())));
+                return Err(RunError::Mismatch(format!(
+                    "it was written by `{}`, not `{}`",
+                    ck.strategy,
+                    strategy.name()
+                )));
             }
             let st: S::State = bincode::deserialize(&ck.strategy_state).map_err(|e| {
-                RunError::Checkpoint(CheckpointError::Decode { path: ckpt_path.clone(), message: e.to_string() })
+                RunError::Checkpoint(CheckpointError::Decode {
+                    path: ckpt_path.clone(),
+                    message: e.to_string(),
+                })
             })?;
             if strategy.generation(&st) != ck.runner.generation {
-                return Err(RunError::Mismatch("strategy and runner generations differ".into()));
+                return Err(RunError::Mismatch(
+                    "strategy and runner generations differ".into(),
+                ));
             }
             truncate_to(&metrics_path, ck.runner.generation).map_err(io_err(&metrics_path))?;
             (st, ck.runner)
@@ -135,7 +150,10 @@ pub fn run<S: Strategy>(
 
     loop {
         let budget_left = settings.max_evaluations.is_none_or(|m| rs.evaluations < m);
-        if rs.generation >= settings.max_generations || !budget_left || (settings.stop_when_solved && rs.solved) {
+        if rs.generation >= settings.max_generations
+            || !budget_left
+            || (settings.stop_when_solved && rs.solved)
+        {
             break;
         }
         if settings.stop.load(Ordering::SeqCst) {
@@ -172,9 +190,13 @@ pub fn run<S: Strategy>(
             stats.insert(k.clone(), serde_json::json!(finite(*v)));
         }
         let last = rs.generation >= settings.max_generations
-            || settings.max_evaluations.is_some_and(|m| rs.evaluations >= m);
+            || settings
+                .max_evaluations
+                .is_some_and(|m| rs.evaluations >= m);
         let mut test_score = None;
-        if settings.test_every > 0 && (rs.generation % settings.test_every == 0 || last) || (settings.test_every == 0 && last) {
+        if settings.test_every > 0 && (rs.generation % settings.test_every == 0 || last)
+            || (settings.test_every == 0 && last)
+        {
             if let Some(champ) = strategy.champion(&st) {
                 let seed = derive_seed(settings.seed, gen, 0, Purpose::Test);
                 match catch_unwind(AssertUnwindSafe(|| problem.test(&champ.genome, seed))) {
@@ -215,7 +237,11 @@ pub fn run<S: Strategy>(
             solved_at_evaluations: rs.solved_at_evaluations,
             test_env_steps: rs.test_env_steps,
             elapsed_s: rs.elapsed_s,
-            evals_per_s: if gen_secs > 0.0 { evals as f64 / gen_secs } else { 0.0 },
+            evals_per_s: if gen_secs > 0.0 {
+                evals as f64 / gen_secs
+            } else {
+                0.0
+            },
             stats,
         };
         metrics.append(&record).map_err(io_err(&metrics_path))?;

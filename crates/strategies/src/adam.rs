@@ -16,7 +16,11 @@ pub const EPSILON: f32 = 1e-8;
 
 impl Adam {
     pub fn new(dim: usize) -> Self {
-        Self { m: vec![0.0; dim], v: vec![0.0; dim], t: 0 }
+        Self {
+            m: vec![0.0; dim],
+            v: vec![0.0; dim],
+            t: 0,
+        }
     }
 
     /// Applies one step for the gradient `g` of a loss to minimise; returns
@@ -45,6 +49,9 @@ mod tests {
         let mut a = Adam::new(2);
         let mut th = [0.0f32, 0.0];
         a.step(&mut th, &[1.0, -2.0], 0.01);
-        assert!((th[0] + 0.01).abs() < 1e-6 && (th[1] - 0.01).abs() < 1e-6, "{th:?}");
+        assert!(
+            (th[0] + 0.01).abs() < 1e-6 && (th[1] - 0.01).abs() < 1e-6,
+            "{th:?}"
+        );
     }
 }

@@ -6,6 +6,10 @@
 //! covariance with learning rates scaled by (n+2)/3, linear in the number of
 //! parameters, for networks too large for a full covariance.
 //!
+//! With `restarts > 0` it is IPOP-CMA-ES (Auger & Hansen 2005, "A Restart
+//! CMA Evolution Strategy With Increasing Population Size"): a stalled search
+//! restarts with σ₀ and twice the population.
+//!
 //! Igel (2003) used CMA-ES for double-pole balancing (papers.md section 9).
 
 use serde::{Deserialize, Serialize};
@@ -13,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use evonet_core::candidate::{match_results, mean_fitness};
 use evonet_core::shaping::argsort_desc;
 use evonet_core::{
-    derive_seed, Candidate, CandidateId, Champion, EvalRequest, Evaluated, Outcome, PolicyParams, Purpose, SeededRng,
-    Strategy, StrategyError, TellReport,
+    derive_seed, Candidate, CandidateId, Champion, EvalRequest, Evaluated, Outcome, PolicyParams,
+    Purpose, SeededRng, Strategy, StrategyError, TellReport,
 };
 
 use crate::eigen::jacobi_eigen;
@@ -35,18 +39,33 @@ pub struct CmaEsConfig {
     /// parameter's initialisation scale (0 = start at the origin).
     #[serde(default)]
     pub init_scale: f64,
+    /// IPOP restarts (Auger & Hansen 2005): when the search stalls (flat
+    /// fitness over 10 + ⌈30n/λ⌉ generations, or σ collapsed), start again
+    /// from a new random mean with σ₀ and a doubled population, up to this
+    /// many times. 0 = plain CMA-ES.
+    #[serde(default)]
+    pub restarts: u32,
 }
 
 impl CmaEsConfig {
     pub fn validate(&self) -> Result<(), StrategyError> {
         if !(self.sigma.is_finite() && self.sigma > 0.0) {
-            return Err(StrategyError::Config { key: "sigma", message: "must be a positive number".into() });
+            return Err(StrategyError::Config {
+                key: "sigma",
+                message: "must be a positive number".into(),
+            });
         }
         if self.population == 1 {
-            return Err(StrategyError::Config { key: "population", message: "must be 0 (default) or at least 2".into() });
+            return Err(StrategyError::Config {
+                key: "population",
+                message: "must be 0 (default) or at least 2".into(),
+            });
         }
         if !(self.init_scale.is_finite() && self.init_scale >= 0.0) {
-            return Err(StrategyError::Config { key: "init_scale", message: "must be zero or positive".into() });
+            return Err(StrategyError::Config {
+                key: "init_scale",
+                message: "must be zero or positive".into(),
+            });
         }
         Ok(())
     }
@@ -72,14 +91,17 @@ impl Params {
     fn new(n: usize, lambda: usize, separable: bool) -> Self {
         let nf = n as f64;
         let mu = lambda / 2;
-        let raw: Vec<f64> = (0..mu).map(|i| (mu as f64 + 0.5).ln() - ((i + 1) as f64).ln()).collect();
+        let raw: Vec<f64> = (0..mu)
+            .map(|i| (mu as f64 + 0.5).ln() - ((i + 1) as f64).ln())
+            .collect();
         let sum: f64 = raw.iter().sum();
         let weights: Vec<f64> = raw.iter().map(|w| w / sum).collect();
         let mueff = 1.0 / weights.iter().map(|w| w * w).sum::<f64>();
         let cc = (4.0 + mueff / nf) / (nf + 4.0 + 2.0 * mueff / nf);
         let cs = (mueff + 2.0) / (nf + mueff + 5.0);
         let mut c1 = 2.0 / ((nf + 1.3).powi(2) + mueff);
-        let mut cmu = (1.0 - c1).min(2.0 * (mueff - 2.0 + 1.0 / mueff) / ((nf + 2.0).powi(2) + mueff));
+        let mut cmu =
+            (1.0 - c1).min(2.0 * (mueff - 2.0 + 1.0 / mueff) / ((nf + 2.0).powi(2) + mueff));
         if separable {
             let f = (nf + 2.0) / 3.0;
             c1 = (c1 * f).min(1.0);
@@ -87,7 +109,19 @@ impl Params {
         }
         let damps = 1.0 + 2.0 * (((mueff - 1.0) / (nf + 1.0)).sqrt() - 1.0).max(0.0) + cs;
         let chi_n = nf.sqrt() * (1.0 - 1.0 / (4.0 * nf) + 1.0 / (21.0 * nf * nf));
-        Self { n, lambda, mu, weights, mueff, cc, cs, c1, cmu, damps, chi_n }
+        Self {
+            n,
+            lambda,
+            mu,
+            weights,
+            mueff,
+            cc,
+            cs,
+            c1,
+            cmu,
+            damps,
+            chi_n,
+        }
     }
 }
 
@@ -95,7 +129,9 @@ impl Params {
 pub struct CmaEs {
     cfg: CmaEsConfig,
     space: ParamSpace,
-    p: Params,
+    n: usize,
+    /// λ of the first run (doubled at each restart).
+    base_lambda: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -117,6 +153,15 @@ pub struct CmaEsState {
     /// Sampled points of the generation in flight.
     pub points: Vec<Vec<f64>>,
     pub best: Option<(Vec<f32>, f64)>,
+    /// Restarts so far (λ = base λ · 2^restarts).
+    pub restarts: u32,
+    /// Generations since the last (re)start.
+    pub run_generations: u64,
+    /// Best fitness of the recent generations of this run (stall test).
+    pub recent_best: std::collections::VecDeque<f64>,
+    /// Best fitness of this run and the generations since it improved.
+    pub run_best: f64,
+    pub since_improvement: u64,
 }
 
 impl CmaEs {
@@ -124,39 +169,130 @@ impl CmaEs {
         cfg.validate()?;
         let n = space.init_scales.len();
         if n == 0 {
-            return Err(StrategyError::Config { key: "policy", message: "has no parameters".into() });
+            return Err(StrategyError::Config {
+                key: "policy",
+                message: "has no parameters".into(),
+            });
         }
-        let lambda = if cfg.population == 0 { 4 + (3.0 * (n as f64).ln()).floor() as usize } else { cfg.population };
-        let p = Params::new(n, lambda, cfg.separable);
-        Ok(Self { cfg, space, p })
+        let lambda = if cfg.population == 0 {
+            4 + (3.0 * (n as f64).ln()).floor() as usize
+        } else {
+            cfg.population
+        };
+        Ok(Self {
+            cfg,
+            space,
+            n,
+            base_lambda: lambda,
+        })
     }
 
+    /// λ of the first run.
     pub fn lambda(&self) -> usize {
-        self.p.lambda
+        self.base_lambda
+    }
+
+    fn params(&self, st: &CmaEsState) -> Params {
+        Params::new(self.n, self.base_lambda << st.restarts, self.cfg.separable)
+    }
+
+    /// Generations of flat fitness after which a run counts as stalled.
+    fn stall_window(&self, lambda: usize) -> usize {
+        10 + (30 * self.n).div_ceil(lambda)
+    }
+
+    /// A fresh search: new mean, σ₀, identity covariance, zero paths.
+    fn fresh_search(&self, st: &mut CmaEsState) {
+        let n = self.n;
+        let mut rng =
+            SeededRng::for_stream(st.seed, st.generation, st.restarts as u64, Purpose::Init);
+        st.mean = self
+            .space
+            .init_scales
+            .iter()
+            .map(|s| self.cfg.init_scale * *s as f64 * rng.normal())
+            .collect();
+        st.sigma = self.cfg.sigma;
+        if self.cfg.separable {
+            st.cov = vec![1.0; n];
+            st.basis = Vec::new();
+        } else {
+            let mut c = vec![0.0; n * n];
+            for i in 0..n {
+                c[i * n + i] = 1.0;
+            }
+            st.cov = c.clone();
+            st.basis = c;
+        }
+        st.axes = vec![1.0; n];
+        st.pc = vec![0.0; n];
+        st.ps = vec![0.0; n];
+        st.run_generations = 0;
+        st.recent_best.clear();
+        st.run_best = f64::NEG_INFINITY;
+        st.since_improvement = 0;
+    }
+
+    /// IPOP's stall tests (Hansen's TolFun, TolX and TolStagnation): flat
+    /// best fitness over the window and a flat generation, a step size
+    /// collapsed to 1e-12·σ₀, or no improvement of the run's best for
+    /// 120 + ⌈30n/λ⌉ generations.
+    fn stalled(&self, st: &CmaEsState, gen_fitness: &[f64], lambda: usize) -> bool {
+        let w = self.stall_window(lambda);
+        let stagnant = st.since_improvement >= 120 + (30 * self.n).div_ceil(lambda) as u64;
+        let tiny = stagnant
+            || st.sigma * st.axes.iter().copied().fold(0.0, f64::max) < 1e-12 * self.cfg.sigma;
+        if st.recent_best.len() < w {
+            return tiny;
+        }
+        let (lo, hi) = st
+            .recent_best
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+                (l.min(*v), h.max(*v))
+            });
+        let finite: Vec<f64> = gen_fitness
+            .iter()
+            .copied()
+            .filter(|f| f.is_finite())
+            .collect();
+        let (glo, ghi) = finite
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+                (l.min(*v), h.max(*v))
+            });
+        let flat = hi - lo <= 1e-12 * hi.abs().max(1.0) && ghi - glo <= 1e-12 * ghi.abs().max(1.0);
+        flat || tiny
     }
 
     /// y = B·D·z (or D·z when separable).
     fn transform(&self, st: &CmaEsState, z: &[f64]) -> Vec<f64> {
-        let n = self.p.n;
+        let n = self.n;
         if self.cfg.separable {
             return z.iter().zip(&st.axes).map(|(z, d)| z * d).collect();
         }
         let dz: Vec<f64> = z.iter().zip(&st.axes).map(|(z, d)| z * d).collect();
-        (0..n).map(|i| (0..n).map(|k| st.basis[i * n + k] * dz[k]).sum()).collect()
+        (0..n)
+            .map(|i| (0..n).map(|k| st.basis[i * n + k] * dz[k]).sum())
+            .collect()
     }
 
     /// C^{-1/2}·y.
     fn inv_sqrt(&self, st: &CmaEsState, y: &[f64]) -> Vec<f64> {
-        let n = self.p.n;
+        let n = self.n;
         if self.cfg.separable {
             return y.iter().zip(&st.axes).map(|(y, d)| y / d).collect();
         }
-        let bty: Vec<f64> = (0..n).map(|k| (0..n).map(|i| st.basis[i * n + k] * y[i]).sum::<f64>() / st.axes[k]).collect();
-        (0..n).map(|i| (0..n).map(|k| st.basis[i * n + k] * bty[k]).sum()).collect()
+        let bty: Vec<f64> = (0..n)
+            .map(|k| (0..n).map(|i| st.basis[i * n + k] * y[i]).sum::<f64>() / st.axes[k])
+            .collect();
+        (0..n)
+            .map(|i| (0..n).map(|k| st.basis[i * n + k] * bty[k]).sum())
+            .collect()
     }
 
     fn decompose(&self, st: &mut CmaEsState) {
-        let n = self.p.n;
+        let n = self.n;
         if self.cfg.separable {
             st.axes = st.cov.iter().map(|c| c.max(1e-300).sqrt()).collect();
             return;
@@ -188,51 +324,56 @@ impl Strategy for CmaEs {
     }
 
     fn init(&self, seed: u64) -> Result<CmaEsState, StrategyError> {
-        let n = self.p.n;
-        let mut rng = SeededRng::for_stream(seed, 0, 0, Purpose::Init);
-        let mean = self.space.init_scales.iter().map(|s| self.cfg.init_scale * *s as f64 * rng.normal()).collect();
-        let (cov, basis) = if self.cfg.separable {
-            (vec![1.0; n], Vec::new())
-        } else {
-            let mut c = vec![0.0; n * n];
-            for i in 0..n {
-                c[i * n + i] = 1.0;
-            }
-            (c.clone(), c)
-        };
-        Ok(CmaEsState {
+        let mut st = CmaEsState {
             seed,
             generation: 0,
             next_id: 0,
-            mean,
+            mean: Vec::new(),
             sigma: self.cfg.sigma,
-            cov,
-            basis,
-            axes: vec![1.0; n],
-            pc: vec![0.0; n],
-            ps: vec![0.0; n],
+            cov: Vec::new(),
+            basis: Vec::new(),
+            axes: Vec::new(),
+            pc: Vec::new(),
+            ps: Vec::new(),
             asked: Vec::new(),
             points: Vec::new(),
             best: None,
-        })
+            restarts: 0,
+            run_generations: 0,
+            recent_best: Default::default(),
+            run_best: f64::NEG_INFINITY,
+            since_improvement: 0,
+        };
+        self.fresh_search(&mut st);
+        Ok(st)
     }
 
     fn ask(&self, st: &mut CmaEsState) -> Vec<Candidate<PolicyParams>> {
         st.asked.clear();
         st.points.clear();
-        let mut out = Vec::with_capacity(self.p.lambda);
-        for k in 0..self.p.lambda as u64 {
+        let lambda = self.params(st).lambda;
+        let mut out = Vec::with_capacity(lambda);
+        for k in 0..lambda as u64 {
             let mut rng = SeededRng::for_stream(st.seed, st.generation, k, Purpose::Sample);
-            let z: Vec<f64> = (0..self.p.n).map(|_| rng.normal()).collect();
+            let z: Vec<f64> = (0..self.n).map(|_| rng.normal()).collect();
             let y = self.transform(st, &z);
-            let x: Vec<f64> = st.mean.iter().zip(&y).map(|(m, y)| m + st.sigma * y).collect();
+            let x: Vec<f64> = st
+                .mean
+                .iter()
+                .zip(&y)
+                .map(|(m, y)| m + st.sigma * y)
+                .collect();
             let id = CandidateId(st.next_id);
             st.next_id += 1;
             st.asked.push(id);
-            let request = EvalRequest::new(derive_seed(st.seed, st.generation, k, Purpose::Evaluate));
+            let request =
+                EvalRequest::new(derive_seed(st.seed, st.generation, k, Purpose::Evaluate));
             out.push(Candidate {
                 id,
-                genome: PolicyParams { params: x.iter().map(|v| *v as f32).collect(), obs_norm: None },
+                genome: PolicyParams {
+                    params: x.iter().map(|v| *v as f32).collect(),
+                    obs_norm: None,
+                },
                 request,
             });
             st.points.push(x);
@@ -240,16 +381,23 @@ impl Strategy for CmaEs {
         out
     }
 
-    fn tell(&self, st: &mut CmaEsState, results: Vec<Evaluated<PolicyParams>>) -> Result<TellReport, StrategyError> {
+    fn tell(
+        &self,
+        st: &mut CmaEsState,
+        results: Vec<Evaluated<PolicyParams>>,
+    ) -> Result<TellReport, StrategyError> {
         let outcomes = match_results(&st.asked, results);
         let failed = outcomes.iter().filter(|o| o.is_failed()).count() as u64;
         let fitness: Vec<f64> = outcomes.iter().map(Outcome::fitness).collect();
         let order = argsort_desc(&fitness);
-        let p = &self.p;
+        let p = &self.params(st);
         let n = p.n;
         let top = order[0];
         if fitness[top].is_finite() && st.best.as_ref().is_none_or(|(_, f)| fitness[top] > *f) {
-            st.best = Some((st.points[top].iter().map(|v| *v as f32).collect(), fitness[top]));
+            st.best = Some((
+                st.points[top].iter().map(|v| *v as f32).collect(),
+                fitness[top],
+            ));
         }
         if (failed as usize) < outcomes.len() {
             let old = st.mean.clone();
@@ -259,15 +407,20 @@ impl Strategy for CmaEs {
                     *m += w * x;
                 }
             }
-            let yw: Vec<f64> = mean.iter().zip(&old).map(|(m, o)| (m - o) / st.sigma).collect();
+            let yw: Vec<f64> = mean
+                .iter()
+                .zip(&old)
+                .map(|(m, o)| (m - o) / st.sigma)
+                .collect();
             let cy = self.inv_sqrt(st, &yw);
             let csn = (p.cs * (2.0 - p.cs) * p.mueff).sqrt();
             for (ps, c) in st.ps.iter_mut().zip(&cy) {
                 *ps = (1.0 - p.cs) * *ps + csn * c;
             }
             let ps_norm = st.ps.iter().map(|v| v * v).sum::<f64>().sqrt();
-            let gen = (st.generation + 1) as i32;
-            let hsig = ps_norm / (1.0 - (1.0 - p.cs).powi(2 * gen)).sqrt() / p.chi_n < 1.4 + 2.0 / (n as f64 + 1.0);
+            let gen = (st.run_generations + 1).min(1 << 20) as i32;
+            let hsig = ps_norm / (1.0 - (1.0 - p.cs).powi(2 * gen)).sqrt() / p.chi_n
+                < 1.4 + 2.0 / (n as f64 + 1.0);
             let hs = if hsig { 1.0 } else { 0.0 };
             let ccn = (p.cc * (2.0 - p.cc) * p.mueff).sqrt();
             for (pc, y) in st.pc.iter_mut().zip(&yw) {
@@ -275,21 +428,40 @@ impl Strategy for CmaEs {
             }
             let ys: Vec<Vec<f64>> = order[..p.mu]
                 .iter()
-                .map(|&i| st.points[i].iter().zip(&old).map(|(x, o)| (x - o) / st.sigma).collect())
+                .map(|&i| {
+                    st.points[i]
+                        .iter()
+                        .zip(&old)
+                        .map(|(x, o)| (x - o) / st.sigma)
+                        .collect()
+                })
                 .collect();
             let decay = 1.0 - p.c1 - p.cmu;
             let lost = (1.0 - hs) * p.cc * (2.0 - p.cc);
             if self.cfg.separable {
                 for j in 0..n {
-                    let rank_mu: f64 = p.weights.iter().zip(&ys).map(|(w, y)| w * y[j] * y[j]).sum();
-                    st.cov[j] = decay * st.cov[j] + p.c1 * (st.pc[j] * st.pc[j] + lost * st.cov[j]) + p.cmu * rank_mu;
+                    let rank_mu: f64 = p
+                        .weights
+                        .iter()
+                        .zip(&ys)
+                        .map(|(w, y)| w * y[j] * y[j])
+                        .sum();
+                    st.cov[j] = decay * st.cov[j]
+                        + p.c1 * (st.pc[j] * st.pc[j] + lost * st.cov[j])
+                        + p.cmu * rank_mu;
                 }
             } else {
                 for i in 0..n {
                     for j in 0..n {
-                        let rank_mu: f64 = p.weights.iter().zip(&ys).map(|(w, y)| w * y[i] * y[j]).sum();
+                        let rank_mu: f64 = p
+                            .weights
+                            .iter()
+                            .zip(&ys)
+                            .map(|(w, y)| w * y[i] * y[j])
+                            .sum();
                         let c = st.cov[i * n + j];
-                        st.cov[i * n + j] = decay * c + p.c1 * (st.pc[i] * st.pc[j] + lost * c) + p.cmu * rank_mu;
+                        st.cov[i * n + j] =
+                            decay * c + p.c1 * (st.pc[i] * st.pc[j] + lost * c) + p.cmu * rank_mu;
                     }
                 }
             }
@@ -298,13 +470,43 @@ impl Strategy for CmaEs {
             self.decompose(st);
         }
         st.generation += 1;
-        let best = fitness.iter().copied().filter(|f| f.is_finite()).fold(f64::NAN, f64::max);
+        st.run_generations += 1;
+        let best = fitness
+            .iter()
+            .copied()
+            .filter(|f| f.is_finite())
+            .fold(f64::NAN, f64::max);
+        let window = self.stall_window(p.lambda);
+        st.recent_best.push_back(if best.is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            best
+        });
+        while st.recent_best.len() > window {
+            st.recent_best.pop_front();
+        }
+        if best > st.run_best {
+            st.run_best = best;
+            st.since_improvement = 0;
+        } else {
+            st.since_improvement += 1;
+        }
+        let sigma = st.sigma;
+        let lambda = p.lambda;
+        if st.restarts < self.cfg.restarts && self.stalled(st, &fitness, lambda) {
+            st.restarts += 1;
+            self.fresh_search(st);
+        }
         Ok(TellReport {
             generation_done: true,
             best_fitness: best,
             mean_fitness: mean_fitness(&outcomes),
             failed,
-            stats: vec![("sigma".into(), st.sigma)],
+            stats: vec![
+                ("sigma".into(), sigma),
+                ("lambda".into(), lambda as f64),
+                ("restarts".into(), st.restarts as f64),
+            ],
         })
     }
 
@@ -314,8 +516,12 @@ impl Strategy for CmaEs {
 
     /// The best candidate evaluated so far.
     fn champion(&self, st: &CmaEsState) -> Option<Champion<PolicyParams>> {
-        st.best
-            .as_ref()
-            .map(|(x, f)| Champion { genome: PolicyParams { params: x.clone(), obs_norm: None }, fitness: *f })
+        st.best.as_ref().map(|(x, f)| Champion {
+            genome: PolicyParams {
+                params: x.clone(),
+                obs_norm: None,
+            },
+            fitness: *f,
+        })
     }
 }

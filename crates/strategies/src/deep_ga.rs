@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use evonet_core::candidate::match_results;
 use evonet_core::shaping::argsort_desc;
 use evonet_core::{
-    Candidate, CandidateId, Champion, EvalRequest, Evaluated, Purpose, SeedChain, SeedMutation, SeededRng,
-    Strategy, StrategyError, TellReport,
+    Candidate, CandidateId, Champion, EvalRequest, Evaluated, Purpose, SeedChain, SeedMutation,
+    SeededRng, Strategy, StrategyError, TellReport,
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,7 +49,12 @@ fn default_elite_episodes() -> u32 {
 
 impl DeepGaConfig {
     pub fn validate(&self) -> Result<(), StrategyError> {
-        let bad = |key, message: &str| Err(StrategyError::Config { key, message: message.into() });
+        let bad = |key, message: &str| {
+            Err(StrategyError::Config {
+                key,
+                message: message.into(),
+            })
+        };
         if self.population < 2 {
             return bad("population", "must be at least 2");
         }
@@ -109,10 +114,15 @@ impl DeepGa {
     }
 
     fn fresh(seed: u64, generation: u64, index: usize) -> SeedChain {
-        SeedChain::new(SeededRng::for_stream(seed, generation, index as u64, Purpose::Init).next_u64())
+        SeedChain::new(
+            SeededRng::for_stream(seed, generation, index as u64, Purpose::Init).next_u64(),
+        )
     }
 
-    fn candidates(st: &mut DeepGaState, genomes: Vec<(SeedChain, EvalRequest)>) -> Vec<Candidate<SeedChain>> {
+    fn candidates(
+        st: &mut DeepGaState,
+        genomes: Vec<(SeedChain, EvalRequest)>,
+    ) -> Vec<Candidate<SeedChain>> {
         st.asked.clear();
         genomes
             .into_iter()
@@ -120,7 +130,11 @@ impl DeepGa {
                 let id = CandidateId(st.next_id);
                 st.next_id += 1;
                 st.asked.push(id);
-                Candidate { id, genome, request }
+                Candidate {
+                    id,
+                    genome,
+                    request,
+                }
             })
             .collect()
     }
@@ -141,8 +155,11 @@ impl DeepGa {
                 next.push(Self::fresh(st.seed, next_gen, next.len()));
             }
         } else {
-            let mut parents: Vec<SeedChain> =
-                order.iter().take(self.cfg.truncation).map(|&i| st.population[i].clone()).collect();
+            let mut parents: Vec<SeedChain> = order
+                .iter()
+                .take(self.cfg.truncation)
+                .map(|&i| st.population[i].clone())
+                .collect();
             // The elite replaces the T-th parent when it is not among them
             // (Uber's gpu_implementation/ga.py).
             if let Some(e) = &elite {
@@ -153,7 +170,10 @@ impl DeepGa {
             }
             while next.len() < n {
                 let p = &parents[rng.below(parents.len() as u64) as usize];
-                next.push(p.child(SeedMutation { seed: rng.next_u64(), sigma: self.cfg.sigma }));
+                next.push(p.child(SeedMutation {
+                    seed: rng.next_u64(),
+                    sigma: self.cfg.sigma,
+                }));
             }
         }
         st.population = next;
@@ -182,7 +202,9 @@ impl Strategy for DeepGa {
             generation: 0,
             next_id: 0,
             phase: Phase::Population,
-            population: (0..self.cfg.population).map(|i| Self::fresh(seed, 0, i)).collect(),
+            population: (0..self.cfg.population)
+                .map(|i| Self::fresh(seed, 0, i))
+                .collect(),
             asked: Vec::new(),
             fitness: Vec::new(),
             validating: Vec::new(),
@@ -198,13 +220,28 @@ impl Strategy for DeepGa {
                 .population
                 .iter()
                 .enumerate()
-                .map(|(i, c)| (c.clone(), EvalRequest::new(evonet_core::derive_seed(seed, g, i as u64, Purpose::Evaluate))))
+                .map(|(i, c)| {
+                    (
+                        c.clone(),
+                        EvalRequest::new(evonet_core::derive_seed(
+                            seed,
+                            g,
+                            i as u64,
+                            Purpose::Evaluate,
+                        )),
+                    )
+                })
                 .collect(),
             Phase::Validation => st
                 .validating
                 .iter()
                 .map(|&i| {
-                    let mut r = EvalRequest::new(evonet_core::derive_seed(seed, g, i as u64, Purpose::Validate));
+                    let mut r = EvalRequest::new(evonet_core::derive_seed(
+                        seed,
+                        g,
+                        i as u64,
+                        Purpose::Validate,
+                    ));
                     r.episodes = self.cfg.elite_episodes;
                     (st.population[i].clone(), r)
                 })
@@ -213,7 +250,11 @@ impl Strategy for DeepGa {
         Self::candidates(st, genomes)
     }
 
-    fn tell(&self, st: &mut DeepGaState, results: Vec<Evaluated<SeedChain>>) -> Result<TellReport, StrategyError> {
+    fn tell(
+        &self,
+        st: &mut DeepGaState,
+        results: Vec<Evaluated<SeedChain>>,
+    ) -> Result<TellReport, StrategyError> {
         let outcomes = match_results(&st.asked, results);
         let failed = outcomes.iter().filter(|o| o.is_failed()).count() as u64;
         match st.phase {
@@ -222,8 +263,12 @@ impl Strategy for DeepGa {
                 st.round_failed = failed;
                 let order = argsort_desc(&st.fitness);
                 let k = self.cfg.elite_candidates.max(1);
-                let top: Vec<usize> =
-                    order.iter().copied().filter(|&i| st.fitness[i].is_finite()).take(k).collect();
+                let top: Vec<usize> = order
+                    .iter()
+                    .copied()
+                    .filter(|&i| st.fitness[i].is_finite())
+                    .take(k)
+                    .collect();
                 if self.cfg.elite_episodes > 0 && !top.is_empty() {
                     st.validating = top;
                     st.phase = Phase::Validation;
@@ -258,21 +303,40 @@ impl Strategy for DeepGa {
     }
 
     fn champion(&self, st: &DeepGaState) -> Option<Champion<SeedChain>> {
-        st.elite.as_ref().map(|(g, f)| Champion { genome: g.clone(), fitness: *f })
+        st.elite.as_ref().map(|(g, f)| Champion {
+            genome: g.clone(),
+            fitness: *f,
+        })
     }
 }
 
 impl DeepGa {
     fn report(&self, st: &DeepGaState, done: bool, stats: Vec<(String, f64)>) -> TellReport {
-        let best = st.fitness.iter().copied().filter(|f| f.is_finite()).fold(f64::NAN, f64::max);
+        let best = st
+            .fitness
+            .iter()
+            .copied()
+            .filter(|f| f.is_finite())
+            .fold(f64::NAN, f64::max);
         let outcomes_mean = {
-            let v: Vec<f64> = st.fitness.iter().copied().filter(|f| f.is_finite()).collect();
+            let v: Vec<f64> = st
+                .fitness
+                .iter()
+                .copied()
+                .filter(|f| f.is_finite())
+                .collect();
             if v.is_empty() {
                 f64::NAN
             } else {
                 v.iter().sum::<f64>() / v.len() as f64
             }
         };
-        TellReport { generation_done: done, best_fitness: best, mean_fitness: outcomes_mean, failed: st.round_failed, stats }
+        TellReport {
+            generation_done: done,
+            best_fitness: best,
+            mean_fitness: outcomes_mean,
+            failed: st.round_failed,
+            stats,
+        }
     }
 }

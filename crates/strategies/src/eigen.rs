@@ -11,8 +11,14 @@ pub fn jacobi_eigen(a: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
         v[i * n + i] = 1.0;
     }
     for _sweep in 0..100 {
-        let off: f64 = (0..n).flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j))).map(|(i, j)| m[i * n + j].powi(2)).sum();
-        let scale: f64 = (0..n).map(|i| m[i * n + i].powi(2)).sum::<f64>().max(f64::MIN_POSITIVE);
+        let off: f64 = (0..n)
+            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| m[i * n + j].powi(2))
+            .sum();
+        let scale: f64 = (0..n)
+            .map(|i| m[i * n + i].powi(2))
+            .sum::<f64>()
+            .max(f64::MIN_POSITIVE);
         if off <= 1e-30 * scale {
             break;
         }
@@ -60,12 +66,18 @@ mod tests {
     #[test]
     fn reconstructs_the_matrix() {
         let n = 4;
-        let a = [4.0, 1.0, 0.5, 0.0, 1.0, 3.0, 0.2, 0.1, 0.5, 0.2, 2.0, 0.3, 0.0, 0.1, 0.3, 1.0];
+        let a = [
+            4.0, 1.0, 0.5, 0.0, 1.0, 3.0, 0.2, 0.1, 0.5, 0.2, 2.0, 0.3, 0.0, 0.1, 0.3, 1.0,
+        ];
         let (d, v) = jacobi_eigen(&a, n);
         for i in 0..n {
             for j in 0..n {
                 let r: f64 = (0..n).map(|k| v[i * n + k] * d[k] * v[j * n + k]).sum();
-                assert!((r - a[i * n + j]).abs() < 1e-10, "({i},{j}) {r} vs {}", a[i * n + j]);
+                assert!(
+                    (r - a[i * n + j]).abs() < 1e-10,
+                    "({i},{j}) {r} vs {}",
+                    a[i * n + j]
+                );
             }
         }
     }

@@ -4,9 +4,9 @@
 //! Strategies never evaluate, print or do IO; their state is serde data.
 
 pub mod adam;
-mod eigen;
 pub mod cma_es;
 pub mod deep_ga;
+mod eigen;
 pub mod open_es;
 pub mod random_search;
 

@@ -19,8 +19,8 @@ use evonet_core::candidate::{match_results, mean_fitness};
 use evonet_core::genome::ObsNorm;
 use evonet_core::shaping::centered_ranks;
 use evonet_core::{
-    derive_seed, Candidate, CandidateId, Champion, EvalRequest, Evaluated, NoiseTable, Outcome, PolicyParams,
-    Purpose, RunningStats, SeededRng, Strategy, StrategyError, TellReport,
+    derive_seed, Candidate, CandidateId, Champion, EvalRequest, Evaluated, NoiseTable, Outcome,
+    PolicyParams, Purpose, RunningStats, SeededRng, Strategy, StrategyError, TellReport,
 };
 
 use crate::adam::Adam;
@@ -59,9 +59,17 @@ fn default_obs_prob() -> f64 {
 
 impl OpenEsConfig {
     pub fn validate(&self) -> Result<(), StrategyError> {
-        let bad = |key, message: &str| Err(StrategyError::Config { key, message: message.into() });
-        if self.population < 2 || self.population % 2 != 0 {
-            return bad("population", "must be an even number of at least 2 (mirrored pairs)");
+        let bad = |key, message: &str| {
+            Err(StrategyError::Config {
+                key,
+                message: message.into(),
+            })
+        };
+        if self.population < 2 || !self.population.is_multiple_of(2) {
+            return bad(
+                "population",
+                "must be an even number of at least 2 (mirrored pairs)",
+            );
         }
         if !(self.sigma.is_finite() && self.sigma > 0.0) {
             return bad("sigma", "must be a positive number");
@@ -100,19 +108,29 @@ pub struct OpenEsState {
 }
 
 impl OpenEs {
-    pub fn new(cfg: OpenEsConfig, space: ParamSpace, noise: Arc<NoiseTable>) -> Result<Self, StrategyError> {
+    pub fn new(
+        cfg: OpenEsConfig,
+        space: ParamSpace,
+        noise: Arc<NoiseTable>,
+    ) -> Result<Self, StrategyError> {
         cfg.validate()?;
         if noise.len() < space.init_scales.len() {
             return Err(StrategyError::Config {
                 key: "noise_table_size",
-                message: format!("must be at least the {} policy parameters", space.init_scales.len()),
+                message: format!(
+                    "must be at least the {} policy parameters",
+                    space.init_scales.len()
+                ),
             });
         }
         Ok(Self { cfg, space, noise })
     }
 
     fn obs_norm(&self, st: &OpenEsState) -> Option<ObsNorm> {
-        self.cfg.obs_norm.then(|| ObsNorm { mean: st.obs_stats.mean(), std: st.obs_stats.std() })
+        self.cfg.obs_norm.then(|| ObsNorm {
+            mean: st.obs_stats.mean(),
+            std: st.obs_stats.std(),
+        })
     }
 }
 
@@ -126,7 +144,12 @@ impl Strategy for OpenEs {
 
     fn init(&self, seed: u64) -> Result<OpenEsState, StrategyError> {
         let mut rng = SeededRng::for_stream(seed, 0, 0, Purpose::Init);
-        let theta = self.space.init_scales.iter().map(|s| s * rng.normal_f32()).collect::<Vec<_>>();
+        let theta = self
+            .space
+            .init_scales
+            .iter()
+            .map(|s| s * rng.normal_f32())
+            .collect::<Vec<_>>();
         let dim = theta.len();
         Ok(OpenEsState {
             seed,
@@ -151,29 +174,48 @@ impl Strategy for OpenEs {
             let nseed = derive_seed(st.seed, st.generation, i, Purpose::Sample);
             st.noise_seeds.push(nseed);
             let eps = self.noise.slice(self.noise.offset(nseed, n), n);
-            let mut request = EvalRequest::new(derive_seed(st.seed, st.generation, i, Purpose::Evaluate));
+            let mut request =
+                EvalRequest::new(derive_seed(st.seed, st.generation, i, Purpose::Evaluate));
             request.record_obs = self.cfg.obs_norm
-                && SeededRng::for_stream(st.seed, st.generation, i, Purpose::ObsStats).bernoulli(self.cfg.obs_stats_prob);
+                && SeededRng::for_stream(st.seed, st.generation, i, Purpose::ObsStats)
+                    .bernoulli(self.cfg.obs_stats_prob);
             for sign in [1.0f32, -1.0] {
                 let s = sign * self.cfg.sigma;
                 let params = st.theta.iter().zip(eps).map(|(t, e)| t + s * e).collect();
                 let id = CandidateId(st.next_id);
                 st.next_id += 1;
                 st.asked.push(id);
-                out.push(Candidate { id, genome: PolicyParams { params, obs_norm: norm.clone() }, request });
+                out.push(Candidate {
+                    id,
+                    genome: PolicyParams {
+                        params,
+                        obs_norm: norm.clone(),
+                    },
+                    request,
+                });
             }
         }
         out
     }
 
-    fn tell(&self, st: &mut OpenEsState, results: Vec<Evaluated<PolicyParams>>) -> Result<TellReport, StrategyError> {
+    fn tell(
+        &self,
+        st: &mut OpenEsState,
+        results: Vec<Evaluated<PolicyParams>>,
+    ) -> Result<TellReport, StrategyError> {
         let outcomes = match_results(&st.asked, results);
         let failed = outcomes.iter().filter(|o| o.is_failed()).count() as u64;
         let fitness: Vec<f64> = outcomes.iter().map(Outcome::fitness).collect();
         if failed as usize == outcomes.len() {
             // Nothing to learn from; move on without an update.
             st.generation += 1;
-            return Ok(TellReport { generation_done: true, best_fitness: f64::NAN, mean_fitness: f64::NAN, failed, stats: vec![] });
+            return Ok(TellReport {
+                generation_done: true,
+                best_fitness: f64::NAN,
+                mean_fitness: f64::NAN,
+                failed,
+                stats: vec![],
+            });
         }
         let ranks = centered_ranks(&fitness);
         let n = st.theta.len();
@@ -189,9 +231,14 @@ impl Strategy for OpenEs {
             }
         }
         let denom = fitness.len() as f64;
-        let loss_grad: Vec<f32> =
-            g.iter().zip(&st.theta).map(|(gj, t)| (-gj / denom) as f32 + self.cfg.l2_coeff * t).collect();
-        let update_norm = st.adam.step(&mut st.theta, &loss_grad, self.cfg.learning_rate);
+        let loss_grad: Vec<f32> = g
+            .iter()
+            .zip(&st.theta)
+            .map(|(gj, t)| (-gj / denom) as f32 + self.cfg.l2_coeff * t)
+            .collect();
+        let update_norm = st
+            .adam
+            .step(&mut st.theta, &loss_grad, self.cfg.learning_rate);
         for o in &outcomes {
             if let Outcome::Done(e) = o {
                 if let Some(s) = &e.obs_stats {
@@ -202,7 +249,11 @@ impl Strategy for OpenEs {
             }
         }
         st.generation += 1;
-        let best = fitness.iter().copied().filter(|f| f.is_finite()).fold(f64::NAN, f64::max);
+        let best = fitness
+            .iter()
+            .copied()
+            .filter(|f| f.is_finite())
+            .fold(f64::NAN, f64::max);
         let theta_norm = st.theta.iter().map(|t| t * t).sum::<f32>().sqrt();
         Ok(TellReport {
             generation_done: true,
@@ -223,6 +274,12 @@ impl Strategy for OpenEs {
 
     /// The centre θ with the current normalisation: the policy ES improves.
     fn champion(&self, st: &OpenEsState) -> Option<Champion<PolicyParams>> {
-        Some(Champion { genome: PolicyParams { params: st.theta.clone(), obs_norm: self.obs_norm(st) }, fitness: f64::NAN })
+        Some(Champion {
+            genome: PolicyParams {
+                params: st.theta.clone(),
+                obs_norm: self.obs_norm(st),
+            },
+            fitness: f64::NAN,
+        })
     }
 }

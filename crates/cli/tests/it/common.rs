@@ -46,7 +46,10 @@ pub fn metrics_without_time(dir: &Path) -> Vec<serde_json::Value> {
 }
 
 pub fn champion(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("best/champion.json")).expect("champion.json")).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(dir.join("best/champion.json")).expect("champion.json"),
+    )
+    .unwrap()
 }
 
 /// Writes a config into `dir` and returns its path.

@@ -11,9 +11,21 @@ fn shipped_configs_run() {
             continue;
         }
         let text = std::fs::read_to_string(&p).unwrap();
-        assert!(text.starts_with('#'), "{}: must open with a comment saying what it should reach", p.display());
+        assert!(
+            text.starts_with('#'),
+            "{}: must open with a comment saying what it should reach",
+            p.display()
+        );
         let out = d.join(p.file_stem().unwrap());
-        run_ok(&["run", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--max-generations", "1"]);
+        run_ok(&[
+            "run",
+            p.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--max-generations",
+            "1",
+        ]);
         assert!(out.join("config.toml").exists() && out.join("metrics.jsonl").exists());
         n += 1;
     }
@@ -24,10 +36,22 @@ fn shipped_configs_run() {
 fn expect_config_error(name: &str, text: &str, key: &str) {
     let d = tmp(&format!("bad-{name}"));
     let c = write_config(&d, "bad.toml", text);
-    let out = bin().args(["run", c.to_str().unwrap(), "--out", d.join("r").to_str().unwrap()]).output().unwrap();
+    let out = bin()
+        .args([
+            "run",
+            c.to_str().unwrap(),
+            "--out",
+            d.join("r").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(2), "{name}: {err}");
-    assert_eq!(err.trim().lines().count(), 1, "{name}: one line expected: {err}");
+    assert_eq!(
+        err.trim().lines().count(),
+        1,
+        "{name}: one line expected: {err}"
+    );
     assert!(err.contains("bad.toml"), "{name}: names the file: {err}");
     assert!(err.contains(key), "{name}: names `{key}`: {err}");
     std::fs::remove_dir_all(&d).unwrap();
@@ -35,15 +59,51 @@ fn expect_config_error(name: &str, text: &str, key: &str) {
 
 #[test]
 fn bad_configs_exit_2_naming_file_and_key() {
-    expect_config_error("unknown key", &GA_ACROBOT.replace("sigma = 0.05", "sigma = 0.05\nsigm = 1"), "sigm");
-    expect_config_error("unknown section key", &GA_ACROBOT.replace("[env]", "[env]\nepisode = 3"), "episode");
-    expect_config_error("wrong type", &GA_ACROBOT.replace("seed = 5", "seed = \"five\""), "run.seed");
-    expect_config_error("out of range", &GA_ACROBOT.replace("sigma = 0.05", "sigma = -0.05"), "strategy.sigma");
-    expect_config_error("too many parents", &GA_ACROBOT.replace("truncation = 8", "truncation = 80"), "strategy.truncation");
-    expect_config_error("unknown env", &GA_ACROBOT.replace("Acrobot-v1", "Acrobot-v2"), "env.id");
-    expect_config_error("unknown strategy", &GA_ACROBOT.replace("deep_ga", "deep_gaa"), "strategy");
-    expect_config_error("odd ES population", &ES_CARTPOLE.replace("population = 40", "population = 41"), "strategy.population");
-    expect_config_error("bad probability", &ES_CARTPOLE.replace("obs_stats_prob = 0.3", "obs_stats_prob = 1.5"), "strategy.obs_stats_prob");
+    expect_config_error(
+        "unknown key",
+        &GA_ACROBOT.replace("sigma = 0.05", "sigma = 0.05\nsigm = 1"),
+        "sigm",
+    );
+    expect_config_error(
+        "unknown section key",
+        &GA_ACROBOT.replace("[env]", "[env]\nepisode = 3"),
+        "episode",
+    );
+    expect_config_error(
+        "wrong type",
+        &GA_ACROBOT.replace("seed = 5", "seed = \"five\""),
+        "run.seed",
+    );
+    expect_config_error(
+        "out of range",
+        &GA_ACROBOT.replace("sigma = 0.05", "sigma = -0.05"),
+        "strategy.sigma",
+    );
+    expect_config_error(
+        "too many parents",
+        &GA_ACROBOT.replace("truncation = 8", "truncation = 80"),
+        "strategy.truncation",
+    );
+    expect_config_error(
+        "unknown env",
+        &GA_ACROBOT.replace("Acrobot-v1", "Acrobot-v2"),
+        "env.id",
+    );
+    expect_config_error(
+        "unknown strategy",
+        &GA_ACROBOT.replace("deep_ga", "deep_gaa"),
+        "strategy",
+    );
+    expect_config_error(
+        "odd ES population",
+        &ES_CARTPOLE.replace("population = 40", "population = 41"),
+        "strategy.population",
+    );
+    expect_config_error(
+        "bad probability",
+        &ES_CARTPOLE.replace("obs_stats_prob = 0.3", "obs_stats_prob = 1.5"),
+        "strategy.obs_stats_prob",
+    );
     expect_config_error("toml syntax", "[run\nseed = 1", "bad.toml");
 }
 
@@ -52,16 +112,46 @@ fn eval_replays_the_champion() {
     let d = tmp("eval");
     let out = d.join("r");
     let cfg = repo().join("configs/cartpole-ga.toml");
-    run_ok(&["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
-    let o = run_ok(&["eval", out.join("best").to_str().unwrap(), "--episodes", "20", "--seed", "3", "--json"]);
+    run_ok(&[
+        "run",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let o = run_ok(&[
+        "eval",
+        out.join("best").to_str().unwrap(),
+        "--episodes",
+        "20",
+        "--seed",
+        "3",
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON line");
     let mean = v["mean_return"].as_f64().unwrap();
     assert!(mean > 0.0 && mean <= 500.0);
-    let again = run_ok(&["eval", out.join("best").to_str().unwrap(), "--episodes", "20", "--seed", "3", "--json"]);
+    let again = run_ok(&[
+        "eval",
+        out.join("best").to_str().unwrap(),
+        "--episodes",
+        "20",
+        "--seed",
+        "3",
+        "--json",
+    ]);
     assert_eq!(o.stdout, again.stdout, "eval is deterministic for a seed");
-    let text = run_ok(&["eval", out.join("best/champion.json").to_str().unwrap(), "--episodes", "5"]);
+    let text = run_ok(&[
+        "eval",
+        out.join("best/champion.json").to_str().unwrap(),
+        "--episodes",
+        "5",
+    ]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("mean"));
-    let bad = bin().args(["eval", d.join("none").to_str().unwrap()]).output().unwrap();
+    let bad = bin()
+        .args(["eval", d.join("none").to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     std::fs::remove_dir_all(&d).unwrap();
 }
@@ -72,5 +162,13 @@ fn config_prints_examples() {
         let o = run_ok(&["config", k]);
         assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("kind = \"{k}\"")));
     }
-    assert_eq!(bin().args(["config", "nope"]).output().unwrap().status.code(), Some(2));
+    assert_eq!(
+        bin()
+            .args(["config", "nope"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
 }

@@ -9,11 +9,23 @@ fn kill_and_resume_matches(cfg: &str, name: &str, kills_ms: &[u64]) {
     let d = tmp(name);
     let c = write_config(&d, "c.toml", cfg);
     let reference = d.join("reference");
-    run_ok(&["run", c.to_str().unwrap(), "--out", reference.to_str().unwrap(), "--quiet"]);
+    run_ok(&[
+        "run",
+        c.to_str().unwrap(),
+        "--out",
+        reference.to_str().unwrap(),
+        "--quiet",
+    ]);
 
     let killed = d.join("killed");
     let mut child = bin()
-        .args(["run", c.to_str().unwrap(), "--out", killed.to_str().unwrap(), "--quiet"])
+        .args([
+            "run",
+            c.to_str().unwrap(),
+            "--out",
+            killed.to_str().unwrap(),
+            "--quiet",
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -29,11 +41,27 @@ fn kill_and_resume_matches(cfg: &str, name: &str, kills_ms: &[u64]) {
         if i + 1 < kills_ms.len() || kills == 0 {
             // Resume (or, if the process died before any checkpoint, start over).
             let args: Vec<String> = if killed.join("checkpoints/latest.evock").exists() {
-                vec!["resume".into(), killed.to_str().unwrap().into(), "--quiet".into()]
+                vec![
+                    "resume".into(),
+                    killed.to_str().unwrap().into(),
+                    "--quiet".into(),
+                ]
             } else {
-                vec!["run".into(), c.to_str().unwrap().into(), "--out".into(), killed.to_str().unwrap().into(), "--quiet".into(), "--force".into()]
+                vec![
+                    "run".into(),
+                    c.to_str().unwrap().into(),
+                    "--out".into(),
+                    killed.to_str().unwrap().into(),
+                    "--quiet".into(),
+                    "--force".into(),
+                ]
             };
-            child = bin().args(&args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+            child = bin()
+                .args(&args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
         }
     }
     // Let the last process finish, then resume until done.
@@ -41,11 +69,26 @@ fn kill_and_resume_matches(cfg: &str, name: &str, kills_ms: &[u64]) {
     if killed.join("checkpoints/latest.evock").exists() {
         run_ok(&["resume", killed.to_str().unwrap(), "--quiet"]);
     } else {
-        run_ok(&["run", c.to_str().unwrap(), "--out", killed.to_str().unwrap(), "--quiet", "--force"]);
+        run_ok(&[
+            "run",
+            c.to_str().unwrap(),
+            "--out",
+            killed.to_str().unwrap(),
+            "--quiet",
+            "--force",
+        ]);
     }
     assert!(kills > 0, "the run ended before any kill; make it longer");
-    assert_eq!(metrics_without_time(&reference), metrics_without_time(&killed), "metrics differ after kill -9 and resume");
-    assert_eq!(champion(&reference), champion(&killed), "champion differs after kill -9 and resume");
+    assert_eq!(
+        metrics_without_time(&reference),
+        metrics_without_time(&killed),
+        "metrics differ after kill -9 and resume"
+    );
+    assert_eq!(
+        champion(&reference),
+        champion(&killed),
+        "champion differs after kill -9 and resume"
+    );
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -76,7 +119,9 @@ fn open_es_survives_sigkill_at_any_moment() {
 
 #[test]
 fn deep_ga_survives_sigkill_at_any_moment() {
-    let cfg = GA_ACROBOT.replace("max_generations = 6", "max_generations = 30").replace("checkpoint_every = 1", "checkpoint_every = 2");
+    let cfg = GA_ACROBOT
+        .replace("max_generations = 6", "max_generations = 30")
+        .replace("checkpoint_every = 1", "checkpoint_every = 2");
     kill_and_resume_matches(&cfg, "kill-ga", &[100, 250, 400, 700]);
 }
 
@@ -86,20 +131,51 @@ fn resume_of_a_finished_run_changes_nothing_and_can_extend_it() {
     let c = write_config(&d, "c.toml", GA_ACROBOT);
     let full = d.join("full");
     let short = d.join("short");
-    run_ok(&["run", c.to_str().unwrap(), "--out", full.to_str().unwrap(), "--quiet"]);
-    run_ok(&["run", c.to_str().unwrap(), "--out", short.to_str().unwrap(), "--quiet", "--max-generations", "3"]);
+    run_ok(&[
+        "run",
+        c.to_str().unwrap(),
+        "--out",
+        full.to_str().unwrap(),
+        "--quiet",
+    ]);
+    run_ok(&[
+        "run",
+        c.to_str().unwrap(),
+        "--out",
+        short.to_str().unwrap(),
+        "--quiet",
+        "--max-generations",
+        "3",
+    ]);
     assert_eq!(metrics_without_time(&short).len(), 3);
     run_ok(&["resume", short.to_str().unwrap(), "--quiet"]);
-    assert_eq!(metrics_without_time(&short).len(), 3, "resuming a finished run must not add generations");
-    run_ok(&["resume", short.to_str().unwrap(), "--quiet", "--max-generations", "6"]);
-    assert_eq!(metrics_without_time(&full), metrics_without_time(&short), "an extended run must match the longer run");
+    assert_eq!(
+        metrics_without_time(&short).len(),
+        3,
+        "resuming a finished run must not add generations"
+    );
+    run_ok(&[
+        "resume",
+        short.to_str().unwrap(),
+        "--quiet",
+        "--max-generations",
+        "6",
+    ]);
+    assert_eq!(
+        metrics_without_time(&full),
+        metrics_without_time(&short),
+        "an extended run must match the longer run"
+    );
     std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
 fn missing_or_corrupt_checkpoints_exit_2_with_one_line() {
     let d = tmp("badckpt");
-    let out = bin().args(["resume", d.join("nothing").to_str().unwrap()]).output().unwrap();
+    let out = bin()
+        .args(["resume", d.join("nothing").to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
@@ -107,22 +183,92 @@ fn missing_or_corrupt_checkpoints_exit_2_with_one_line() {
 
     let c = write_config(&d, "c.toml", GA_ACROBOT);
     let run = d.join("run");
-    run_ok(&["run", c.to_str().unwrap(), "--out", run.to_str().unwrap(), "--quiet", "--max-generations", "2"]);
+    run_ok(&[
+        "run",
+        c.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+        "--quiet",
+        "--max-generations",
+        "2",
+    ]);
     let ck = run.join("checkpoints/latest.evock");
     let mut bytes = std::fs::read(&ck).unwrap();
     let n = bytes.len();
     bytes[n - 5] ^= 0x55;
     std::fs::write(&ck, &bytes).unwrap();
-    let out = bin().args(["resume", run.to_str().unwrap()]).output().unwrap();
+    let out = bin()
+        .args(["resume", run.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("corrupt") && err.contains("latest.evock"), "{err}");
+    assert!(
+        err.contains("corrupt") && err.contains("latest.evock"),
+        "{err}"
+    );
     std::fs::write(&ck, &bytes[..n / 2]).unwrap();
-    let out = bin().args(["resume", run.to_str().unwrap()]).output().unwrap();
+    let out = bin()
+        .args(["resume", run.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("truncated"));
     // A new run into a folder holding a run is refused without --force.
-    let out = bin().args(["run", c.to_str().unwrap(), "--out", run.to_str().unwrap()]).output().unwrap();
+    let out = bin()
+        .args(["run", c.to_str().unwrap(), "--out", run.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// Ctrl-C (SIGINT) stops at the next generation boundary with a checkpoint
+/// and exit status 130; resuming ends where the uninterrupted run ends.
+#[test]
+fn ctrl_c_checkpoints_and_resume_matches() {
+    let d = tmp("sigint");
+    let c = write_config(&d, "c.toml", LONG_ES);
+    let reference = d.join("reference");
+    run_ok(&[
+        "run",
+        c.to_str().unwrap(),
+        "--out",
+        reference.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let run = d.join("run");
+    let child = bin()
+        .args([
+            "run",
+            c.to_str().unwrap(),
+            "--out",
+            run.to_str().unwrap(),
+            "--quiet",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "an interrupted run exits with 130"
+    );
+    let done = metrics_without_time(&run).len();
+    assert!(
+        done < 40,
+        "the run was not interrupted ({done} generations)"
+    );
+    run_ok(&["resume", run.to_str().unwrap(), "--quiet"]);
+    assert_eq!(metrics_without_time(&reference), metrics_without_time(&run));
+    assert_eq!(champion(&reference), champion(&run));
     std::fs::remove_dir_all(&d).unwrap();
 }

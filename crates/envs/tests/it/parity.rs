@@ -17,14 +17,20 @@ fn floats(v: &Value, what: &str) -> Vec<f64> {
     v.as_array()
         .unwrap_or_else(|| panic!("`{what}` is not an array"))
         .iter()
-        .map(|x| x.as_f64().unwrap_or_else(|| panic!("`{what}` holds a non-number")))
+        .map(|x| {
+            x.as_f64()
+                .unwrap_or_else(|| panic!("`{what}` holds a non-number"))
+        })
         .collect()
 }
 
 fn assert_close(got: &[f32], want: &[f64], tol: f64, ctx: &str) {
     assert_eq!(got.len(), want.len(), "{ctx}: observation length");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((*g as f64 - w).abs() <= tol, "{ctx}: obs[{i}] = {g}, gymnasium {w}");
+        assert!(
+            (*g as f64 - w).abs() <= tol,
+            "{ctx}: obs[{i}] = {g}, gymnasium {w}"
+        );
     }
 }
 
@@ -39,7 +45,8 @@ fn replay(path: &std::path::Path) -> usize {
     let mut episode_done = true;
     for (n, line) in lines.enumerate() {
         let line = line.unwrap_or_else(|e| panic!("{name}: line {}: {e}", n + 1));
-        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{name}: line {}: {e}", n + 1));
+        let v: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{name}: line {}: {e}", n + 1));
         let ctx = format!("{name}:{}", n + 1);
         match v["type"].as_str() {
             Some("header") => {
@@ -50,7 +57,10 @@ fn replay(path: &std::path::Path) -> usize {
             }
             Some("reset") => {
                 let e = env.as_mut().expect("reset before header");
-                assert!(episode_done, "{ctx}: reset before the previous episode ended");
+                assert!(
+                    episode_done,
+                    "{ctx}: reset before the previous episode ended"
+                );
                 e.set_state(&floats(&v["state"], "state"), &mut obs);
                 assert_close(&obs, &floats(&v["obs"], "obs"), OBS_TOL, &ctx);
                 episode_done = false;
@@ -59,18 +69,35 @@ fn replay(path: &std::path::Path) -> usize {
                 let e = env.as_mut().expect("step before header");
                 let cont;
                 let action = match &v["action"] {
-                    Value::Number(a) => Action::Discrete(a.as_u64().expect("discrete action") as usize),
+                    Value::Number(a) => {
+                        Action::Discrete(a.as_u64().expect("discrete action") as usize)
+                    }
                     a => {
-                        cont = floats(a, "action").into_iter().map(|x| x as f32).collect::<Vec<_>>();
+                        cont = floats(a, "action")
+                            .into_iter()
+                            .map(|x| x as f32)
+                            .collect::<Vec<_>>();
                         Action::Continuous(&cont)
                     }
                 };
                 let st = e.step(action, &mut obs);
                 assert_close(&obs, &floats(&v["obs"], "obs"), OBS_TOL, &ctx);
                 let want_r = v["reward"].as_f64().expect("reward");
-                assert!((st.reward - want_r).abs() <= REWARD_TOL, "{ctx}: reward {} vs gymnasium {want_r}", st.reward);
-                assert_eq!(st.terminated, v["terminated"].as_bool().expect("terminated"), "{ctx}: terminated");
-                assert_eq!(st.truncated, v["truncated"].as_bool().expect("truncated"), "{ctx}: truncated");
+                assert!(
+                    (st.reward - want_r).abs() <= REWARD_TOL,
+                    "{ctx}: reward {} vs gymnasium {want_r}",
+                    st.reward
+                );
+                assert_eq!(
+                    st.terminated,
+                    v["terminated"].as_bool().expect("terminated"),
+                    "{ctx}: terminated"
+                );
+                assert_eq!(
+                    st.truncated,
+                    v["truncated"].as_bool().expect("truncated"),
+                    "{ctx}: truncated"
+                );
                 episode_done = st.terminated || st.truncated;
                 steps += 1;
             }
@@ -90,7 +117,11 @@ fn gymnasium_trajectories_replay_exactly() {
         .filter(|p| p.to_string_lossy().ends_with(".jsonl.gz"))
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "no *.jsonl.gz fixtures in {}", dir.display());
+    assert!(
+        !files.is_empty(),
+        "no *.jsonl.gz fixtures in {}",
+        dir.display()
+    );
     for f in &files {
         let n = replay(f);
         eprintln!("{}: {n} steps match", f.display());

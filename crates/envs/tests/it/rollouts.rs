@@ -17,7 +17,11 @@ fn every_env_respects_its_time_limit() {
             };
             let st = env.step(a, &mut obs);
             t += 1;
-            assert!(obs.iter().all(|o| o.is_finite()), "{}: non-finite observation", id.name());
+            assert!(
+                obs.iter().all(|o| o.is_finite()),
+                "{}: non-finite observation",
+                id.name()
+            );
             if st.terminated || st.truncated {
                 assert!(t <= 50, "{}: ran past the limit", id.name());
                 if st.truncated {
@@ -31,9 +35,18 @@ fn every_env_respects_its_time_limit() {
 
 #[test]
 fn resets_are_seeded() {
-    for id in [EnvId::CartPole, EnvId::Acrobot, EnvId::MountainCar, EnvId::Pendulum] {
+    for id in [
+        EnvId::CartPole,
+        EnvId::Acrobot,
+        EnvId::MountainCar,
+        EnvId::Pendulum,
+    ] {
         let mut env = id.make(None);
-        let (mut a, mut b, mut c) = (vec![0.0f32; env.spec().obs_dim], vec![0.0; env.spec().obs_dim], vec![0.0; env.spec().obs_dim]);
+        let (mut a, mut b, mut c) = (
+            vec![0.0f32; env.spec().obs_dim],
+            vec![0.0; env.spec().obs_dim],
+            vec![0.0; env.spec().obs_dim],
+        );
         env.reset(1, &mut a);
         env.reset(1, &mut b);
         env.reset(2, &mut c);

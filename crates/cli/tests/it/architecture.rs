@@ -1,0 +1,77 @@
+//! The dependency edges of ARCHITECTURE.md, checked over `cargo metadata`.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+#[test]
+fn workspace_dependency_edges_follow_the_architecture() {
+    let out = Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(crate::common::repo())
+        .output()
+        .expect("cargo metadata");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let allowed: BTreeMap<&str, &[&str]> = BTreeMap::from([
+        ("evonet-core", &[][..]),
+        ("evonet-nn", &[][..]),
+        ("evonet-envs", &["evonet-core"][..]),
+        ("evonet-strategies", &["evonet-core"][..]),
+        (
+            "evonet-problems",
+            &["evonet-core", "evonet-nn", "evonet-envs"][..],
+        ),
+        ("evonet-runner", &["evonet-core"][..]),
+    ]);
+    // Crates that may not do IO or threads must not depend on crates for them.
+    let no_io: &[&str] = &[
+        "evonet-core",
+        "evonet-nn",
+        "evonet-envs",
+        "evonet-strategies",
+        "evonet-problems",
+    ];
+    let forbidden_in_libs = ["anyhow", "clap", "toml", "tracing-subscriber", "indicatif"];
+    for pkg in meta["packages"].as_array().unwrap() {
+        let name = pkg["name"].as_str().unwrap();
+        let deps: Vec<(&str, &str)> = pkg["dependencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["name"].as_str().unwrap(),
+                    d["kind"].as_str().unwrap_or("normal"),
+                )
+            })
+            .collect();
+        let normal = deps.iter().filter(|(_, k)| *k == "normal").map(|(n, _)| *n);
+        if let Some(ok) = allowed.get(name) {
+            for d in normal.clone().filter(|d| d.starts_with("evonet-")) {
+                assert!(ok.contains(&d), "{name} must not depend on {d}");
+            }
+            for d in normal.clone() {
+                assert!(
+                    !forbidden_in_libs.contains(&d),
+                    "library crate {name} must not depend on {d}"
+                );
+            }
+            if no_io.contains(&name) {
+                assert!(
+                    !normal.clone().any(|d| d == "rayon"),
+                    "{name} must not spawn threads (rayon)"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Integration tests of evonet-problems.
+
+mod alloc;
+mod tasks;
