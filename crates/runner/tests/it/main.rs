@@ -1,6 +1,5 @@
 //! Integration tests of evonet-runner: the loop on a toy problem.
 
-use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -88,7 +87,7 @@ impl Observer for Count {
     }
 }
 
-fn strip(dir: &PathBuf) -> Vec<GenerationRecord> {
+fn strip(dir: &std::path::Path) -> Vec<GenerationRecord> {
     read_all(&dir.join("metrics.jsonl"))
         .unwrap()
         .into_iter()
