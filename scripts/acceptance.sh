@@ -52,13 +52,15 @@ if extra: print(f"generalisation of the solving champions: mean {statistics.mean
 PY
 }
 
-echo "== CMA-ES, DPV (20 seeds)"
-dirs=()
-for s in $(seq 1 20); do
-  d=$out/dpv-$s; dirs+=("$d")
-  $bin run configs/dpv-cmaes.toml --out "$d" --seed $s --force --quiet > /dev/null
+echo "== CMA-ES, DPV (seeds 1-20, then held-out seeds 21-40)"
+for range in "1 20" "21 40"; do
+  dirs=()
+  for s in $(seq $range); do
+    d=$out/dpv-$s; dirs+=("$d")
+    $bin run configs/dpv-cmaes.toml --out "$d" --seed $s --force --quiet > /dev/null
+  done
+  echo -n "seeds $range: "; summarise "${dirs[@]}"
 done
-summarise "${dirs[@]}"
 
 echo "== CMA-ES, DPNV (10 seeds)"
 dirs=()

@@ -26,11 +26,9 @@ impl Activation {
     pub fn apply(self, xs: &mut [f32]) {
         match self {
             Activation::Tanh => {
-                // Blocks of 32 let the compiler interleave four vectors and
-                // hide the latency of the polynomial chain.
-                let mut blocks = xs.chunks_exact_mut(32);
+                let mut blocks = xs.chunks_exact_mut(16);
                 for b in &mut blocks {
-                    let b: &mut [f32; 32] = b.try_into().expect("block");
+                    let b: &mut [f32; 16] = b.try_into().expect("block");
                     for x in b.iter_mut() {
                         *x = fast_tanh(*x);
                     }

@@ -233,15 +233,18 @@ impl CmaEs {
         st.since_improvement = 0;
     }
 
-    /// IPOP's stall tests (Hansen's TolFun, TolX and TolStagnation): flat
-    /// best fitness over the window and a flat generation, a step size
-    /// collapsed to 1e-12·σ₀, or no improvement of the run's best for
-    /// 120 + ⌈30n/λ⌉ generations.
+    /// IPOP's stall tests (Hansen's TolFun, TolX, TolUpSigma and
+    /// TolStagnation): flat best fitness over the window and a flat
+    /// generation, a step size collapsed below 1e-12·σ₀ or grown above
+    /// 1e12·σ₀, or no improvement of the run's best for 120 + ⌈30n/λ⌉
+    /// generations.
     fn stalled(&self, st: &CmaEsState, gen_fitness: &[f64], lambda: usize) -> bool {
         let w = self.stall_window(lambda);
         let stagnant = st.since_improvement >= 120 + (30 * self.n).div_ceil(lambda) as u64;
-        let tiny = stagnant
-            || st.sigma * st.axes.iter().copied().fold(0.0, f64::max) < 1e-12 * self.cfg.sigma;
+        let spread = st.sigma * st.axes.iter().copied().fold(0.0, f64::max);
+        // TolUpSigma: a step size that ran away (flat or diverging landscape).
+        let runaway = spread > 1e12 * self.cfg.sigma;
+        let tiny = stagnant || runaway || spread < 1e-12 * self.cfg.sigma;
         if st.recent_best.len() < w {
             return tiny;
         }
