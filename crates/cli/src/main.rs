@@ -47,27 +47,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Start a run from a TOML config.
-    Run {
-        config: PathBuf,
-        /// Output folder (default: runs/<config name>).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Override `run.seed`.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Evaluation threads (default: `run.threads`, 0 = all cores).
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Override `run.max_generations`.
-        #[arg(long)]
-        max_generations: Option<u64>,
-        /// Replace an existing run in the output folder.
-        #[arg(long)]
-        force: bool,
-        /// No progress bar.
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    Run(run_cmd::RunArgs),
     /// Continue a run from its latest checkpoint.
     Resume {
         dir: PathBuf,
@@ -110,23 +90,7 @@ fn main() -> ExitCode {
         .with_target(false)
         .init();
     let result = match cli.command {
-        Command::Run {
-            config,
-            out,
-            seed,
-            threads,
-            max_generations,
-            force,
-            quiet,
-        } => run_cmd::run(run_cmd::RunArgs {
-            config,
-            out,
-            seed,
-            threads,
-            max_generations,
-            force,
-            quiet,
-        }),
+        Command::Run(args) => run_cmd::run(args),
         Command::Resume {
             dir,
             threads,

@@ -21,13 +21,26 @@ use crate::config::{Config, StrategyConfig};
 use crate::progress::ProgressObserver;
 use crate::user;
 
+#[derive(clap::Args, Debug)]
 pub struct RunArgs {
     pub config: PathBuf,
+    /// Output folder (default: runs/<config name>).
+    #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Override `run.seed`.
+    #[arg(long)]
     pub seed: Option<u64>,
+    /// Evaluation threads (default: `run.threads`, 0 = all cores).
+    #[arg(long)]
     pub threads: Option<usize>,
+    /// Override `run.max_generations`.
+    #[arg(long)]
     pub max_generations: Option<u64>,
+    /// Replace an existing run in the output folder.
+    #[arg(long)]
     pub force: bool,
+    /// No progress bar.
+    #[arg(long, short)]
     pub quiet: bool,
 }
 

@@ -148,3 +148,25 @@ pub fn mean_fitness(outcomes: &[Outcome]) -> f64 {
         s / n as f64
     }
 }
+
+/// Best finite value, or NaN when there is none.
+pub fn best_finite(values: &[f64]) -> f64 {
+    values
+        .iter()
+        .copied()
+        .filter(|f| f.is_finite())
+        .fold(f64::NAN, f64::max)
+}
+
+/// Mean of the finite values, or NaN when there is none.
+pub fn mean_finite(values: &[f64]) -> f64 {
+    let (s, n) = values
+        .iter()
+        .filter(|f| f.is_finite())
+        .fold((0.0, 0usize), |(s, n), f| (s + f, n + 1));
+    if n == 0 {
+        f64::NAN
+    } else {
+        s / n as f64
+    }
+}

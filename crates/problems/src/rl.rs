@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use evonet_core::genome::ObsNorm;
 use evonet_core::seed::sub_seed;
 use evonet_core::{
     Cost, EvalError, EvalRequest, Evaluation, PolicyParams, Problem, RunningStats, SeedChain,
@@ -162,6 +161,22 @@ impl RlProblem {
         })
     }
 
+    /// One double-pole episode of up to 100,000 steps from the start state.
+    fn balance_100k(&self, policy: &Policy<'_>, seed: u64) -> Result<Episode, EvalError> {
+        let long = RolloutEnv {
+            max_steps: Some(DPV_SUCCESS_STEPS),
+            ..self.renv
+        };
+        Ok(rollout(
+            &long,
+            &self.policy,
+            policy,
+            &[Start::Seed(seed)],
+            None,
+            false,
+        )?[0])
+    }
+
     fn test_policy(&self, policy: &Policy<'_>, seed: u64) -> Result<TestReport, EvalError> {
         match self.task.kind {
             TaskKind::Return => {
@@ -180,18 +195,7 @@ impl RlProblem {
                 })
             }
             TaskKind::DoublePoleMarkov => {
-                let long = RolloutEnv {
-                    max_steps: Some(DPV_SUCCESS_STEPS),
-                    ..self.renv
-                };
-                let ep = rollout(
-                    &long,
-                    &self.policy,
-                    policy,
-                    &[Start::Seed(seed)],
-                    None,
-                    false,
-                )?[0];
+                let ep = self.balance_100k(policy, seed)?;
                 Ok(TestReport {
                     // Steps balanced (the failing step does not count), as the fitness.
                     score: ep.ret,
@@ -201,18 +205,7 @@ impl RlProblem {
                 })
             }
             TaskKind::DoublePoleNonMarkov => {
-                let long = RolloutEnv {
-                    max_steps: Some(DPV_SUCCESS_STEPS),
-                    ..self.renv
-                };
-                let ep = rollout(
-                    &long,
-                    &self.policy,
-                    policy,
-                    &[Start::Seed(seed)],
-                    None,
-                    false,
-                )?[0];
+                let ep = self.balance_100k(policy, seed)?;
                 let balanced = !ep.terminated && ep.steps >= DPV_SUCCESS_STEPS;
                 let mut steps = ep.steps;
                 let mut generalized = 0usize;
@@ -302,9 +295,4 @@ impl Problem<SeedChain> for RlProblem {
             seed,
         )
     }
-}
-
-/// Observation normalisation of a genome, if any (for champion files).
-pub fn obs_norm_of(g: &PolicyParams) -> Option<&ObsNorm> {
-    g.obs_norm.as_ref()
 }

@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use evonet_core::candidate::{match_results, mean_fitness};
+use evonet_core::candidate::{best_finite, match_results, mean_fitness};
 use evonet_core::shaping::argsort_desc;
 use evonet_core::{
     derive_seed, Candidate, CandidateId, Champion, EvalRequest, Evaluated, Outcome, PolicyParams,
@@ -474,11 +474,7 @@ impl Strategy for CmaEs {
         }
         st.generation += 1;
         st.run_generations += 1;
-        let best = fitness
-            .iter()
-            .copied()
-            .filter(|f| f.is_finite())
-            .fold(f64::NAN, f64::max);
+        let best = best_finite(&fitness);
         let window = self.stall_window(p.lambda);
         st.recent_best.push_back(if best.is_nan() {
             f64::NEG_INFINITY

@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use evonet_core::candidate::match_results;
+use evonet_core::candidate::{best_finite, match_results, mean_finite};
 use evonet_core::shaping::argsort_desc;
 use evonet_core::{
     Candidate, CandidateId, Champion, EvalRequest, Evaluated, Purpose, SeedChain, SeedMutation,
@@ -40,10 +40,10 @@ pub struct DeepGaConfig {
     pub elite_episodes: u32,
 }
 
-fn default_elite_candidates() -> usize {
+pub(crate) fn default_elite_candidates() -> usize {
     10
 }
-fn default_elite_episodes() -> u32 {
+pub(crate) fn default_elite_episodes() -> u32 {
     30
 }
 
@@ -312,29 +312,11 @@ impl Strategy for DeepGa {
 
 impl DeepGa {
     fn report(&self, st: &DeepGaState, done: bool, stats: Vec<(String, f64)>) -> TellReport {
-        let best = st
-            .fitness
-            .iter()
-            .copied()
-            .filter(|f| f.is_finite())
-            .fold(f64::NAN, f64::max);
-        let outcomes_mean = {
-            let v: Vec<f64> = st
-                .fitness
-                .iter()
-                .copied()
-                .filter(|f| f.is_finite())
-                .collect();
-            if v.is_empty() {
-                f64::NAN
-            } else {
-                v.iter().sum::<f64>() / v.len() as f64
-            }
-        };
+        let best = best_finite(&st.fitness);
         TellReport {
             generation_done: done,
             best_fitness: best,
-            mean_fitness: outcomes_mean,
+            mean_fitness: mean_finite(&st.fitness),
             failed: st.round_failed,
             stats,
         }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use evonet_core::candidate::{match_results, mean_fitness};
+use evonet_core::candidate::{best_finite, match_results, mean_fitness};
 use evonet_core::genome::ObsNorm;
 use evonet_core::shaping::centered_ranks;
 use evonet_core::{
@@ -249,11 +249,7 @@ impl Strategy for OpenEs {
             }
         }
         st.generation += 1;
-        let best = fitness
-            .iter()
-            .copied()
-            .filter(|f| f.is_finite())
-            .fold(f64::NAN, f64::max);
+        let best = best_finite(&fitness);
         let theta_norm = st.theta.iter().map(|t| t * t).sum::<f32>().sqrt();
         Ok(TellReport {
             generation_done: true,

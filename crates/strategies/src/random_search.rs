@@ -13,17 +13,10 @@ use crate::deep_ga::{DeepGa, DeepGaConfig};
 #[serde(deny_unknown_fields)]
 pub struct RandomSearchConfig {
     pub population: usize,
-    #[serde(default = "default_elite_candidates")]
+    #[serde(default = "crate::deep_ga::default_elite_candidates")]
     pub elite_candidates: usize,
-    #[serde(default = "default_elite_episodes")]
+    #[serde(default = "crate::deep_ga::default_elite_episodes")]
     pub elite_episodes: u32,
-}
-
-fn default_elite_candidates() -> usize {
-    10
-}
-fn default_elite_episodes() -> u32 {
-    30
 }
 
 /// A Deep GA whose offspring are all fresh random networks.
