@@ -184,11 +184,26 @@ impl Config {
             message: one_line(e.message()),
         })?;
         let cfg: Config = serde_path_to_error::deserialize(de).map_err(|e| {
-            let key = e.path().to_string();
+            let mut key = e.path().to_string();
+            if key == "." {
+                key.clear();
+            }
+            let message = one_line(e.inner().message());
+            // serde names the table of an unknown key; name the key itself.
+            if let Some(field) = message
+                .strip_prefix("unknown field `")
+                .and_then(|m| m.split('`').next())
+            {
+                key = if key.is_empty() {
+                    field.to_string()
+                } else {
+                    format!("{key}.{field}")
+                };
+            }
             ConfigError {
                 file: file.to_path_buf(),
-                key: if key == "." { String::new() } else { key },
-                message: one_line(e.inner().message()),
+                key,
+                message,
             }
         })?;
         cfg.validate(file)?;
@@ -328,7 +343,7 @@ sigma = 0.05
     #[test]
     fn errors_name_the_key() {
         let e = parse(&GOOD.replace("sigma = 0.05", "sigma = 0.05\nsigmaa = 1")).unwrap_err();
-        assert_eq!(e.key, "strategy", "{e}");
+        assert_eq!(e.key, "strategy.sigmaa", "{e}");
         assert!(e.message.contains("sigmaa"), "{e}");
         let e = parse(&GOOD.replace("seed = 3", "seed = \"three\"")).unwrap_err();
         assert_eq!(e.key, "run.seed", "{e}");

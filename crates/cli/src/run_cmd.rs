@@ -206,7 +206,6 @@ fn execute(
         };
         problem = problem.with_seed_chains(Arc::clone(t), 2 * pop + 16);
     }
-    let stop = stop_flag();
     let settings = RunSettings {
         out_dir: out.to_path_buf(),
         seed: cfg.run.seed,

@@ -2,7 +2,7 @@
 //! with the number of steps.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use evonet_core::PolicyParams;
 use evonet_envs::{Env, EnvId};
@@ -11,11 +11,19 @@ use evonet_problems::rollout::{rollout, RolloutEnv, Start};
 use evonet_problems::{Policy, PolicySpec};
 
 struct Counting;
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    // Per thread: tests of this binary run in parallel and allocate too.
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn allocs() -> usize {
+    ALLOCS.with(|c| c.get())
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::SeqCst);
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
         unsafe { System.alloc(l) }
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
@@ -45,7 +53,7 @@ fn allocations_for(max_steps: u64, recurrent: bool) -> (usize, u64) {
         start_angle: None,
     };
     let starts = [Start::Seed(1), Start::Seed(2), Start::Seed(3)];
-    let before = ALLOCS.load(Ordering::SeqCst);
+    let before = allocs();
     let eps = rollout(
         &renv,
         &spec,
@@ -58,7 +66,7 @@ fn allocations_for(max_steps: u64, recurrent: bool) -> (usize, u64) {
         false,
     )
     .unwrap();
-    let after = ALLOCS.load(Ordering::SeqCst);
+    let after = allocs();
     (after - before, eps.iter().map(|e| e.steps).sum())
 }
 
