@@ -154,6 +154,8 @@ fn execute(
     resume: Option<Checkpoint>,
     quiet: bool,
 ) -> Result<u8> {
+    // First, so that a Ctrl-C during set-up also ends with a checkpoint.
+    let stop = stop_flag();
     let env_id = cfg.env_id();
     let probe = env_id.make(cfg.env.max_steps);
     let spec = evonet_envs::Env::spec(&probe).clone();
