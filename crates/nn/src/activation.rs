@@ -26,9 +26,9 @@ impl Activation {
     pub fn apply(self, xs: &mut [f32]) {
         match self {
             Activation::Tanh => {
-                let mut blocks = xs.chunks_exact_mut(16);
+                let mut blocks = xs.chunks_exact_mut(8);
                 for b in &mut blocks {
-                    let b: &mut [f32; 16] = b.try_into().expect("block");
+                    let b: &mut [f32; 8] = b.try_into().expect("block");
                     for x in b.iter_mut() {
                         *x = fast_tanh(*x);
                     }

@@ -265,6 +265,30 @@ fn tail_sums<const K: usize>(
     j0: usize,
 ) {
     let quads = v.len() / 4;
+    if n_out == K && j0 == 0 {
+        // The whole layer is the tail (e.g. the action outputs): four rows
+        // of W are contiguous, so the four partial sums of all K outputs
+        // fill one vector. Same operations per lane as the general path.
+        let mut acc = *parts;
+        for q in 0..quads {
+            let i = 4 * q;
+            let block = &m[i * K..(i + 4) * K];
+            let xs = [v[i], v[i + 1], v[i + 2], v[i + 3]];
+            for d in 0..4 {
+                for k in 0..K {
+                    acc[d][k] = xs[d].mul_add(block[d * K + k], acc[d][k]);
+                }
+            }
+        }
+        *parts = acc;
+        for i in 4 * quads..v.len() {
+            let row: &[f32; K] = m[i * K..(i + 1) * K].try_into().expect("tail");
+            for k in 0..K {
+                parts[0][k] = v[i].mul_add(row[k], parts[0][k]);
+            }
+        }
+        return;
+    }
     for q in 0..quads {
         let i = 4 * q;
         for (d, part) in parts.iter_mut().enumerate() {
