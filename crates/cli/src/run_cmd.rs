@@ -310,10 +310,11 @@ impl ChampionBase {
         ch: &Champion<SeedChain>,
         _t: &TestReport,
     ) -> serde_json::Value {
+        // Seed-chain strategies always run with a decoder (see `execute`).
         let params = p
             .decode_chain(&ch.genome)
-            .map(|v| v.to_vec())
-            .unwrap_or_default();
+            .expect("seed chains are decodable")
+            .to_vec();
         serde_json::to_value(self.file(
             params,
             None,

@@ -10,7 +10,6 @@
 //!    path (one axpy per child).
 
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -171,5 +170,4 @@ fn main() {
     println!("seed_chain_decode cached parent (one axpy): {cached:.2} GB/s equivalent, ratio to memcpy {:.2}", cached / copy);
     let (full, copy, _) = decode_rates(1_000_000, 20, reps.min(5));
     println!("seed_chain_decode n=1000000 chain=20: full decode {full:.2} GB/s, memcpy {copy:.2} GB/s, ratio {:.2}", full / copy);
-    let _ = Arc::new(());
 }
