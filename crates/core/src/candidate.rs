@@ -136,6 +136,27 @@ pub fn match_results<G>(asked: &[CandidateId], results: Vec<Evaluated<G>>) -> Ve
         .collect()
 }
 
+/// The outcomes of one round matched to what was asked
+/// ([`match_results`]), with their fitness (failures as −∞) and the number
+/// of failures: what every `tell` starts from.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub outcomes: Vec<Outcome>,
+    pub fitness: Vec<f64>,
+    pub failed: u64,
+}
+
+pub fn score<G>(asked: &[CandidateId], results: Vec<Evaluated<G>>) -> Scored {
+    let outcomes = match_results(asked, results);
+    let fitness = outcomes.iter().map(Outcome::fitness).collect();
+    let failed = outcomes.iter().filter(|o| o.is_failed()).count() as u64;
+    Scored {
+        outcomes,
+        fitness,
+        failed,
+    }
+}
+
 /// Mean of the finite fitness values, or NaN when there is none.
 pub fn mean_fitness(outcomes: &[Outcome]) -> f64 {
     let (s, n) = outcomes

@@ -281,22 +281,16 @@ fn tail_sums<const K: usize>(
             }
         }
         *parts = acc;
-        for i in 4 * quads..v.len() {
-            let row: &[f32; K] = m[i * K..(i + 1) * K].try_into().expect("tail");
-            for k in 0..K {
-                parts[0][k] = v[i].mul_add(row[k], parts[0][k]);
-            }
-        }
-        return;
-    }
-    for q in 0..quads {
-        let i = 4 * q;
-        for (d, part) in parts.iter_mut().enumerate() {
-            let row: &[f32; K] = m[(i + d) * n_out + j0..(i + d) * n_out + j0 + K]
-                .try_into()
-                .expect("tail");
-            for k in 0..K {
-                part[k] = v[i + d].mul_add(row[k], part[k]);
+    } else {
+        for q in 0..quads {
+            let i = 4 * q;
+            for (d, part) in parts.iter_mut().enumerate() {
+                let row: &[f32; K] = m[(i + d) * n_out + j0..(i + d) * n_out + j0 + K]
+                    .try_into()
+                    .expect("tail");
+                for k in 0..K {
+                    part[k] = v[i + d].mul_add(row[k], part[k]);
+                }
             }
         }
     }

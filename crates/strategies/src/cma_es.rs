@@ -14,11 +14,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use evonet_core::candidate::{best_finite, match_results, mean_fitness};
+use evonet_core::candidate::{best_finite, mean_fitness, score, Scored};
 use evonet_core::shaping::argsort_desc;
 use evonet_core::{
-    derive_seed, Candidate, CandidateId, Champion, EvalRequest, Evaluated, Outcome, PolicyParams,
-    Purpose, SeededRng, Strategy, StrategyError, TellReport,
+    derive_seed, Candidate, CandidateId, Champion, EvalRequest, Evaluated, PolicyParams, Purpose,
+    SeededRng, Strategy, StrategyError, TellReport,
 };
 
 use crate::eigen::jacobi_eigen;
@@ -389,9 +389,11 @@ impl Strategy for CmaEs {
         st: &mut CmaEsState,
         results: Vec<Evaluated<PolicyParams>>,
     ) -> Result<TellReport, StrategyError> {
-        let outcomes = match_results(&st.asked, results);
-        let failed = outcomes.iter().filter(|o| o.is_failed()).count() as u64;
-        let fitness: Vec<f64> = outcomes.iter().map(Outcome::fitness).collect();
+        let Scored {
+            outcomes,
+            fitness,
+            failed,
+        } = score(&st.asked, results);
         let order = argsort_desc(&fitness);
         let p = &self.params(st);
         let n = p.n;

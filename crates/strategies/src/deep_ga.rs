@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use evonet_core::candidate::{best_finite, match_results, mean_finite};
+use evonet_core::candidate::{best_finite, mean_finite, score, Scored};
 use evonet_core::shaping::argsort_desc;
 use evonet_core::{
     Candidate, CandidateId, Champion, EvalRequest, Evaluated, Purpose, SeedChain, SeedMutation,
@@ -255,11 +255,12 @@ impl Strategy for DeepGa {
         st: &mut DeepGaState,
         results: Vec<Evaluated<SeedChain>>,
     ) -> Result<TellReport, StrategyError> {
-        let outcomes = match_results(&st.asked, results);
-        let failed = outcomes.iter().filter(|o| o.is_failed()).count() as u64;
+        let Scored {
+            fitness, failed, ..
+        } = score(&st.asked, results);
         match st.phase {
             Phase::Population => {
-                st.fitness = outcomes.iter().map(|o| o.fitness()).collect();
+                st.fitness = fitness;
                 st.round_failed = failed;
                 let order = argsort_desc(&st.fitness);
                 let k = self.cfg.elite_candidates.max(1);
@@ -283,7 +284,7 @@ impl Strategy for DeepGa {
             }
             Phase::Validation => {
                 st.round_failed += failed;
-                let scores: Vec<f64> = outcomes.iter().map(|o| o.fitness()).collect();
+                let scores = fitness;
                 let best = argsort_desc(&scores)[0];
                 if scores[best].is_finite() {
                     let chosen = st.validating[best];

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use evonet_core::candidate::{best_finite, match_results, mean_fitness};
+use evonet_core::candidate::{best_finite, mean_fitness, score, Scored};
 use evonet_core::genome::ObsNorm;
 use evonet_core::shaping::centered_ranks;
 use evonet_core::{
@@ -203,9 +203,11 @@ impl Strategy for OpenEs {
         st: &mut OpenEsState,
         results: Vec<Evaluated<PolicyParams>>,
     ) -> Result<TellReport, StrategyError> {
-        let outcomes = match_results(&st.asked, results);
-        let failed = outcomes.iter().filter(|o| o.is_failed()).count() as u64;
-        let fitness: Vec<f64> = outcomes.iter().map(Outcome::fitness).collect();
+        let Scored {
+            outcomes,
+            fitness,
+            failed,
+        } = score(&st.asked, results);
         if failed as usize == outcomes.len() {
             // Nothing to learn from; move on without an update.
             st.generation += 1;

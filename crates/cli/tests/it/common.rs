@@ -1,5 +1,6 @@
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_evonet"));
@@ -19,7 +20,7 @@ pub fn tmp(name: &str) -> PathBuf {
     d
 }
 
-pub fn run_ok(args: &[&str]) -> Output {
+pub fn run_ok<S: AsRef<OsStr> + std::fmt::Debug>(args: &[S]) -> Output {
     let out = bin().args(args).output().expect("spawn evonet");
     assert!(
         out.status.success(),
@@ -29,6 +30,48 @@ pub fn run_ok(args: &[&str]) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// `evonet run CONFIG --out OUT --quiet EXTRA...`.
+pub fn run_args(config: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut a = vec![
+        "run".to_string(),
+        path(config),
+        "--out".into(),
+        path(out),
+        "--quiet".into(),
+    ];
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+/// Runs a config into `out`; the run must succeed.
+pub fn run_into(config: &Path, out: &Path, extra: &[&str]) -> Output {
+    run_ok(&run_args(config, out, extra))
+}
+
+/// Starts evonet in the background with its output discarded.
+pub fn spawn<S: AsRef<OsStr>>(args: &[S]) -> Child {
+    bin()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn evonet")
+}
+
+pub fn path(p: &Path) -> String {
+    p.to_str().expect("utf-8 path").to_string()
+}
+
+/// Both folders hold the same run: metrics (wall clock aside) and champion.
+pub fn assert_same_run(a: &Path, b: &Path, what: &str) {
+    assert_eq!(
+        metrics_without_time(a),
+        metrics_without_time(b),
+        "metrics differ {what}"
+    );
+    assert_eq!(champion(a), champion(b), "champion differs {what}");
 }
 
 /// metrics.jsonl without the wall-clock fields, one JSON value per line.

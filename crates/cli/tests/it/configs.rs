@@ -17,15 +17,7 @@ fn shipped_configs_run() {
             p.display()
         );
         let out = d.join(p.file_stem().unwrap());
-        run_ok(&[
-            "run",
-            p.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-            "--max-generations",
-            "1",
-        ]);
+        run_into(&p, &out, &["--max-generations", "1"]);
         assert!(out.join("config.toml").exists() && out.join("metrics.jsonl").exists());
         n += 1;
     }
@@ -112,13 +104,7 @@ fn eval_replays_the_champion() {
     let d = tmp("eval");
     let out = d.join("r");
     let cfg = repo().join("configs/cartpole-ga.toml");
-    run_ok(&[
-        "run",
-        cfg.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
+    run_into(&cfg, &out, &[]);
     let o = run_ok(&[
         "eval",
         out.join("best").to_str().unwrap(),

@@ -8,15 +8,7 @@ fn run_with_threads(
     let d = tmp(&format!("{name}-t{threads}"));
     let c = write_config(&d, "c.toml", cfg);
     let out = d.join("run");
-    run_ok(&[
-        "run",
-        c.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--threads",
-        threads,
-        "--quiet",
-    ]);
+    run_into(&c, &out, &["--threads", threads]);
     let r = (metrics_without_time(&out), champion(&out));
     std::fs::remove_dir_all(&d).unwrap();
     r
@@ -45,26 +37,8 @@ fn seeds_change_the_run() {
     let c = write_config(&d, "c.toml", GA_ACROBOT);
     let a = d.join("a");
     let b = d.join("b");
-    run_ok(&[
-        "run",
-        c.to_str().unwrap(),
-        "--out",
-        a.to_str().unwrap(),
-        "--quiet",
-        "--max-generations",
-        "2",
-    ]);
-    run_ok(&[
-        "run",
-        c.to_str().unwrap(),
-        "--out",
-        b.to_str().unwrap(),
-        "--quiet",
-        "--max-generations",
-        "2",
-        "--seed",
-        "6",
-    ]);
+    run_into(&c, &a, &["--max-generations", "2"]);
+    run_into(&c, &b, &["--max-generations", "2", "--seed", "6"]);
     assert_ne!(metrics_without_time(&a), metrics_without_time(&b));
     std::fs::remove_dir_all(&d).unwrap();
 }

@@ -12,25 +12,9 @@ fn failed_evaluations_are_recorded_and_the_run_goes_on() {
     let c = write_config(&d, "c.toml", &cfg);
     let a = d.join("a");
     let b = d.join("b");
-    let out = run_ok(&[
-        "run",
-        c.to_str().unwrap(),
-        "--out",
-        a.to_str().unwrap(),
-        "--quiet",
-        "--threads",
-        "2",
-    ]);
+    let out = run_into(&c, &a, &["--threads", "2"]);
     let _ = out;
-    run_ok(&[
-        "run",
-        c.to_str().unwrap(),
-        "--out",
-        b.to_str().unwrap(),
-        "--quiet",
-        "--threads",
-        "1",
-    ]);
+    run_into(&c, &b, &["--threads", "1"]);
     let m = metrics_without_time(&a);
     assert_eq!(m.len(), 6, "the run must complete");
     let failed: u64 = m.last().unwrap()["failed_total"].as_u64().unwrap();

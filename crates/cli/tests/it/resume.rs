@@ -9,27 +9,20 @@ fn kill_and_resume_matches(cfg: &str, name: &str, kills_ms: &[u64]) {
     let d = tmp(name);
     let c = write_config(&d, "c.toml", cfg);
     let reference = d.join("reference");
-    run_ok(&[
-        "run",
-        c.to_str().unwrap(),
-        "--out",
-        reference.to_str().unwrap(),
-        "--quiet",
-    ]);
+    run_into(&c, &reference, &[]);
 
     let killed = d.join("killed");
-    let mut child = bin()
-        .args([
-            "run",
-            c.to_str().unwrap(),
-            "--out",
-            killed.to_str().unwrap(),
-            "--quiet",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let checkpoint = killed.join("checkpoints/latest.evock");
+    // Resume when a checkpoint exists; if the process died before writing
+    // one, start over.
+    let next_args = || {
+        if checkpoint.exists() {
+            vec!["resume".to_string(), path(&killed), "--quiet".into()]
+        } else {
+            run_args(&c, &killed, &["--force"])
+        }
+    };
+    let mut child = spawn(&run_args(&c, &killed, &[]));
     let mut kills = 0;
     for (i, ms) in kills_ms.iter().enumerate() {
         std::thread::sleep(Duration::from_millis(*ms));
@@ -39,56 +32,14 @@ fn kill_and_resume_matches(cfg: &str, name: &str, kills_ms: &[u64]) {
         }
         child.wait().unwrap();
         if i + 1 < kills_ms.len() || kills == 0 {
-            // Resume (or, if the process died before any checkpoint, start over).
-            let args: Vec<String> = if killed.join("checkpoints/latest.evock").exists() {
-                vec![
-                    "resume".into(),
-                    killed.to_str().unwrap().into(),
-                    "--quiet".into(),
-                ]
-            } else {
-                vec![
-                    "run".into(),
-                    c.to_str().unwrap().into(),
-                    "--out".into(),
-                    killed.to_str().unwrap().into(),
-                    "--quiet".into(),
-                    "--force".into(),
-                ]
-            };
-            child = bin()
-                .args(&args)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap();
+            child = spawn(&next_args());
         }
     }
     // Let the last process finish, then resume until done.
     let _ = child.wait();
-    if killed.join("checkpoints/latest.evock").exists() {
-        run_ok(&["resume", killed.to_str().unwrap(), "--quiet"]);
-    } else {
-        run_ok(&[
-            "run",
-            c.to_str().unwrap(),
-            "--out",
-            killed.to_str().unwrap(),
-            "--quiet",
-            "--force",
-        ]);
-    }
+    run_ok(&next_args());
     assert!(kills > 0, "the run ended before any kill; make it longer");
-    assert_eq!(
-        metrics_without_time(&reference),
-        metrics_without_time(&killed),
-        "metrics differ after kill -9 and resume"
-    );
-    assert_eq!(
-        champion(&reference),
-        champion(&killed),
-        "champion differs after kill -9 and resume"
-    );
+    assert_same_run(&reference, &killed, "after kill -9 and resume");
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -131,22 +82,8 @@ fn resume_of_a_finished_run_changes_nothing_and_can_extend_it() {
     let c = write_config(&d, "c.toml", GA_ACROBOT);
     let full = d.join("full");
     let short = d.join("short");
-    run_ok(&[
-        "run",
-        c.to_str().unwrap(),
-        "--out",
-        full.to_str().unwrap(),
-        "--quiet",
-    ]);
-    run_ok(&[
-        "run",
-        c.to_str().unwrap(),
-        "--out",
-        short.to_str().unwrap(),
-        "--quiet",
-        "--max-generations",
-        "3",
-    ]);
+    run_into(&c, &full, &[]);
+    run_into(&c, &short, &["--max-generations", "3"]);
     assert_eq!(metrics_without_time(&short).len(), 3);
     run_ok(&["resume", short.to_str().unwrap(), "--quiet"]);
     assert_eq!(
@@ -183,15 +120,7 @@ fn missing_or_corrupt_checkpoints_exit_2_with_one_line() {
 
     let c = write_config(&d, "c.toml", GA_ACROBOT);
     let run = d.join("run");
-    run_ok(&[
-        "run",
-        c.to_str().unwrap(),
-        "--out",
-        run.to_str().unwrap(),
-        "--quiet",
-        "--max-generations",
-        "2",
-    ]);
+    run_into(&c, &run, &["--max-generations", "2"]);
     let ck = run.join("checkpoints/latest.evock");
     let mut bytes = std::fs::read(&ck).unwrap();
     let n = bytes.len();
@@ -230,26 +159,9 @@ fn ctrl_c_checkpoints_and_resume_matches() {
     let d = tmp("sigint");
     let c = write_config(&d, "c.toml", LONG_ES);
     let reference = d.join("reference");
-    run_ok(&[
-        "run",
-        c.to_str().unwrap(),
-        "--out",
-        reference.to_str().unwrap(),
-        "--quiet",
-    ]);
+    run_into(&c, &reference, &[]);
     let run = d.join("run");
-    let child = bin()
-        .args([
-            "run",
-            c.to_str().unwrap(),
-            "--out",
-            run.to_str().unwrap(),
-            "--quiet",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = spawn(&run_args(&c, &run, &[]));
     std::thread::sleep(Duration::from_millis(300));
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -268,7 +180,6 @@ fn ctrl_c_checkpoints_and_resume_matches() {
         "the run was not interrupted ({done} generations)"
     );
     run_ok(&["resume", run.to_str().unwrap(), "--quiet"]);
-    assert_eq!(metrics_without_time(&reference), metrics_without_time(&run));
-    assert_eq!(champion(&reference), champion(&run));
+    assert_same_run(&reference, &run, "after Ctrl-C and resume");
     std::fs::remove_dir_all(&d).unwrap();
 }
