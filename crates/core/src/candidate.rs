@@ -65,6 +65,12 @@ pub struct Evaluation {
     pub cost: Cost,
     /// Observation statistics gathered during the rollouts, when requested.
     pub obs_stats: Option<RunningStats>,
+    /// The candidate met the task's success criterion during this very
+    /// evaluation (XOR: every pattern classified right). The runner then
+    /// counts the run as solved even if the strategy's champion is another
+    /// candidate.
+    #[serde(default)]
+    pub solved: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -17,6 +17,7 @@ fn evaluate<G: Clone>(cands: &[Candidate<G>], f: FitnessFn<'_, G>) -> Vec<Evalua
         .map(|c| Evaluated {
             candidate: c.clone(),
             outcome: Outcome::Done(Evaluation {
+                solved: false,
                 fitness: f(&c.genome),
                 cost: Cost {
                     env_steps: 1,

@@ -23,4 +23,4 @@ pub use noise::NoiseTable;
 pub use problem::{EvalError, Problem, TestReport};
 pub use seed::{derive_seed, Purpose, SeededRng};
 pub use stats::RunningStats;
-pub use strategy::{Champion, Strategy, StrategyError, TellReport};
+pub use strategy::{Champion, SpeciesRecord, Strategy, StrategyError, TellReport};

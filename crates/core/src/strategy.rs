@@ -27,6 +27,23 @@ pub struct TellReport {
     pub failed: u64,
     /// Strategy-specific figures (sigma, grad norm, ...), in a fixed order.
     pub stats: Vec<(String, f64)>,
+    /// The species (niches) of the generation just evaluated, for
+    /// strategies that speciate (NEAT); empty otherwise.
+    #[serde(default)]
+    pub species: Vec<SpeciesRecord>,
+}
+
+/// One species of a generation, as reported in `metrics.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpeciesRecord {
+    pub id: u64,
+    pub size: usize,
+    /// Best fitness of its members this generation (NaN if all failed).
+    pub best_fitness: f64,
+    /// Generations since its best fitness last improved.
+    pub staleness: u64,
+    /// Offspring it was given for the next generation.
+    pub offspring: usize,
 }
 
 /// The strategy's current best estimate, to be tested and saved.

@@ -8,8 +8,14 @@ pub enum Activation {
     Tanh,
     Relu,
     Sigmoid,
+    /// NEAT's steepened sigmoid `1/(1+e^(−4.9x))` (Stanley & Miikkulainen
+    /// 2002): close to linear in its working range [−0.5, 0.5].
+    SteepenedSigmoid,
     Identity,
 }
+
+/// Slope of NEAT's steepened sigmoid.
+pub const NEAT_SIGMOID_SLOPE: f32 = 4.9;
 
 impl Activation {
     pub fn name(self) -> &'static str {
@@ -17,6 +23,7 @@ impl Activation {
             Activation::Tanh => "tanh",
             Activation::Relu => "relu",
             Activation::Sigmoid => "sigmoid",
+            Activation::SteepenedSigmoid => "steepened_sigmoid",
             Activation::Identity => "identity",
         }
     }
@@ -47,9 +54,45 @@ impl Activation {
                     *x = 0.5 + 0.5 * fast_tanh(0.5 * *x);
                 }
             }
+            Activation::SteepenedSigmoid => {
+                for x in xs {
+                    *x = 0.5 + 0.5 * fast_tanh(0.5 * NEAT_SIGMOID_SLOPE * *x);
+                }
+            }
             Activation::Identity => {}
         }
     }
+
+    /// One value, with the exact (libm) formulas: used by graph networks,
+    /// whose nodes are evaluated one at a time.
+    #[inline]
+    pub fn scalar(self, x: f32) -> f32 {
+        match self {
+            Activation::Tanh => x.tanh(),
+            Activation::Relu => x.max(0.0),
+            Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            Activation::SteepenedSigmoid => 1.0 / (1.0 + (-NEAT_SIGMOID_SLOPE * x).exp()),
+            Activation::Identity => x,
+        }
+    }
+
+    /// The interval the activation maps into (relu: unbounded above).
+    pub fn range(self) -> (f32, f32) {
+        match self {
+            Activation::Tanh => (-1.0, 1.0),
+            Activation::Sigmoid | Activation::SteepenedSigmoid => (0.0, 1.0),
+            Activation::Relu => (0.0, f32::INFINITY),
+            Activation::Identity => (f32::NEG_INFINITY, f32::INFINITY),
+        }
+    }
+
+    pub const ALL: [Activation; 5] = [
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::Sigmoid,
+        Activation::SteepenedSigmoid,
+        Activation::Identity,
+    ];
 }
 
 /// Rational tanh approximation (13/6 minimax polynomial ratio, the one Eigen
@@ -105,5 +148,20 @@ mod tests {
         assert!(worst < 2e-6, "max error {worst}");
         assert_eq!(fast_tanh(0.0), 0.0);
         assert!(fast_tanh(100.0) <= 1.0 && fast_tanh(-100.0) >= -1.0);
+    }
+
+    #[test]
+    fn vector_and_scalar_forms_agree() {
+        for a in Activation::ALL {
+            let xs: Vec<f32> = (-40..=40).map(|i| i as f32 * 0.1).collect();
+            let mut v = xs.clone();
+            a.apply(&mut v);
+            for (x, y) in xs.iter().zip(&v) {
+                assert!((a.scalar(*x) - y).abs() < 2e-6, "{a:?} at {x}");
+            }
+        }
+        let s = Activation::SteepenedSigmoid;
+        assert_eq!(s.scalar(0.0), 0.5);
+        assert!((s.scalar(0.5) - 1.0 / (1.0 + (-2.45f32).exp())).abs() < 1e-7);
     }
 }

@@ -3,12 +3,16 @@
 //! - [`Mlp`]: a multilayer perceptron over a flat parameter vector, optionally
 //!   with Elman recurrence in its hidden layers, evaluated one row or several
 //!   rows (episodes in lockstep) at a time without allocating.
+//! - [`GraphNet`]: networks of any topology (NEAT phenotypes), feed-forward
+//!   in topological order or recurrent with one step per tick.
 //! - [`activation`]: activations, including a vectorisable rational tanh.
 //! - [`normalize`]: observation normalisation as in OpenAI ES.
 
 pub mod activation;
+pub mod graph;
 pub mod mlp;
 pub mod normalize;
 
 pub use activation::Activation;
+pub use graph::{GraphEdge, GraphError, GraphNet, GraphNode, GraphSpec, GraphState};
 pub use mlp::{Mlp, MlpBuffers, MlpError, MlpSpec};

@@ -155,6 +155,7 @@ impl RlProblem {
             fitness = f64::NAN;
         }
         Ok(Evaluation {
+            solved: false,
             fitness,
             cost,
             obs_stats: stats,

@@ -499,6 +499,7 @@ impl Strategy for CmaEs {
             self.fresh_search(st);
         }
         Ok(TellReport {
+            species: Vec::new(),
             generation_done: true,
             best_fitness: best,
             mean_fitness: mean_fitness(&outcomes),

@@ -315,6 +315,7 @@ impl DeepGa {
     fn report(&self, st: &DeepGaState, done: bool, stats: Vec<(String, f64)>) -> TellReport {
         let best = best_finite(&st.fitness);
         TellReport {
+            species: Vec::new(),
             generation_done: done,
             best_fitness: best,
             mean_fitness: mean_finite(&st.fitness),

@@ -212,6 +212,7 @@ impl Strategy for OpenEs {
             // Nothing to learn from; move on without an update.
             st.generation += 1;
             return Ok(TellReport {
+                species: Vec::new(),
                 generation_done: true,
                 best_fitness: f64::NAN,
                 mean_fitness: f64::NAN,
@@ -254,6 +255,7 @@ impl Strategy for OpenEs {
         let best = best_finite(&fitness);
         let theta_norm = st.theta.iter().map(|t| t * t).sum::<f32>().sqrt();
         Ok(TellReport {
+            species: Vec::new(),
             generation_done: true,
             best_fitness: best,
             mean_fitness: mean_fitness(&outcomes),

@@ -24,6 +24,7 @@ impl Problem<PolicyParams> for Sphere {
             .map(|x| (*x as f64 - 1.0).powi(2))
             .sum::<f64>();
         Ok(Evaluation {
+            solved: false,
             fitness: f,
             cost: evonet_core::Cost {
                 env_steps: 1,

@@ -100,6 +100,7 @@ fn random_search_conforms_and_keeps_fresh_genomes() {
                 evonet_core::Evaluated {
                     candidate: c,
                     outcome: evonet_core::Outcome::Done(evonet_core::Evaluation {
+                        solved: false,
                         fitness: fit,
                         cost: Default::default(),
                         obs_stats: None,
@@ -207,6 +208,7 @@ fn cma_es_restarts_with_doubled_population_when_stalled() {
             .map(|c| evonet_core::Evaluated {
                 candidate: c,
                 outcome: evonet_core::Outcome::Done(evonet_core::Evaluation {
+                    solved: false,
                     fitness: 1.0,
                     cost: Default::default(),
                     obs_stats: None,

@@ -1,0 +1,285 @@
+//! The NEAT genome: node genes and connection genes with innovation numbers
+//! (Stanley & Miikkulainen 2002, section 3.1), and its decoding into an
+//! [`evonet_nn::GraphSpec`].
+//!
+//! Node ids: `0..inputs` the inputs, then the bias input (when used), then
+//! the outputs; hidden nodes get ids from the innovation tracker. Node genes
+//! are kept sorted by id, connection genes by innovation number.
+
+use serde::{Deserialize, Serialize};
+
+use evonet_nn::{Activation, GraphEdge, GraphNode, GraphSpec};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    Input,
+    Bias,
+    Output,
+    Hidden,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct NodeGene {
+    pub id: u64,
+    pub kind: NodeKind,
+    pub activation: Activation,
+    /// Per-node bias (0 and fixed under the paper's settings, which use a
+    /// bias input instead).
+    pub bias: f32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ConnGene {
+    pub innovation: u64,
+    pub from: u64,
+    pub to: u64,
+    pub weight: f32,
+    pub enabled: bool,
+}
+
+/// How genomes of a run map onto networks; the same for every genome of a
+/// run, stored in each so that a genome decodes on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Layout {
+    pub inputs: u32,
+    pub outputs: u32,
+    /// Value of the bias input node, when there is one.
+    pub bias_input: Option<f32>,
+    pub recurrent: bool,
+}
+
+impl Layout {
+    /// Ids of the input, bias and output nodes: `0..fixed_nodes()`.
+    pub fn fixed_nodes(&self) -> u64 {
+        (self.inputs + u32::from(self.bias_input.is_some()) + self.outputs) as u64
+    }
+    pub fn first_output(&self) -> u64 {
+        (self.inputs + u32::from(self.bias_input.is_some())) as u64
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeatGenome {
+    /// Unique within a run (never reused, also not after a resume); equal to
+    /// the id of the candidate that evaluated it.
+    pub id: u64,
+    /// Ids of the parents (one for a copy or a mutation-only child, none
+    /// for the first generation).
+    pub parents: Vec<u64>,
+    pub layout: Layout,
+    pub nodes: Vec<NodeGene>,
+    pub conns: Vec<ConnGene>,
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum GenomeError {
+    #[error("connection {innovation} names node {node}, which the genome lacks")]
+    MissingNode { innovation: u64, node: u64 },
+    #[error("genes are not sorted or repeat an id ({0})")]
+    Unsorted(&'static str),
+    #[error("the genome lacks its fixed node {0}")]
+    MissingFixed(u64),
+}
+
+impl NeatGenome {
+    pub fn hidden_nodes(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|n| n.kind == NodeKind::Hidden)
+            .count()
+    }
+    pub fn enabled_conns(&self) -> usize {
+        self.conns.iter().filter(|c| c.enabled).count()
+    }
+    pub fn node(&self, id: u64) -> Option<&NodeGene> {
+        self.nodes
+            .binary_search_by_key(&id, |n| n.id)
+            .ok()
+            .map(|i| &self.nodes[i])
+    }
+    pub fn has_conn(&self, from: u64, to: u64) -> bool {
+        self.conns.iter().any(|c| c.from == from && c.to == to)
+    }
+
+    /// Checks the invariants decoding relies on (for genomes read from files).
+    pub fn check(&self) -> Result<(), GenomeError> {
+        if !self.nodes.windows(2).all(|w| w[0].id < w[1].id) {
+            return Err(GenomeError::Unsorted("node"));
+        }
+        if !self.conns.windows(2).all(|w| w[0].innovation < w[1].innovation) {
+            return Err(GenomeError::Unsorted("innovation"));
+        }
+        for id in 0..self.layout.fixed_nodes() {
+            if self.node(id).is_none() {
+                return Err(GenomeError::MissingFixed(id));
+            }
+        }
+        for c in &self.conns {
+            for node in [c.from, c.to] {
+                if self.node(node).is_none() {
+                    return Err(GenomeError::MissingNode {
+                        innovation: c.innovation,
+                        node,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The network this genome encodes: enabled connections only; computed
+    /// nodes are the outputs then the hidden nodes, in id order.
+    pub fn to_graph(&self) -> Result<GraphSpec, GenomeError> {
+        self.check()?;
+        let l = self.layout;
+        let first = l.first_output() as usize;
+        // Node id -> graph index: fixed ids map to themselves; hidden nodes
+        // follow in id order.
+        let index = |id: u64| -> usize {
+            if id < l.fixed_nodes() {
+                id as usize
+            } else {
+                let pos = self
+                    .nodes
+                    .binary_search_by_key(&id, |n| n.id)
+                    .expect("checked");
+                // Fixed nodes come first in the sorted list.
+                pos
+            }
+        };
+        let nodes: Vec<GraphNode> = self
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.kind, NodeKind::Output | NodeKind::Hidden))
+            .map(|n| GraphNode {
+                activation: n.activation,
+                bias: n.bias,
+            })
+            .collect();
+        let edges = self
+            .conns
+            .iter()
+            .filter(|c| c.enabled)
+            .map(|c| GraphEdge {
+                from: index(c.from),
+                to: index(c.to),
+                weight: c.weight,
+            })
+            .collect();
+        debug_assert_eq!(first + nodes.len(), self.nodes.len());
+        Ok(GraphSpec {
+            inputs: l.inputs as usize,
+            bias_input: l.bias_input,
+            outputs: l.outputs as usize,
+            nodes,
+            edges,
+            recurrent: l.recurrent,
+        })
+    }
+
+    /// Whether `to` can reach `from` over enabled or disabled connections
+    /// (adding `from → to` would then close a cycle).
+    pub fn reaches(&self, from_node: u64, to_node: u64) -> bool {
+        if from_node == to_node {
+            return true;
+        }
+        let mut stack = vec![from_node];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(v) = stack.pop() {
+            for c in self.conns.iter().filter(|c| c.from == v) {
+                if c.to == to_node {
+                    return true;
+                }
+                if seen.insert(c.to) {
+                    stack.push(c.to);
+                }
+            }
+        }
+        false
+    }
+}
+
+/// The fixed nodes of a layout, with `activation` on the outputs.
+pub fn fixed_nodes(layout: &Layout, activation: Activation) -> Vec<NodeGene> {
+    let mut nodes = Vec::with_capacity(layout.fixed_nodes() as usize);
+    for id in 0..layout.fixed_nodes() {
+        let kind = if id < layout.inputs as u64 {
+            NodeKind::Input
+        } else if layout.bias_input.is_some() && id == layout.inputs as u64 {
+            NodeKind::Bias
+        } else {
+            NodeKind::Output
+        };
+        nodes.push(NodeGene {
+            id,
+            kind,
+            activation: if kind == NodeKind::Output {
+                activation
+            } else {
+                Activation::Identity
+            },
+            bias: 0.0,
+        });
+    }
+    nodes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn xor_layout() -> Layout {
+        Layout {
+            inputs: 2,
+            outputs: 1,
+            bias_input: Some(1.0),
+            recurrent: false,
+        }
+    }
+
+    #[test]
+    fn decodes_hidden_nodes_after_outputs() {
+        let l = xor_layout();
+        let mut nodes = fixed_nodes(&l, Activation::SteepenedSigmoid);
+        nodes.push(NodeGene {
+            id: 7,
+            kind: NodeKind::Hidden,
+            activation: Activation::SteepenedSigmoid,
+            bias: 0.0,
+        });
+        let c = |innovation, from, to, enabled| ConnGene {
+            innovation,
+            from,
+            to,
+            weight: innovation as f32,
+            enabled,
+        };
+        let g = NeatGenome {
+            id: 1,
+            parents: vec![],
+            layout: l,
+            nodes,
+            conns: vec![
+                c(0, 0, 3, true),
+                c(1, 1, 3, false),
+                c(4, 0, 7, true),
+                c(5, 7, 3, true),
+            ],
+        };
+        let spec = g.to_graph().unwrap();
+        assert_eq!((spec.nodes.len(), spec.hidden()), (2, 1));
+        let e: Vec<(usize, usize)> = spec.edges.iter().map(|e| (e.from, e.to)).collect();
+        assert_eq!(e, vec![(0, 3), (0, 4), (4, 3)]);
+        assert!(g.reaches(0, 3) && !g.reaches(3, 0));
+        let mut bad = g.clone();
+        bad.conns[2].to = 9;
+        assert_eq!(
+            bad.to_graph(),
+            Err(GenomeError::MissingNode {
+                innovation: 4,
+                node: 9
+            })
+        );
+    }
+}
