@@ -51,3 +51,55 @@ pub struct ChampionFile {
     #[serde(default)]
     pub test_solved: bool,
 }
+
+pub const NEAT_KIND: &str = "neat_network";
+
+/// What a NEAT champion was evolved on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProblemRef {
+    Xor,
+    Env {
+        env: EnvRef,
+        task: TaskKind,
+        success_threshold: Option<f64>,
+        /// How outputs become actions.
+        head: evonet_problems::Head,
+    },
+}
+
+/// `best/champion.json` of a NEAT run (format version 1, kind
+/// `neat_network`): the network as a graph (enabled connections, nodes in
+/// `evonet_nn::graph` order) and the genome it came from (all genes, for
+/// drawing and provenance).
+///
+/// ```json
+/// { "format_version": 1, "kind": "neat_network",
+///   "problem": {"kind": "xor"},
+///   "graph": {"inputs": 2, "bias_input": 1.0, "outputs": 1,
+///             "nodes": [{"activation": "steepened_sigmoid", "bias": 0.0}, ...],
+///             "edges": [{"from": 0, "to": 3, "weight": -1.2}, ...],
+///             "recurrent": false},
+///   "genome": {"id": 4711, "parents": [...], "layout": {...},
+///              "nodes": [...], "conns": [{"innovation": 0, "from": 0, "to": 3,
+///                                         "weight": -1.2, "enabled": true}, ...]},
+///   "strategy": "neat", "generation": 31, "fitness": 15.2,
+///   "test_score": 15.2, "test_solved": true }
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NeatChampionFile {
+    pub format_version: u32,
+    pub kind: String,
+    pub problem: ProblemRef,
+    pub graph: evonet_nn::GraphSpec,
+    pub genome: evonet_neat::NeatGenome,
+    pub strategy: String,
+    #[serde(default)]
+    pub generation: u64,
+    #[serde(default)]
+    pub fitness: Option<f64>,
+    #[serde(default)]
+    pub test_score: Option<f64>,
+    #[serde(default)]
+    pub test_solved: bool,
+}

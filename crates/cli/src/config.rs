@@ -6,9 +6,24 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use evonet_envs::EnvId;
+use evonet_neat::NeatConfig;
 use evonet_nn::Activation;
 use evonet_problems::Faults;
 use evonet_strategies::{CmaEsConfig, DeepGaConfig, OpenEsConfig, RandomSearchConfig};
+
+/// `[task]`: a problem that is not an environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskConfig {
+    pub kind: TaskName,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskName {
+    /// XOR with the paper's fitness (NEAT only).
+    Xor,
+}
 
 /// A user error in a config: printed as one line, exit status 2.
 #[derive(Debug)]
@@ -40,7 +55,12 @@ impl std::error::Error for ConfigError {}
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub run: RunConfig,
-    pub env: EnvConfig,
+    /// An environment to act in...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<EnvConfig>,
+    /// ...or a task without an environment (XOR).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskConfig>,
     #[serde(default)]
     pub policy: PolicyConfig,
     pub strategy: StrategyConfig,
@@ -162,6 +182,7 @@ pub enum StrategyConfig {
     RandomSearch(RandomSearchConfig),
     OpenEs(OpenEsConfig),
     CmaEs(CmaEsConfig),
+    Neat(NeatConfig),
 }
 
 impl StrategyConfig {
@@ -171,6 +192,7 @@ impl StrategyConfig {
             StrategyConfig::RandomSearch(_) => "random_search",
             StrategyConfig::OpenEs(_) => "open_es",
             StrategyConfig::CmaEs(_) => "cma_es",
+            StrategyConfig::Neat(_) => "neat",
         }
     }
 }
@@ -206,12 +228,22 @@ impl Config {
                 message,
             }
         })?;
+        let mut cfg = cfg;
         cfg.validate(file)?;
+        // The resolved config spells out every NEAT setting.
+        if let StrategyConfig::Neat(c) = &cfg.strategy {
+            cfg.strategy = StrategyConfig::Neat(c.filled());
+        }
         Ok(cfg)
     }
 
+    /// The `[env]` section; present unless there is a `[task]` (validated).
+    pub fn env(&self) -> &EnvConfig {
+        self.env.as_ref().expect("validated: [env] or [task]")
+    }
+
     pub fn env_id(&self) -> EnvId {
-        EnvId::parse(&self.env.id).expect("validated")
+        EnvId::parse(&self.env().id).expect("validated")
     }
 
     fn validate(&self, file: &Path) -> Result<(), ConfigError> {
@@ -220,8 +252,24 @@ impl Config {
             key: key.into(),
             message: message.into(),
         };
-        if let Err(e) = EnvId::parse(&self.env.id) {
-            return Err(err("env.id", &e.to_string()));
+        match (&self.env, &self.task) {
+            (Some(_), Some(_)) => return Err(err("task", "give either [env] or [task], not both")),
+            (None, None) => {
+                return Err(err(
+                    "env",
+                    "missing: give [env] (an environment id) or [task] (kind = \"xor\")",
+                ))
+            }
+            (None, Some(_)) if !matches!(self.strategy, StrategyConfig::Neat(_)) => {
+                return Err(err(
+                    "task.kind",
+                    "the XOR task evolves topologies: use strategy.kind = \"neat\"",
+                ))
+            }
+            _ => {}
+        }
+        if let Some(env) = &self.env {
+            self.validate_env(env, file)?;
         }
         if self.run.max_generations == 0 {
             return Err(err("run.max_generations", "must be at least 1"));
@@ -238,35 +286,6 @@ impl Config {
         if self.run.threads > 4096 {
             return Err(err("run.threads", "must be between 0 (all cores) and 4096"));
         }
-        if self.env.episodes == 0 || self.env.episodes > 100_000 {
-            return Err(err("env.episodes", "must be between 1 and 100000"));
-        }
-        if self.env.test_episodes == 0 || self.env.test_episodes > 100_000 {
-            return Err(err("env.test_episodes", "must be between 1 and 100000"));
-        }
-        if self.env.max_steps == Some(0) {
-            return Err(err("env.max_steps", "must be at least 1 (or left out)"));
-        }
-        if let Some(a) = self.env.start_angle_deg {
-            if !(a.is_finite() && a.abs() < 36.0) {
-                return Err(err(
-                    "env.start_angle_deg",
-                    "must be a finite angle below the 36 degree failure angle",
-                ));
-            }
-        }
-        for (k, p) in [
-            ("env.faults.panic_prob", self.env.faults.panic_prob),
-            ("env.faults.nan_obs_prob", self.env.faults.nan_obs_prob),
-            (
-                "env.faults.nan_fitness_prob",
-                self.env.faults.nan_fitness_prob,
-            ),
-        ] {
-            if !(0.0..=1.0).contains(&p) {
-                return Err(err(k, "must be a probability in [0, 1]"));
-            }
-        }
         if self.policy.hidden.iter().any(|&h| h == 0 || h > 65_536) {
             return Err(err(
                 "policy.hidden",
@@ -281,6 +300,7 @@ impl Config {
             StrategyConfig::RandomSearch(c) => evonet_strategies::random_search(c).map(|_| ()),
             StrategyConfig::OpenEs(c) => c.validate(),
             StrategyConfig::CmaEs(c) => c.validate(),
+            StrategyConfig::Neat(c) => c.resolve().validate(),
         };
         strategy_check.map_err(|e| match e {
             evonet_core::StrategyError::Config { key, message } => {
@@ -288,6 +308,44 @@ impl Config {
             }
             other => err("strategy", &other.to_string()),
         })
+    }
+
+    fn validate_env(&self, env: &EnvConfig, file: &Path) -> Result<(), ConfigError> {
+        let err = |key: &str, message: &str| ConfigError {
+            file: file.to_path_buf(),
+            key: key.into(),
+            message: message.into(),
+        };
+        if let Err(e) = EnvId::parse(&env.id) {
+            return Err(err("env.id", &e.to_string()));
+        }
+        if env.episodes == 0 || env.episodes > 100_000 {
+            return Err(err("env.episodes", "must be between 1 and 100000"));
+        }
+        if env.test_episodes == 0 || env.test_episodes > 100_000 {
+            return Err(err("env.test_episodes", "must be between 1 and 100000"));
+        }
+        if env.max_steps == Some(0) {
+            return Err(err("env.max_steps", "must be at least 1 (or left out)"));
+        }
+        if let Some(a) = env.start_angle_deg {
+            if !(a.is_finite() && a.abs() < 36.0) {
+                return Err(err(
+                    "env.start_angle_deg",
+                    "must be a finite angle below the 36 degree failure angle",
+                ));
+            }
+        }
+        for (k, p) in [
+            ("env.faults.panic_prob", env.faults.panic_prob),
+            ("env.faults.nan_obs_prob", env.faults.nan_obs_prob),
+            ("env.faults.nan_fitness_prob", env.faults.nan_fitness_prob),
+        ] {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(err(k, "must be a probability in [0, 1]"));
+            }
+        }
+        Ok(())
     }
 
     /// The resolved config as TOML (defaults filled in).

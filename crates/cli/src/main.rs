@@ -5,7 +5,9 @@
 
 mod champion;
 mod config;
+mod draw;
 mod eval_cmd;
+mod neat_run;
 mod progress;
 mod run_cmd;
 
@@ -56,6 +58,10 @@ enum Command {
         /// Raise the generation budget of the run.
         #[arg(long)]
         max_generations: Option<u64>,
+        /// Continue under an edited config (NEAT: rates and thresholds may
+        /// change; the population size, seed and problem may not).
+        #[arg(long)]
+        config: Option<PathBuf>,
         #[arg(long, short)]
         quiet: bool,
     },
@@ -71,8 +77,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draw a NEAT champion as Graphviz DOT and standalone SVG.
+    Draw {
+        /// A run's `best/` folder or a champion JSON file.
+        path: PathBuf,
+        /// Folder for the .dot and .svg files (default: next to the champion).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Print a documented example config for a strategy
-    /// (deep_ga, random_search, open_es, cma_es).
+    /// (deep_ga, random_search, open_es, cma_es, neat).
     Config { kind: String },
 }
 
@@ -95,8 +109,10 @@ fn main() -> ExitCode {
             dir,
             threads,
             max_generations,
+            config,
             quiet,
-        } => run_cmd::resume(&dir, threads, max_generations, quiet),
+        } => run_cmd::resume(&dir, threads, max_generations, config.as_deref(), quiet),
+        Command::Draw { path, out } => draw::draw(&path, out.as_deref()).map(|_| 0),
         Command::Eval {
             path,
             episodes,

@@ -90,6 +90,7 @@ pub fn resume(
     dir: &Path,
     threads: Option<usize>,
     max_generations: Option<u64>,
+    edited: Option<&Path>,
     quiet: bool,
 ) -> Result<u8> {
     let path = Checkpoint::latest_path(dir);
@@ -106,16 +107,65 @@ pub fn resume(
         }
         Err(e) => return Err(user(e.to_string())),
     };
-    let mut cfg = Config::parse(&dir.join("config.toml"), &ck.config_text)?;
+    let stored = Config::parse(&dir.join("config.toml"), &ck.config_text)?;
+    let (mut cfg, mut text) = match edited {
+        None => (stored, ck.config_text.clone()),
+        Some(file) => {
+            let t = std::fs::read_to_string(file)
+                .map_err(|e| user(format!("{}: cannot read config: {e}", file.display())))?;
+            let new = Config::parse(file, &t)?;
+            if let Some(why) = resume_conflict(&stored, &new) {
+                return Err(user(format!("{}: {why}", file.display())));
+            }
+            let text = format!(
+                "# Resolved config of this run, edited on resume, written by evonet {}.\n# Source: {}\n{}",
+                env!("CARGO_PKG_VERSION"),
+                file.display(),
+                new.to_toml()
+            );
+            write_atomic(&dir.join("config.toml"), text.as_bytes())
+                .context("writing config.toml")?;
+            (new, text)
+        }
+    };
     if let Some(t) = threads {
         cfg.run.threads = t;
     }
-    let mut text = ck.config_text.clone();
     if let Some(g) = max_generations {
         cfg.run.max_generations = g.max(1);
         text = cfg.to_toml();
     }
     execute(&cfg, &text, dir, Some(ck), quiet)
+}
+
+/// Why a run cannot continue under `new` (None: it can). What was evolved
+/// must stay meaningful: same problem, seed and policy; NEAT may change its
+/// rates but not the population size; other strategies keep their settings.
+fn resume_conflict(old: &Config, new: &Config) -> Option<String> {
+    if old.env != new.env || old.task != new.task {
+        return Some("the problem ([env] / [task]) cannot change on resume".into());
+    }
+    if old.run.seed != new.run.seed {
+        return Some("`run.seed` cannot change on resume".into());
+    }
+    if old.run.noise_table_size != new.run.noise_table_size
+        || old.run.noise_seed != new.run.noise_seed
+    {
+        return Some("the noise table (`run.noise_*`) cannot change on resume".into());
+    }
+    match (&old.strategy, &new.strategy) {
+        (StrategyConfig::Neat(a), StrategyConfig::Neat(b)) => a.resolve().resume_conflict(&b.resolve()),
+        (a, b) if a.kind() != b.kind() => Some(format!(
+            "the run uses strategy `{}`, the config `{}`",
+            a.kind(),
+            b.kind()
+        )),
+        (a, b) if a != b || old.policy != new.policy => Some(format!(
+            "`{}` runs resume with their original [strategy] and [policy]; only [run] settings may change",
+            a.kind()
+        )),
+        _ => None,
+    }
 }
 
 pub fn print_example(kind: &str) -> Result<()> {
@@ -124,11 +174,10 @@ pub fn print_example(kind: &str) -> Result<()> {
         "random_search" => include_str!("../../../configs/cartpole-random.toml"),
         "open_es" => include_str!("../../../configs/cartpole-es.toml"),
         "cma_es" => include_str!("../../../configs/dpv-cmaes.toml"),
-        _ => {
-            return Err(user(format!(
-                "unknown strategy `{kind}`; available: deep_ga, random_search, open_es, cma_es"
-            )))
-        }
+        "neat" => include_str!("../../../configs/xor-neat.toml"),
+        _ => return Err(user(format!(
+            "unknown strategy `{kind}`; available: deep_ga, random_search, open_es, cma_es, neat"
+        ))),
     };
     print!("{text}");
     Ok(())
@@ -156,34 +205,45 @@ fn execute(
 ) -> Result<u8> {
     // First, so that a Ctrl-C during set-up also ends with a checkpoint.
     let stop = stop_flag();
-    let env_id = cfg.env_id();
-    let probe = env_id.make(cfg.env.max_steps);
-    let spec = evonet_envs::Env::spec(&probe).clone();
-    let policy = PolicySpec::new(
-        spec.obs_dim,
-        &spec.action_space,
+    let settings = RunSettings {
+        out_dir: out.to_path_buf(),
+        seed: cfg.run.seed,
+        max_generations: cfg.run.max_generations,
+        max_evaluations: cfg.run.max_evaluations,
+        stop_when_solved: cfg.run.stop_when_solved,
+        test_every: cfg.run.test_every,
+        checkpoint_every: cfg.run.checkpoint_every,
+        config_text: config_text.to_string(),
+        stop,
+    };
+    let evaluator = ThreadEvaluator::new(cfg.run.threads).context("starting evaluation threads")?;
+    let ctx = Drive {
+        settings: &settings,
+        resume,
+        quiet,
+        evaluator,
+        out,
+    };
+    if let StrategyConfig::Neat(c) = &cfg.strategy {
+        return crate::neat_run::execute(cfg, c, ctx);
+    }
+    let EnvSetup {
+        env_id,
+        spec,
+        policy,
+        task,
+        problem,
+    } = EnvSetup::new(
+        cfg,
         cfg.policy.hidden.clone(),
         cfg.policy.activation,
         cfg.policy.recurrent,
     );
-    let kind = TaskKind::for_env(env_id);
-    let task = Task {
-        kind,
-        test_episodes: cfg.env.test_episodes,
-        success_threshold: cfg.env.success_threshold.or(spec.reward_threshold),
-    };
-    let renv = RolloutEnv {
-        env: env_id,
-        max_steps: cfg.env.max_steps,
-        start_angle: cfg.env.start_angle_deg.map(f64::to_radians),
-    };
-    let mut problem = RlProblem::new(renv, policy.clone(), cfg.env.episodes, task.clone())
-        .with_faults(cfg.env.faults.clone());
+    let mut problem = problem;
     let needs_noise = matches!(
         cfg.strategy,
         StrategyConfig::DeepGa(_) | StrategyConfig::RandomSearch(_) | StrategyConfig::OpenEs(_)
     );
-    let evaluator = ThreadEvaluator::new(cfg.run.threads).context("starting evaluation threads")?;
     let noise = if needs_noise {
         if cfg.run.noise_table_size < policy.mlp.n_params() {
             return Err(user(format!(
@@ -192,7 +252,7 @@ fn execute(
                 policy.mlp.n_params()
             )));
         }
-        Some(Arc::new(evaluator.install(|| {
+        Some(Arc::new(ctx.evaluator.install(|| {
             build_noise(cfg.run.noise_table_size, cfg.run.noise_seed)
         })))
     } else {
@@ -208,23 +268,8 @@ fn execute(
         };
         problem = problem.with_seed_chains(Arc::clone(t), 2 * pop + 16);
     }
-    let settings = RunSettings {
-        out_dir: out.to_path_buf(),
-        seed: cfg.run.seed,
-        max_generations: cfg.run.max_generations,
-        max_evaluations: cfg.run.max_evaluations,
-        stop_when_solved: cfg.run.stop_when_solved,
-        test_every: cfg.run.test_every,
-        checkpoint_every: cfg.run.checkpoint_every,
-        config_text: config_text.to_string(),
-        stop,
-    };
     let base = ChampionBase {
-        env: EnvRef {
-            id: env_id.name().into(),
-            max_steps: cfg.env.max_steps,
-            start_angle_deg: cfg.env.start_angle_deg,
-        },
+        env: env_ref(cfg, env_id),
         task,
         policy: policy.clone(),
         strategy: cfg.strategy.kind().into(),
@@ -233,33 +278,84 @@ fn execute(
         init_scales: policy.mlp.init_scales(),
         obs_dim: spec.obs_dim,
     };
-    let ctx = Drive {
-        problem: &problem,
-        settings: &settings,
-        resume,
-        quiet,
-        evaluator,
-        out,
-    };
     let state = match &cfg.strategy {
         StrategyConfig::DeepGa(c) => {
             let s = DeepGa::new(c.clone())?;
-            ctx.drive(&s, &|ch, t| base.chain_json(&problem, ch, t))?
+            ctx.drive(&s, &problem, &|ch, t| base.chain_json(&problem, ch, t))?
         }
         StrategyConfig::RandomSearch(c) => {
             let s = random_search(c)?;
-            ctx.drive(&s, &|ch, t| base.chain_json(&problem, ch, t))?
+            ctx.drive(&s, &problem, &|ch, t| base.chain_json(&problem, ch, t))?
         }
         StrategyConfig::OpenEs(c) => {
             let s = OpenEs::new(c.clone(), space, noise.expect("noise table"))?;
-            ctx.drive(&s, &|ch, t| base.params_json(ch, t))?
+            ctx.drive(&s, &problem, &|ch, t| base.params_json(ch, t))?
         }
         StrategyConfig::CmaEs(c) => {
             let s = CmaEs::new(c.clone(), space)?;
-            ctx.drive(&s, &|ch, t| base.params_json(ch, t))?
+            ctx.drive(&s, &problem, &|ch, t| base.params_json(ch, t))?
         }
+        StrategyConfig::Neat(_) => unreachable!("handled above"),
     };
     Ok(state)
+}
+
+/// An environment problem built from `[env]`, with a policy of the given
+/// shape (NEAT passes no hidden layers: only the action head is used).
+pub(crate) struct EnvSetup {
+    pub env_id: evonet_envs::EnvId,
+    pub spec: evonet_envs::EnvSpec,
+    pub policy: PolicySpec,
+    pub task: Task,
+    pub problem: RlProblem,
+}
+
+impl EnvSetup {
+    pub(crate) fn new(
+        cfg: &Config,
+        hidden: Vec<usize>,
+        activation: evonet_nn::Activation,
+        recurrent: bool,
+    ) -> Self {
+        let env = cfg.env();
+        let env_id = cfg.env_id();
+        let probe = env_id.make(env.max_steps);
+        let spec = evonet_envs::Env::spec(&probe).clone();
+        let policy = PolicySpec::new(
+            spec.obs_dim,
+            &spec.action_space,
+            hidden,
+            activation,
+            recurrent,
+        );
+        let task = Task {
+            kind: TaskKind::for_env(env_id),
+            test_episodes: env.test_episodes,
+            success_threshold: env.success_threshold.or(spec.reward_threshold),
+        };
+        let renv = RolloutEnv {
+            env: env_id,
+            max_steps: env.max_steps,
+            start_angle: env.start_angle_deg.map(f64::to_radians),
+        };
+        let problem = RlProblem::new(renv, policy.clone(), env.episodes, task.clone())
+            .with_faults(env.faults.clone());
+        Self {
+            env_id,
+            spec,
+            policy,
+            task,
+            problem,
+        }
+    }
+}
+
+pub(crate) fn env_ref(cfg: &Config, env_id: evonet_envs::EnvId) -> EnvRef {
+    EnvRef {
+        id: env_id.name().into(),
+        max_steps: cfg.env().max_steps,
+        start_angle_deg: cfg.env().start_angle_deg,
+    }
 }
 
 /// Builds the noise table in parallel; its values do not depend on threads.
@@ -333,26 +429,27 @@ impl ChampionBase {
     }
 }
 
-struct Drive<'a> {
-    problem: &'a RlProblem,
+/// Everything a run needs besides its strategy and problem.
+pub(crate) struct Drive<'a> {
     settings: &'a RunSettings,
     resume: Option<Checkpoint>,
     quiet: bool,
-    evaluator: ThreadEvaluator,
+    pub(crate) evaluator: ThreadEvaluator,
     out: &'a Path,
 }
 
 impl Drive<'_> {
-    fn drive<S>(mut self, s: &S, export: evonet_runner::run::ExportFn<'_, S::Genome>) -> Result<u8>
-    where
-        S: Strategy,
-        RlProblem: Problem<S::Genome>,
-    {
+    pub(crate) fn drive<S: Strategy>(
+        mut self,
+        s: &S,
+        problem: &dyn Problem<S::Genome>,
+        export: evonet_runner::run::ExportFn<'_, S::Genome>,
+    ) -> Result<u8> {
         let done = self.resume.as_ref().map_or(0, |c| c.runner.generation);
         let mut progress = ProgressObserver::new(self.settings.max_generations, done, self.quiet);
         let outcome = evonet_runner::run(
             s,
-            self.problem,
+            problem,
             &mut self.evaluator,
             self.settings,
             export,

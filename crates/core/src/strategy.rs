@@ -38,8 +38,8 @@ pub struct TellReport {
 pub struct SpeciesRecord {
     pub id: u64,
     pub size: usize,
-    /// Best fitness of its members this generation (NaN if all failed).
-    pub best_fitness: f64,
+    /// Best fitness of its members this generation (`None` if all failed).
+    pub best_fitness: Option<f64>,
     /// Generations since its best fitness last improved.
     pub staleness: u64,
     /// Offspring it was given for the next generation.

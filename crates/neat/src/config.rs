@@ -107,7 +107,7 @@ neat_settings! {
     compatibility_threshold: f64 = (3.0, 3.0),
     /// N (the gene count that normalises E and D) is 1 when both genomes
     /// have fewer genes than this.
-    compatibility_small_genome: usize = (20, 20),
+    compatibility_small_genome: usize = (20, 0),
     /// Steer δt toward this many species (0: off).
     target_species: usize = (0, 0),
     /// δt changes by this much per generation when steering.
@@ -125,8 +125,14 @@ neat_settings! {
     elitism_min_species_size: usize = (6, 1),
     /// Fraction of each species (best first) allowed to reproduce.
     survival_threshold: f64 = (0.2, 0.2),
+    /// Parents a species keeps at least (neat-python: 2).
+    survival_min_parents: usize = (1, 2),
     /// Offspring a reproducing species gets at least.
     min_species_size: usize = (0, 2),
+    /// Offspring in proportion to the species' mean fitness above the
+    /// population's worst (neat-python's adjusted fitness) instead of the
+    /// plain mean (the paper's explicit fitness sharing).
+    spawn_above_population_min: bool = (false, true),
     /// Offspring made by mutation alone, without crossover.
     mutate_only_prob: f64 = (0.25, 0.0),
     /// Crossover offspring that are not mutated afterwards.
@@ -183,7 +189,10 @@ impl NeatParams {
             ("mutate_only_prob", self.mutate_only_prob),
             ("mate_only_prob", self.mate_only_prob),
             ("interspecies_mating_rate", self.interspecies_mating_rate),
-            ("disabled_gene_inherit_prob", self.disabled_gene_inherit_prob),
+            (
+                "disabled_gene_inherit_prob",
+                self.disabled_gene_inherit_prob,
+            ),
             ("node_add_prob", self.node_add_prob),
             ("conn_add_prob", self.conn_add_prob),
             ("node_delete_prob", self.node_delete_prob),
@@ -248,6 +257,9 @@ impl NeatParams {
         }
         if !self.bias_input_value.is_finite() {
             return bad("bias_input_value", "must be finite");
+        }
+        if self.survival_min_parents == 0 {
+            return bad("survival_min_parents", "must be at least 1");
         }
         if self.add_link_tries == 0 {
             return bad("add_link_tries", "must be at least 1");
@@ -321,7 +333,10 @@ mod tests {
             ..Default::default()
         };
         let p = c.resolve();
-        assert_eq!((p.pop_size, p.compatibility_weight_coefficient), (1000, 3.0));
+        assert_eq!(
+            (p.pop_size, p.compatibility_weight_coefficient),
+            (1000, 3.0)
+        );
         assert_eq!(p.node_add_prob, 0.03);
         assert_eq!(c.filled().resolve(), p);
         let bad = NeatConfig {

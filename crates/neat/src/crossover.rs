@@ -30,7 +30,11 @@ pub fn crossover(
         while j < other.conns.len() && other.conns[j].innovation < gene.innovation {
             j += 1;
         }
-        if let Some(o) = other.conns.get(j).filter(|o| o.innovation == gene.innovation) {
+        if let Some(o) = other
+            .conns
+            .get(j)
+            .filter(|o| o.innovation == gene.innovation)
+        {
             let either_disabled = !gene.enabled || !o.enabled;
             if rng.bernoulli(0.5) {
                 gene.weight = o.weight;
@@ -86,7 +90,12 @@ mod tests {
         let a = genome(1, &[(1, 1.0, true), (2, 1.0, true), (5, 1.0, true)]);
         let b = genome(
             2,
-            &[(1, 2.0, true), (3, 2.0, true), (4, 2.0, true), (6, 2.0, true)],
+            &[
+                (1, 2.0, true),
+                (3, 2.0, true),
+                (4, 2.0, true),
+                (6, 2.0, true),
+            ],
         );
         let mut from_b = 0;
         for seed in 0..400 {
@@ -111,7 +120,9 @@ mod tests {
         let a = genome(1, &[(1, 1.0, false)]);
         let b = genome(2, &[(1, 1.0, true)]);
         let disabled = (0..4000)
-            .filter(|&s| !crossover(&a, 2.0, &b, 1.0, 0.75, &mut SeededRng::new(s)).conns[0].enabled)
+            .filter(|&s| {
+                !crossover(&a, 2.0, &b, 1.0, 0.75, &mut SeededRng::new(s)).conns[0].enabled
+            })
             .count();
         assert!((2850..3150).contains(&disabled), "{disabled}");
     }

@@ -107,7 +107,11 @@ impl NeatGenome {
         if !self.nodes.windows(2).all(|w| w[0].id < w[1].id) {
             return Err(GenomeError::Unsorted("node"));
         }
-        if !self.conns.windows(2).all(|w| w[0].innovation < w[1].innovation) {
+        if !self
+            .conns
+            .windows(2)
+            .all(|w| w[0].innovation < w[1].innovation)
+        {
             return Err(GenomeError::Unsorted("innovation"));
         }
         for id in 0..self.layout.fixed_nodes() {

@@ -113,12 +113,41 @@ fn mutate_biases(g: &mut NeatGenome, p: &NeatParams, rng: &mut SeededRng) {
 
 /// Splits a random enabled connection `a → b` into `a → new` (weight 1) and
 /// `new → b` (the old weight), disabling the old one.
-pub fn add_node(g: &mut NeatGenome, p: &NeatParams, t: &mut InnovationTracker, rng: &mut SeededRng) {
-    let enabled: Vec<usize> = (0..g.conns.len()).filter(|&i| g.conns[i].enabled).collect();
+pub fn add_node(
+    g: &mut NeatGenome,
+    p: &NeatParams,
+    t: &mut InnovationTracker,
+    rng: &mut SeededRng,
+) {
+    let mut enabled: Vec<usize> = (0..g.conns.len()).filter(|&i| g.conns[i].enabled).collect();
+    // Stanley's code: in small genomes (< 15 genes) never split a link from
+    // the bias input, which would only add a constant.
+    if g.conns.len() < 15 && p.mutation_scheme == MutationScheme::Paper2002 {
+        if let Some(bias) = g.layout.bias_input.map(|_| g.layout.inputs as u64) {
+            let not_bias: Vec<usize> = enabled
+                .iter()
+                .copied()
+                .filter(|&i| g.conns[i].from != bias)
+                .collect();
+            if !not_bias.is_empty() {
+                enabled = not_bias;
+            }
+        }
+    }
     if enabled.is_empty() {
         return;
     }
-    let i = enabled[rng.below(enabled.len() as u64) as usize];
+    let i = if g.conns.len() < 15 && p.mutation_scheme == MutationScheme::Paper2002 {
+        // ...and prefer older links: step from the oldest, stopping at each
+        // with probability 0.3 (wrapping around).
+        let mut k = 0;
+        while !rng.bernoulli(0.3) {
+            k = (k + 1) % enabled.len();
+        }
+        enabled[k]
+    } else {
+        enabled[rng.below(enabled.len() as u64) as usize]
+    };
     let old = g.conns[i];
     let s = t.split(old.innovation);
     if g.node(s.node).is_some() {
@@ -159,7 +188,12 @@ pub fn add_node(g: &mut NeatGenome, p: &NeatParams, t: &mut InnovationTracker, r
 
 /// Links two unconnected nodes with a random weight; in feed-forward mode
 /// only where no cycle closes. Gives up after `add_link_tries` draws.
-pub fn add_link(g: &mut NeatGenome, p: &NeatParams, t: &mut InnovationTracker, rng: &mut SeededRng) {
+pub fn add_link(
+    g: &mut NeatGenome,
+    p: &NeatParams,
+    t: &mut InnovationTracker,
+    rng: &mut SeededRng,
+) {
     let targets: Vec<u64> = g
         .nodes
         .iter()
@@ -226,7 +260,10 @@ fn insert_node(g: &mut NeatGenome, n: NodeGene) {
 
 fn insert_conn(g: &mut NeatGenome, c: ConnGene) {
     let pos = g.conns.partition_point(|x| x.innovation < c.innovation);
-    if g.conns.get(pos).is_some_and(|x| x.innovation == c.innovation) {
+    if g.conns
+        .get(pos)
+        .is_some_and(|x| x.innovation == c.innovation)
+    {
         return;
     }
     g.conns.insert(pos, c);

@@ -234,20 +234,18 @@ impl Strategy for Neat {
         }
 
         // Explicit fitness sharing: a species' weight is the sum of f/|S|.
-        let shared = sharing_fitness(&raw);
+        let mut shared = sharing_fitness(&raw);
+        if p.spawn_above_population_min {
+            let min = shared.iter().copied().fold(f64::INFINITY, f64::min);
+            shared.iter_mut().for_each(|f| *f -= min);
+        }
         let weights: Vec<f64> = st
             .species
             .iter()
             .map(|s| s.members.iter().map(|&m| shared[m]).sum::<f64>() / s.members.len() as f64)
             .collect();
         let sizes: Vec<usize> = st.species.iter().map(|s| s.members.len()).collect();
-        let offspring = allocate(
-            &weights,
-            &sizes,
-            &eligible,
-            p.pop_size,
-            p.min_species_size,
-        );
+        let offspring = allocate(&weights, &sizes, &eligible, p.pop_size, p.min_species_size);
         let records: Vec<SpeciesRecord> = st
             .species
             .iter()
@@ -256,7 +254,7 @@ impl Strategy for Neat {
             .map(|((s, &b), &o)| SpeciesRecord {
                 id: s.id,
                 size: s.members.len(),
-                best_fitness: if b.is_finite() { b } else { f64::NAN },
+                best_fitness: b.is_finite().then_some(b),
                 staleness: s.staleness(gen),
                 offspring: o,
             })

@@ -26,7 +26,13 @@ pub fn sharing_fitness(raw: &[f64]) -> Vec<f64> {
     let min = if min.is_finite() { min } else { 0.0 };
     let shift = if min < 0.0 { -min } else { 0.0 };
     raw.iter()
-        .map(|&f| if f.is_finite() { f + shift } else { min + shift })
+        .map(|&f| {
+            if f.is_finite() {
+                f + shift
+            } else {
+                min + shift
+            }
+        })
         .collect()
 }
 
@@ -140,7 +146,9 @@ pub fn reproduce(
                 k += 1;
             }
         }
+        // Stanley's `floor(threshold · size) + 1`, at least the minimum.
         let survivors = ((p.survival_threshold * members.len() as f64).floor() as usize + 1)
+            .max(p.survival_min_parents)
             .min(members.len());
         let pool = &members[..survivors];
         while made < n {
@@ -153,8 +161,7 @@ pub fn reproduce(
                 mutate(&mut c, p, tracker, &mut rng);
                 c
             } else {
-                let b = if parents.species.len() > 1 && rng.bernoulli(p.interspecies_mating_rate)
-                {
+                let b = if parents.species.len() > 1 && rng.bernoulli(p.interspecies_mating_rate) {
                     // The champion of another species.
                     let mut other = rng.below(parents.species.len() as u64 - 1) as usize;
                     if other >= si {

@@ -72,7 +72,11 @@ pub enum GraphError {
         n: usize,
     },
     #[error("edge {index} ({from} -> {to}) ends in an input node")]
-    IntoInput { index: usize, from: usize, to: usize },
+    IntoInput {
+        index: usize,
+        from: usize,
+        to: usize,
+    },
     #[error("edge {index} has a non-finite weight")]
     NonFinite { index: usize },
     #[error("a feed-forward graph has a cycle through node {0}")]

@@ -13,10 +13,43 @@ use evonet_core::{
 use evonet_envs::double_pole::{generalization_starts, gruau_fitness};
 use evonet_envs::EnvId;
 
+use evonet_neat::NeatGenome;
+use evonet_nn::{Activation, GraphNet, Mlp};
+
+use crate::controller::{GraphController, MlpController};
 use crate::decode::SeedChainDecoder;
 use crate::faults::{Fault, Faults};
 use crate::policy::{Policy, PolicySpec};
 use crate::rollout::{rollout, Episode, RolloutEnv, Start};
+
+/// A genome decoded into something that can act.
+pub enum Decoded<'a> {
+    /// An MLP over flat parameters (`RlProblem`'s policy spec).
+    Mlp(Policy<'a>),
+    /// A graph network whose output nodes compute `output_activation`.
+    Graph {
+        net: GraphNet,
+        output_activation: Activation,
+    },
+}
+
+impl Decoded<'_> {
+    /// A NEAT genome's network.
+    pub fn neat(g: &NeatGenome) -> Result<Decoded<'static>, EvalError> {
+        let spec = g
+            .to_graph()
+            .map_err(|e| EvalError::BadGenome(e.to_string()))?;
+        let output_activation = spec
+            .nodes
+            .first()
+            .map_or(Activation::Identity, |n| n.activation);
+        let net = GraphNet::new(&spec).map_err(|e| EvalError::BadGenome(e.to_string()))?;
+        Ok(Decoded::Graph {
+            net,
+            output_activation,
+        })
+    }
+}
 
 /// What fitness and success mean for the task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,16 +140,45 @@ impl RlProblem {
     }
 
     /// Plays `n` episodes from seeds derived from `seed`, in lockstep.
-    pub fn play(&self, policy: &Policy<'_>, n: u32, seed: u64) -> Result<Vec<Episode>, EvalError> {
+    pub fn play(&self, policy: &Decoded<'_>, n: u32, seed: u64) -> Result<Vec<Episode>, EvalError> {
         let starts: Vec<Start<'_>> = (0..n as u64)
             .map(|e| Start::Seed(sub_seed(seed, e)))
             .collect();
-        rollout(&self.renv, &self.policy, policy, &starts, None, false)
+        self.run(&self.renv, policy, &starts, None, false)
+    }
+
+    /// Builds the controller for `starts.len()` rows and rolls it out.
+    fn run(
+        &self,
+        renv: &RolloutEnv,
+        policy: &Decoded<'_>,
+        starts: &[Start<'_>],
+        stats: Option<&mut RunningStats>,
+        poison: bool,
+    ) -> Result<Vec<Episode>, EvalError> {
+        let head = &self.policy.head;
+        match policy {
+            Decoded::Mlp(p) => {
+                let net = Mlp::new(&self.policy.mlp, p.params)
+                    .map_err(|e| EvalError::BadGenome(e.to_string()))?;
+                let mut c = MlpController::new(net, &self.policy.mlp, starts.len());
+                rollout(renv, head, p.obs_norm, &mut c, starts, stats, poison)
+            }
+            Decoded::Graph {
+                net,
+                output_activation,
+            } => {
+                let continuous = matches!(head, crate::policy::Head::Continuous { .. });
+                let mut c =
+                    GraphController::new(net.clone(), starts.len(), continuous, *output_activation);
+                rollout(renv, head, None, &mut c, starts, stats, poison)
+            }
+        }
     }
 
     fn evaluate_policy(
         &self,
-        policy: &Policy<'_>,
+        policy: &Decoded<'_>,
         req: &EvalRequest,
     ) -> Result<Evaluation, EvalError> {
         let fault = self.faults.draw(req.seed);
@@ -134,9 +196,8 @@ impl RlProblem {
         let mut stats = req
             .record_obs
             .then(|| RunningStats::new(self.policy.mlp.inputs));
-        let eps = rollout(
+        let eps = self.run(
             &self.renv,
-            &self.policy,
             policy,
             &starts,
             stats.as_mut(),
@@ -163,22 +224,15 @@ impl RlProblem {
     }
 
     /// One double-pole episode of up to 100,000 steps from the start state.
-    fn balance_100k(&self, policy: &Policy<'_>, seed: u64) -> Result<Episode, EvalError> {
+    fn balance_100k(&self, policy: &Decoded<'_>, seed: u64) -> Result<Episode, EvalError> {
         let long = RolloutEnv {
             max_steps: Some(DPV_SUCCESS_STEPS),
             ..self.renv
         };
-        Ok(rollout(
-            &long,
-            &self.policy,
-            policy,
-            &[Start::Seed(seed)],
-            None,
-            false,
-        )?[0])
+        Ok(self.run(&long, policy, &[Start::Seed(seed)], None, false)?[0])
     }
 
-    fn test_policy(&self, policy: &Policy<'_>, seed: u64) -> Result<TestReport, EvalError> {
+    fn test_policy(&self, policy: &Decoded<'_>, seed: u64) -> Result<TestReport, EvalError> {
         match self.task.kind {
             TaskKind::Return => {
                 let eps = self.play(policy, self.task.test_episodes.max(1), seed)?;
@@ -217,7 +271,7 @@ impl RlProblem {
                         max_steps: Some(DPNV_EPISODE_STEPS),
                         ..self.renv
                     };
-                    let eps = rollout(&short, &self.policy, policy, &starts, None, false)?;
+                    let eps = self.run(&short, policy, &starts, None, false)?;
                     generalized = eps.iter().filter(|e| !e.terminated).count();
                     steps += eps.iter().map(|e| e.steps).sum::<u64>();
                 }
@@ -259,11 +313,11 @@ pub fn summarize(xs: &[f64]) -> Summary {
     }
 }
 
-fn params_policy(g: &PolicyParams) -> Policy<'_> {
-    Policy {
+fn params_policy(g: &PolicyParams) -> Decoded<'_> {
+    Decoded::Mlp(Policy {
         params: &g.params,
         obs_norm: g.obs_norm.as_ref(),
-    }
+    })
 }
 
 impl Problem<PolicyParams> for RlProblem {
@@ -279,21 +333,30 @@ impl Problem<SeedChain> for RlProblem {
     fn evaluate(&self, g: &SeedChain, req: &EvalRequest) -> Result<Evaluation, EvalError> {
         let theta = self.decode_chain(g)?;
         self.evaluate_policy(
-            &Policy {
+            &Decoded::Mlp(Policy {
                 params: &theta,
                 obs_norm: None,
-            },
+            }),
             req,
         )
     }
     fn test(&self, g: &SeedChain, seed: u64) -> Result<TestReport, EvalError> {
         let theta = self.decode_chain(g)?;
         self.test_policy(
-            &Policy {
+            &Decoded::Mlp(Policy {
                 params: &theta,
                 obs_norm: None,
-            },
+            }),
             seed,
         )
+    }
+}
+
+impl Problem<NeatGenome> for RlProblem {
+    fn evaluate(&self, g: &NeatGenome, req: &EvalRequest) -> Result<Evaluation, EvalError> {
+        self.evaluate_policy(&Decoded::neat(g)?, req)
+    }
+    fn test(&self, g: &NeatGenome, seed: u64) -> Result<TestReport, EvalError> {
+        self.test_policy(&Decoded::neat(g)?, seed)
     }
 }

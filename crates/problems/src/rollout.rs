@@ -2,12 +2,13 @@
 //! the live episodes' observations form one batch for the forward pass.
 //! Nothing is allocated inside the step loop.
 
+use evonet_core::genome::ObsNorm;
 use evonet_core::{EvalError, RunningStats};
 use evonet_envs::{AnyEnv, Env, EnvId};
 use evonet_nn::normalize::normalize_in_place;
-use evonet_nn::{Mlp, MlpBuffers};
 
-use crate::policy::{Policy, PolicySpec};
+use crate::controller::Controller;
+use crate::policy::Head;
 
 /// The result of one episode.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,20 +51,27 @@ impl RolloutEnv {
 
 /// Runs one episode per start, in lockstep. `poison_first_obs` replaces the
 /// first observation by NaN (fault injection for tests).
-pub fn rollout(
+/// The controller must hold state for `starts.len()` rows.
+#[allow(clippy::too_many_arguments)]
+pub fn rollout<C: Controller>(
     renv: &RolloutEnv,
-    spec: &PolicySpec,
-    policy: &Policy<'_>,
+    head: &Head,
+    obs_norm: Option<&ObsNorm>,
+    net: &mut C,
     starts: &[Start<'_>],
     mut stats: Option<&mut RunningStats>,
     poison_first_obs: bool,
 ) -> Result<Vec<Episode>, EvalError> {
     let k = starts.len();
-    let net =
-        Mlp::new(&spec.mlp, policy.params).map_err(|e| EvalError::BadGenome(e.to_string()))?;
     let mut envs: Vec<AnyEnv> = (0..k).map(|_| renv.make()).collect();
-    let d = spec.mlp.inputs;
-    let o = spec.mlp.outputs;
+    let d = net.inputs();
+    let o = net.outputs();
+    if o != head.outputs() {
+        return Err(EvalError::BadGenome(format!(
+            "network has {o} outputs, the action head needs {}",
+            head.outputs()
+        )));
+    }
     if envs.first().is_some_and(|e| e.spec().obs_dim != d) {
         return Err(EvalError::BadGenome(format!(
             "policy takes {d} inputs, environment gives {}",
@@ -94,7 +102,6 @@ pub fn rollout(
     let mut live: Vec<usize> = (0..k).collect();
     let mut x = vec![0.0f32; k * d];
     let mut act = vec![0.0f32; o];
-    let mut buf = MlpBuffers::new(&spec.mlp, k.max(1));
     while !live.is_empty() {
         let rows = live.len();
         for (r, &ep) in live.iter().enumerate() {
@@ -110,14 +117,14 @@ pub fn rollout(
             }
             let dst = &mut x[r * d..(r + 1) * d];
             dst.copy_from_slice(src);
-            if let Some(n) = policy.obs_norm {
+            if let Some(n) = obs_norm {
                 normalize_in_place(dst, &n.mean, &n.std);
             }
         }
-        let out = net.forward(&x[..rows * d], rows, &mut buf);
+        let out = net.forward(&x[..rows * d], rows);
         let mut ended = false;
         for (r, &ep) in live.iter().enumerate() {
-            let a = spec.head.action(&out[r * o..(r + 1) * o], &mut act);
+            let a = head.action(&out[r * o..(r + 1) * o], &mut act);
             let st = envs[ep].step(a, &mut obs[ep * d..(ep + 1) * d]);
             let res = &mut results[ep];
             res.ret += st.reward;
@@ -138,7 +145,7 @@ pub fn rollout(
                 let ep = live[r];
                 if !(results[ep].terminated || results[ep].truncated) {
                     if w != r {
-                        buf.move_row(&spec.mlp, r, w);
+                        net.move_row(r, w);
                     }
                     live[w] = ep;
                     w += 1;

@@ -36,6 +36,10 @@ pub struct GenerationRecord {
     pub evals_per_s: f64,
     /// Strategy and test figures (sigma, elite validation, test std, ...).
     pub stats: serde_json::Map<String, serde_json::Value>,
+    /// Species of this generation (NEAT): id, size, best fitness,
+    /// generations without improvement, offspring granted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub species: Vec<evonet_core::SpeciesRecord>,
 }
 
 pub fn finite(x: f64) -> Option<f64> {

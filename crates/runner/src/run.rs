@@ -164,14 +164,31 @@ pub fn run<S: Strategy>(
         let gen = rs.generation;
         let gen_start = Instant::now();
         let (mut evals, mut steps) = (0u64, 0u64);
+        // A candidate that met the success criterion during its evaluation
+        // (lowest id first, whatever order results arrive in).
+        let mut solver: Option<(evonet_core::CandidateId, Champion<S::Genome>)> = None;
         let report = loop {
             let candidates = strategy.ask(&mut st);
             let results = evaluator.evaluate(problem, candidates);
             for r in &results {
                 evals += 1;
                 steps += r.outcome.cost().env_steps;
-                if let evonet_core::Outcome::Failed { reason, .. } = &r.outcome {
-                    tracing::warn!(candidate = %r.candidate.id, generation = gen, "evaluation failed: {reason}");
+                match &r.outcome {
+                    evonet_core::Outcome::Failed { reason, .. } => {
+                        tracing::warn!(candidate = %r.candidate.id, generation = gen, "evaluation failed: {reason}");
+                    }
+                    evonet_core::Outcome::Done(e) if e.solved && !rs.solved => {
+                        if solver.as_ref().is_none_or(|(id, _)| r.candidate.id < *id) {
+                            solver = Some((
+                                r.candidate.id,
+                                Champion {
+                                    genome: r.candidate.genome.clone(),
+                                    fitness: e.fitness,
+                                },
+                            ));
+                        }
+                    }
+                    _ => {}
                 }
             }
             let rep = strategy.tell(&mut st, results)?;
@@ -194,10 +211,15 @@ pub fn run<S: Strategy>(
                 .max_evaluations
                 .is_some_and(|m| rs.evaluations >= m);
         let mut test_score = None;
-        if settings.test_every > 0 && (rs.generation % settings.test_every == 0 || last)
-            || (settings.test_every == 0 && last)
-        {
-            if let Some(champ) = strategy.champion(&st) {
+        let scheduled = settings.test_every > 0
+            && (rs.generation % settings.test_every == 0 || last)
+            || (settings.test_every == 0 && last);
+        if scheduled || solver.is_some() {
+            let champ = match solver.take() {
+                Some((_, s)) => Some(s),
+                None => strategy.champion(&st),
+            };
+            if let Some(champ) = champ {
                 let seed = derive_seed(settings.seed, gen, 0, Purpose::Test);
                 match catch_unwind(AssertUnwindSafe(|| problem.test(&champ.genome, seed))) {
                     Ok(Ok(t)) => {
@@ -206,12 +228,19 @@ pub fn run<S: Strategy>(
                         for (k, v) in &t.details {
                             stats.insert(k.clone(), serde_json::json!(finite(*v)));
                         }
-                        if t.solved && !rs.solved {
+                        // `best/` holds the first solver, then better solvers;
+                        // before any, the best score (solved beats score: an
+                        // XOR solver may score below a near miss).
+                        let first_solver = t.solved && !rs.solved;
+                        let better = t.score.is_finite()
+                            && t.solved == rs.solved
+                            && rs.best_test.is_none_or(|b| t.score > b);
+                        if first_solver {
                             rs.solved = true;
                             rs.solved_at_generation = Some(gen);
                             rs.solved_at_evaluations = Some(rs.evaluations);
                         }
-                        if t.score.is_finite() && rs.best_test.is_none_or(|b| t.score > b) {
+                        if first_solver || better {
                             rs.best_test = Some(t.score);
                             write_champion(dir, gen, &champ, &t, export)?;
                         }
@@ -243,6 +272,7 @@ pub fn run<S: Strategy>(
                 0.0
             },
             stats,
+            species: report.species.clone(),
         };
         metrics.append(&record).map_err(io_err(&metrics_path))?;
         for o in observers.iter_mut() {

@@ -144,7 +144,7 @@ fn eval_replays_the_champion() {
 
 #[test]
 fn config_prints_examples() {
-    for k in ["deep_ga", "random_search", "open_es", "cma_es"] {
+    for k in ["deep_ga", "random_search", "open_es", "cma_es", "neat"] {
         let o = run_ok(&["config", k]);
         assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("kind = \"{k}\"")));
     }

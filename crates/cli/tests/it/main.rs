@@ -5,4 +5,5 @@ mod common;
 mod configs;
 mod determinism;
 mod faults;
+mod neat;
 mod resume;

@@ -5,7 +5,7 @@ use crate::common::*;
 /// Runs `cfg` uninterrupted, then again killing the real process with
 /// SIGKILL at several moments and resuming each time; both must end with the
 /// same metrics and champion.
-fn kill_and_resume_matches(cfg: &str, name: &str, kills_ms: &[u64]) {
+pub(crate) fn kill_and_resume_matches(cfg: &str, name: &str, kills_ms: &[u64]) {
     let d = tmp(name);
     let c = write_config(&d, "c.toml", cfg);
     let reference = d.join("reference");

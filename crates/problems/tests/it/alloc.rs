@@ -6,9 +6,10 @@ use std::cell::Cell;
 
 use evonet_core::PolicyParams;
 use evonet_envs::{Env, EnvId};
-use evonet_nn::Activation;
+use evonet_nn::{Activation, GraphEdge, GraphNet, GraphNode, GraphSpec, Mlp};
+use evonet_problems::controller::{GraphController, MlpController};
 use evonet_problems::rollout::{rollout, RolloutEnv, Start};
-use evonet_problems::{Policy, PolicySpec};
+use evonet_problems::PolicySpec;
 
 struct Counting;
 
@@ -34,7 +35,7 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn allocations_for(max_steps: u64, recurrent: bool) -> (usize, u64) {
+fn allocations_for(max_steps: u64, recurrent: bool, graph: bool) -> (usize, u64) {
     let env = EnvId::Pendulum.make(Some(max_steps));
     let spec = PolicySpec::new(
         env.spec().obs_dim,
@@ -53,18 +54,53 @@ fn allocations_for(max_steps: u64, recurrent: bool) -> (usize, u64) {
         start_angle: None,
     };
     let starts = [Start::Seed(1), Start::Seed(2), Start::Seed(3)];
+    // A small graph with a hidden node (and a self-loop when recurrent).
+    let edge = |from, to, weight| GraphEdge { from, to, weight };
+    let gspec = GraphSpec {
+        inputs: 3,
+        bias_input: Some(1.0),
+        outputs: 1,
+        nodes: vec![
+            GraphNode {
+                activation: Activation::SteepenedSigmoid,
+                bias: 0.0,
+            };
+            2
+        ],
+        edges: vec![
+            edge(0, 5, 0.3),
+            edge(1, 5, -0.2),
+            edge(3, 4, 0.1),
+            edge(5, 4, 1.0),
+            edge(5, if recurrent { 5 } else { 4 }, 0.5),
+        ],
+        recurrent,
+    };
+    let mut mlp_ctrl = MlpController::new(
+        Mlp::new(&spec.mlp, &g.params).unwrap(),
+        &spec.mlp,
+        starts.len(),
+    );
+    let mut graph_ctrl = GraphController::new(
+        GraphNet::new(&gspec).unwrap(),
+        starts.len(),
+        true,
+        Activation::SteepenedSigmoid,
+    );
     let before = allocs();
-    let eps = rollout(
-        &renv,
-        &spec,
-        &Policy {
-            params: &g.params,
-            obs_norm: None,
-        },
-        &starts,
-        None,
-        false,
-    )
+    let eps = if graph {
+        rollout(
+            &renv,
+            &spec.head,
+            None,
+            &mut graph_ctrl,
+            &starts,
+            None,
+            false,
+        )
+    } else {
+        rollout(&renv, &spec.head, None, &mut mlp_ctrl, &starts, None, false)
+    }
     .unwrap();
     let after = allocs();
     (after - before, eps.iter().map(|e| e.steps).sum())
@@ -72,13 +108,15 @@ fn allocations_for(max_steps: u64, recurrent: bool) -> (usize, u64) {
 
 #[test]
 fn rollouts_do_not_allocate_per_step() {
-    for recurrent in [false, true] {
-        let (short, s1) = allocations_for(10, recurrent);
-        let (long, s2) = allocations_for(200, recurrent);
-        assert_eq!((s1, s2), (30, 600));
-        assert_eq!(
-            short, long,
-            "allocations grew with the number of steps (recurrent={recurrent})"
-        );
+    for graph in [false, true] {
+        for recurrent in [false, true] {
+            let (short, s1) = allocations_for(10, recurrent, graph);
+            let (long, s2) = allocations_for(200, recurrent, graph);
+            assert_eq!((s1, s2), (30, 600));
+            assert_eq!(
+                short, long,
+                "allocations grew with the number of steps (graph={graph}, recurrent={recurrent})"
+            );
+        }
     }
 }
