@@ -175,9 +175,11 @@ pub fn print_example(kind: &str) -> Result<()> {
         "open_es" => include_str!("../../../configs/cartpole-es.toml"),
         "cma_es" => include_str!("../../../configs/dpv-cmaes.toml"),
         "neat" => include_str!("../../../configs/xor-neat.toml"),
-        _ => return Err(user(format!(
+        _ => {
+            return Err(user(format!(
             "unknown strategy `{kind}`; available: deep_ga, random_search, open_es, cma_es, neat"
-        ))),
+        )))
+        }
     };
     print!("{text}");
     Ok(())

@@ -104,6 +104,15 @@ impl NeatGenome {
 
     /// Checks the invariants decoding relies on (for genomes read from files).
     pub fn check(&self) -> Result<(), GenomeError> {
+        self.check_nodes()?;
+        for c in &self.conns {
+            self.index_of(c.from, c.innovation)?;
+            self.index_of(c.to, c.innovation)?;
+        }
+        Ok(())
+    }
+
+    fn check_nodes(&self) -> Result<(), GenomeError> {
         if !self.nodes.windows(2).all(|w| w[0].id < w[1].id) {
             return Err(GenomeError::Unsorted("node"));
         }
@@ -114,64 +123,51 @@ impl NeatGenome {
         {
             return Err(GenomeError::Unsorted("innovation"));
         }
+        // Sorted and unique: the fixed nodes are exactly the first ones.
         for id in 0..self.layout.fixed_nodes() {
-            if self.node(id).is_none() {
+            if self.nodes.get(id as usize).map(|n| n.id) != Some(id) {
                 return Err(GenomeError::MissingFixed(id));
-            }
-        }
-        for c in &self.conns {
-            for node in [c.from, c.to] {
-                if self.node(node).is_none() {
-                    return Err(GenomeError::MissingNode {
-                        innovation: c.innovation,
-                        node,
-                    });
-                }
             }
         }
         Ok(())
     }
 
+    /// Position of node `id` in `nodes`, which is also its graph index.
+    fn index_of(&self, id: u64, innovation: u64) -> Result<usize, GenomeError> {
+        self.nodes
+            .binary_search_by_key(&id, |n| n.id)
+            .map_err(|_| GenomeError::MissingNode {
+                innovation,
+                node: id,
+            })
+    }
+
     /// The network this genome encodes: enabled connections only; computed
-    /// nodes are the outputs then the hidden nodes, in id order.
+    /// nodes are the outputs then the hidden nodes, in id order (node ids
+    /// are sorted, fixed ones first, so a node's position in `nodes` is its
+    /// graph index).
     pub fn to_graph(&self) -> Result<GraphSpec, GenomeError> {
-        self.check()?;
+        self.check_nodes()?;
         let l = self.layout;
-        let first = l.first_output() as usize;
-        // Node id -> graph index: fixed ids map to themselves; hidden nodes
-        // follow in id order.
-        let index = |id: u64| -> usize {
-            if id < l.fixed_nodes() {
-                id as usize
-            } else {
-                let pos = self
-                    .nodes
-                    .binary_search_by_key(&id, |n| n.id)
-                    .expect("checked");
-                // Fixed nodes come first in the sorted list.
-                pos
-            }
-        };
-        let nodes: Vec<GraphNode> = self
-            .nodes
+        let nodes: Vec<GraphNode> = self.nodes[l.first_output() as usize..]
             .iter()
-            .filter(|n| matches!(n.kind, NodeKind::Output | NodeKind::Hidden))
             .map(|n| GraphNode {
                 activation: n.activation,
                 bias: n.bias,
             })
             .collect();
-        let edges = self
-            .conns
-            .iter()
-            .filter(|c| c.enabled)
-            .map(|c| GraphEdge {
-                from: index(c.from),
-                to: index(c.to),
-                weight: c.weight,
-            })
-            .collect();
-        debug_assert_eq!(first + nodes.len(), self.nodes.len());
+        let mut edges = Vec::with_capacity(self.conns.len());
+        for c in &self.conns {
+            let from = self.index_of(c.from, c.innovation)?;
+            let to = self.index_of(c.to, c.innovation)?;
+            if c.enabled {
+                edges.push(GraphEdge {
+                    from,
+                    to,
+                    weight: c.weight,
+                });
+            }
+        }
         Ok(GraphSpec {
             inputs: l.inputs as usize,
             bias_input: l.bias_input,

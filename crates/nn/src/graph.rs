@@ -140,22 +140,36 @@ impl GraphNet {
                 return Err(GraphError::NonFinite { index });
             }
         }
-        // Incoming edges per node, in spec order (a stable summation order).
-        let mut incoming: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n];
+        // Incoming edges per node in compressed rows, in spec order (a
+        // stable summation order).
+        let mut in_start = vec![0u32; n + 1];
         for e in &spec.edges {
-            incoming[e.to].push((e.from as u32, e.weight));
+            in_start[e.to + 1] += 1;
+        }
+        for i in 0..n {
+            in_start[i + 1] += in_start[i];
+        }
+        let mut fill = in_start.clone();
+        let mut in_edges = vec![(0u32, 0.0f32); spec.edges.len()];
+        for e in &spec.edges {
+            in_edges[fill[e.to] as usize] = (e.from as u32, e.weight);
+            fill[e.to] += 1;
         }
         let order: Vec<u32> = if spec.recurrent {
             (first..n).map(|i| i as u32).collect()
         } else {
-            topological_order(spec, first, n, &incoming)?
+            topological_order(spec, first, n)?
         };
         let mut start = Vec::with_capacity(order.len() + 1);
-        let mut srcs = Vec::new();
-        let mut weights = Vec::new();
+        let mut srcs = Vec::with_capacity(spec.edges.len());
+        let mut weights = Vec::with_capacity(spec.edges.len());
         start.push(0u32);
         for &v in &order {
-            for &(s, w) in &incoming[v as usize] {
+            let (a, b) = (
+                in_start[v as usize] as usize,
+                in_start[v as usize + 1] as usize,
+            );
+            for &(s, w) in &in_edges[a..b] {
                 srcs.push(s);
                 weights.push(w);
             }
@@ -283,30 +297,36 @@ impl GraphNet {
 
 /// Kahn's algorithm, taking the lowest ready node first so that the order
 /// (and with it the summation order) depends only on the spec.
-fn topological_order(
-    spec: &GraphSpec,
-    first: usize,
-    n: usize,
-    incoming: &[Vec<(u32, f32)>],
-) -> Result<Vec<u32>, GraphError> {
-    let mut indegree = vec![0usize; n];
-    let mut out_edges: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for e in &spec.edges {
-        if e.from >= first {
-            indegree[e.to] += 1;
-            out_edges[e.from].push(e.to);
-        }
+fn topological_order(spec: &GraphSpec, first: usize, n: usize) -> Result<Vec<u32>, GraphError> {
+    use std::cmp::Reverse;
+    let mut indegree = vec![0u32; n];
+    // Outgoing edges between computed nodes, in compressed rows.
+    let mut out_start = vec![0u32; n + 1];
+    for e in spec.edges.iter().filter(|e| e.from >= first) {
+        indegree[e.to] += 1;
+        out_start[e.from + 1] += 1;
     }
-    debug_assert_eq!(incoming.len(), n);
-    let mut ready: std::collections::BTreeSet<usize> =
-        (first..n).filter(|&v| indegree[v] == 0).collect();
+    for i in 0..n {
+        out_start[i + 1] += out_start[i];
+    }
+    let mut fill = out_start.clone();
+    let mut out = vec![0u32; out_start[n] as usize];
+    for e in spec.edges.iter().filter(|e| e.from >= first) {
+        out[fill[e.from] as usize] = e.to as u32;
+        fill[e.from] += 1;
+    }
+    let mut ready: std::collections::BinaryHeap<Reverse<u32>> = (first..n)
+        .filter(|&v| indegree[v] == 0)
+        .map(|v| Reverse(v as u32))
+        .collect();
     let mut order = Vec::with_capacity(n - first);
-    while let Some(v) = ready.pop_first() {
-        order.push(v as u32);
-        for &t in &out_edges[v] {
-            indegree[t] -= 1;
-            if indegree[t] == 0 {
-                ready.insert(t);
+    while let Some(Reverse(v)) = ready.pop() {
+        order.push(v);
+        let v = v as usize;
+        for &t in &out[out_start[v] as usize..out_start[v + 1] as usize] {
+            indegree[t as usize] -= 1;
+            if indegree[t as usize] == 0 {
+                ready.push(Reverse(t));
             }
         }
     }

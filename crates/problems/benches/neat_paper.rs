@@ -19,6 +19,10 @@
 
 use std::time::Instant;
 
+// The allocator of the `evonet` binary, so that timings match it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use rayon::prelude::*;
 
 use evonet_core::{Problem, Strategy};
@@ -119,22 +123,25 @@ fn run(which: Which, p: &NeatParams, seed: u64, max_gens: u64) -> RunResult {
     let mut evaluations = 0;
     for gen in 0..max_gens {
         let cands = s.ask(&mut st);
-        let results: Vec<_> = cands
-            .into_par_iter()
-            .map(|c| {
-                let outcome = match problem.evaluate(&c.genome, &c.request) {
-                    Ok(e) => evonet_core::Outcome::Done(e),
-                    Err(e) => evonet_core::Outcome::Failed {
-                        reason: e.to_string(),
-                        cost: Default::default(),
-                    },
-                };
-                evonet_core::Evaluated {
-                    candidate: c,
-                    outcome,
-                }
-            })
-            .collect();
+        let eval = |c: evonet_core::Candidate<evonet_neat::NeatGenome>| {
+            let outcome = match problem.evaluate(&c.genome, &c.request) {
+                Ok(e) => evonet_core::Outcome::Done(e),
+                Err(e) => evonet_core::Outcome::Failed {
+                    reason: e.to_string(),
+                    cost: Default::default(),
+                },
+            };
+            evonet_core::Evaluated {
+                candidate: c,
+                outcome,
+            }
+        };
+        // One thread: a plain loop, as neat-python's example evaluates.
+        let results: Vec<_> = if rayon::current_num_threads() == 1 {
+            cands.into_iter().map(eval).collect()
+        } else {
+            cands.into_par_iter().map(eval).collect()
+        };
         evaluations += results.len() as u64;
         let solver = results.iter().find_map(|r| match &r.outcome {
             evonet_core::Outcome::Done(e)

@@ -76,17 +76,23 @@ impl<G: Send + Sync> Evaluator<G> for ThreadEvaluator {
         problem: &dyn Problem<G>,
         candidates: Vec<Candidate<G>>,
     ) -> Vec<Evaluated<G>> {
+        let one = |c: Candidate<G>| {
+            let outcome = evaluate_one(problem, &c);
+            Evaluated {
+                candidate: c,
+                outcome,
+            }
+        };
+        if self.pool.current_num_threads() == 1 {
+            // No hand-off to the pool thread: tiny evaluations (XOR) would
+            // spend more time waking it than evaluating.
+            return candidates.into_iter().map(one).collect();
+        }
         self.pool.install(|| {
             candidates
                 .into_par_iter()
                 .with_max_len(1)
-                .map(|c| {
-                    let outcome = evaluate_one(problem, &c);
-                    Evaluated {
-                        candidate: c,
-                        outcome,
-                    }
-                })
+                .map(one)
                 .collect()
         })
     }

@@ -27,9 +27,10 @@ fn workspace_dependency_edges_follow_the_architecture() {
         ("evonet-nn", &[][..]),
         ("evonet-envs", &["evonet-core"][..]),
         ("evonet-strategies", &["evonet-core"][..]),
+        ("evonet-neat", &["evonet-core", "evonet-nn"][..]),
         (
             "evonet-problems",
-            &["evonet-core", "evonet-nn", "evonet-envs"][..],
+            &["evonet-core", "evonet-nn", "evonet-envs", "evonet-neat"][..],
         ),
         ("evonet-runner", &["evonet-core"][..]),
     ]);
@@ -39,6 +40,7 @@ fn workspace_dependency_edges_follow_the_architecture() {
         "evonet-nn",
         "evonet-envs",
         "evonet-strategies",
+        "evonet-neat",
         "evonet-problems",
     ];
     let forbidden_in_libs = ["anyhow", "clap", "toml", "tracing-subscriber", "indicatif"];
