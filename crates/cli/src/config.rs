@@ -182,7 +182,7 @@ pub enum StrategyConfig {
     RandomSearch(RandomSearchConfig),
     OpenEs(OpenEsConfig),
     CmaEs(CmaEsConfig),
-    Neat(NeatConfig),
+    Neat(Box<NeatConfig>),
 }
 
 impl StrategyConfig {
@@ -232,7 +232,7 @@ impl Config {
         cfg.validate(file)?;
         // The resolved config spells out every NEAT setting.
         if let StrategyConfig::Neat(c) = &cfg.strategy {
-            cfg.strategy = StrategyConfig::Neat(c.filled());
+            cfg.strategy = StrategyConfig::Neat(Box::new(c.filled()));
         }
         Ok(cfg)
     }

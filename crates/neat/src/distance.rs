@@ -48,20 +48,61 @@ pub fn align(a: &NeatGenome, b: &NeatGenome) -> Alignment {
     out
 }
 
-pub fn distance(a: &NeatGenome, b: &NeatGenome, c: &Coefficients) -> f64 {
-    let al = align(a, b);
-    let larger = a.conns.len().max(b.conns.len());
-    let n = if a.conns.len() < c.small_genome && b.conns.len() < c.small_genome {
+/// Whether `distance(a, b, c) < threshold`, stopping as soon as the
+/// disjoint genes alone reach it (the other terms are never negative).
+pub fn within(a: &NeatGenome, b: &NeatGenome, c: &Coefficients, threshold: f64) -> bool {
+    let n = normaliser(a, b, c);
+    let limit = threshold * n;
+    let (x, y) = (&a.conns, &b.conns);
+    let (mut i, mut j) = (0, 0);
+    let (mut disjoint, mut matching, mut weight_diff) = (0usize, 0usize, 0.0f64);
+    while i < x.len() && j < y.len() {
+        let (ia, ib) = (x[i].innovation, y[j].innovation);
+        if ia == ib {
+            matching += 1;
+            weight_diff += (x[i].weight as f64 - y[j].weight as f64).abs();
+            i += 1;
+            j += 1;
+        } else {
+            disjoint += 1;
+            if ia < ib {
+                i += 1;
+            } else {
+                j += 1;
+            }
+            if c.disjoint * disjoint as f64 >= limit {
+                return false;
+            }
+        }
+    }
+    let al = Alignment {
+        excess: (x.len() - i) + (y.len() - j),
+        disjoint,
+        matching,
+        weight_diff,
+    };
+    from_alignment(&al, n, c) < threshold
+}
+
+fn normaliser(a: &NeatGenome, b: &NeatGenome, c: &Coefficients) -> f64 {
+    if a.conns.len() < c.small_genome && b.conns.len() < c.small_genome {
         1.0
     } else {
-        larger.max(1) as f64
-    };
+        a.conns.len().max(b.conns.len()).max(1) as f64
+    }
+}
+
+fn from_alignment(al: &Alignment, n: f64, c: &Coefficients) -> f64 {
     let w_bar = if al.matching == 0 {
         0.0
     } else {
         al.weight_diff / al.matching as f64
     };
     c.excess * al.excess as f64 / n + c.disjoint * al.disjoint as f64 / n + c.weight * w_bar
+}
+
+pub fn distance(a: &NeatGenome, b: &NeatGenome, c: &Coefficients) -> f64 {
+    from_alignment(&align(a, b), normaliser(a, b, c), c)
 }
 
 #[cfg(test)]
@@ -125,5 +166,13 @@ mod tests {
         assert!((distance(&a, &b, &c8) - (5.0 / 9.0 + 0.4 * 0.1)).abs() < 1e-12);
         assert_eq!(distance(&a, &a, &c), 0.0);
         assert_eq!(distance(&a, &b, &c), distance(&b, &a, &c));
+        // The early-exit test agrees with the full distance.
+        for t in [0.5, 5.0, 5.04, 5.05, 6.0] {
+            assert_eq!(within(&a, &b, &c, t), distance(&a, &b, &c) < t, "{t}");
+            assert_eq!(
+                within(&a, &b, &c8, t / 8.0),
+                distance(&a, &b, &c8) < t / 8.0
+            );
+        }
     }
 }

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::distance::{distance, Coefficients};
+use crate::distance::{within, Coefficients};
 use crate::genome::NeatGenome;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,7 +49,7 @@ pub fn speciate(
     for (i, g) in population.iter().enumerate() {
         match species
             .iter_mut()
-            .find(|s| distance(g, &s.representative, c) < threshold)
+            .find(|s| within(g, &s.representative, c, threshold))
         {
             Some(s) => s.members.push(i),
             None => {

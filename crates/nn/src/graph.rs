@@ -92,14 +92,19 @@ pub struct GraphNet {
     n: usize,
     first: usize,
     recurrent: bool,
-    /// Computed nodes in evaluation order.
-    order: Vec<u32>,
-    /// Per entry of `order`: its edges are `srcs[start[i]..start[i+1]]`.
-    start: Vec<u32>,
-    srcs: Vec<u32>,
-    weights: Vec<f32>,
-    bias: Vec<f32>,
-    act: Vec<Activation>,
+    /// Computed nodes in evaluation order; unit `i` reads
+    /// `edges[units[i-1].end..units[i].end]`.
+    units: Vec<Unit>,
+    /// `(source node, weight)`, grouped by unit, in spec order within one.
+    edges: Vec<(u32, f32)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    node: u32,
+    end: u32,
+    bias: f32,
+    act: Activation,
 }
 
 /// Node values of each row; for recurrent graphs, the previous tick's too.
@@ -140,49 +145,45 @@ impl GraphNet {
                 return Err(GraphError::NonFinite { index });
             }
         }
-        // Incoming edges per node in compressed rows, in spec order (a
-        // stable summation order).
-        let mut in_start = vec![0u32; n + 1];
-        for e in &spec.edges {
-            in_start[e.to + 1] += 1;
-        }
-        for i in 0..n {
-            in_start[i + 1] += in_start[i];
-        }
-        let mut fill = in_start.clone();
-        let mut in_edges = vec![(0u32, 0.0f32); spec.edges.len()];
-        for e in &spec.edges {
-            in_edges[fill[e.to] as usize] = (e.from as u32, e.weight);
-            fill[e.to] += 1;
-        }
         let order: Vec<u32> = if spec.recurrent {
             (first..n).map(|i| i as u32).collect()
         } else {
             topological_order(spec, first, n)?
         };
-        let mut start = Vec::with_capacity(order.len() + 1);
-        let mut srcs = Vec::with_capacity(spec.edges.len());
-        let mut weights = Vec::with_capacity(spec.edges.len());
-        start.push(0u32);
-        for &v in &order {
-            let (a, b) = (
-                in_start[v as usize] as usize,
-                in_start[v as usize + 1] as usize,
-            );
-            for &(s, w) in &in_edges[a..b] {
-                srcs.push(s);
-                weights.push(w);
-            }
-            start.push(srcs.len() as u32);
+        // Edges sorted by the position of their target in `order`, stable
+        // (spec order within a node: a fixed summation order).
+        let mut slot = vec![0u32; n];
+        for (i, &v) in order.iter().enumerate() {
+            slot[v as usize] = i as u32;
         }
-        let bias = order
+        let mut keyed: Vec<(u32, u32)> = spec
+            .edges
             .iter()
-            .map(|&v| spec.nodes[v as usize - first].bias)
+            .enumerate()
+            .map(|(k, e)| (slot[e.to], k as u32))
             .collect();
-        let act = order
+        keyed.sort_unstable();
+        let edges: Vec<(u32, f32)> = keyed
             .iter()
-            .map(|&v| spec.nodes[v as usize - first].activation)
+            .map(|&(_, k)| {
+                let e = &spec.edges[k as usize];
+                (e.from as u32, e.weight)
+            })
             .collect();
+        let mut units = Vec::with_capacity(order.len());
+        let mut end = 0usize;
+        for (i, &v) in order.iter().enumerate() {
+            while end < keyed.len() && keyed[end].0 == i as u32 {
+                end += 1;
+            }
+            let node = &spec.nodes[v as usize - first];
+            units.push(Unit {
+                node: v,
+                end: end as u32,
+                bias: node.bias,
+                act: node.activation,
+            });
+        }
         Ok(Self {
             inputs: spec.inputs,
             bias_input: spec.bias_input,
@@ -190,12 +191,8 @@ impl GraphNet {
             n,
             first,
             recurrent: spec.recurrent,
-            order,
-            start,
-            srcs,
-            weights,
-            bias,
-            act,
+            units,
+            edges,
         })
     }
 
@@ -210,7 +207,7 @@ impl GraphNet {
     }
     /// Connections evaluated per forward pass of one row.
     pub fn n_edges(&self) -> usize {
-        self.srcs.len()
+        self.edges.len()
     }
 
     /// A zeroed state for `rows` rows.
@@ -269,13 +266,14 @@ impl GraphNet {
                 if let Some(b) = self.bias_input {
                     vals[self.inputs] = b;
                 }
-                for (i, &v) in self.order.iter().enumerate() {
-                    let (s, e) = (self.start[i] as usize, self.start[i + 1] as usize);
-                    let mut sum = self.bias[i];
-                    for k in s..e {
-                        sum += self.weights[k] * vals[self.srcs[k] as usize];
+                let mut begin = 0;
+                for u in &self.units {
+                    let mut sum = u.bias;
+                    for &(src, w) in &self.edges[begin..u.end as usize] {
+                        sum += w * vals[src as usize];
                     }
-                    vals[v as usize] = self.act[i].scalar(sum);
+                    begin = u.end as usize;
+                    vals[u.node as usize] = u.act.scalar(sum);
                 }
             }
             let o = &state.values[r * n + self.first..r * n + self.first + self.outputs];
@@ -284,13 +282,14 @@ impl GraphNet {
     }
 
     fn sweep(&self, prev: &[f32], vals: &mut [f32]) {
-        for (i, &v) in self.order.iter().enumerate() {
-            let (s, e) = (self.start[i] as usize, self.start[i + 1] as usize);
-            let mut sum = self.bias[i];
-            for k in s..e {
-                sum += self.weights[k] * prev[self.srcs[k] as usize];
+        let mut begin = 0;
+        for u in &self.units {
+            let mut sum = u.bias;
+            for &(src, w) in &self.edges[begin..u.end as usize] {
+                sum += w * prev[src as usize];
             }
-            vals[v as usize] = self.act[i].scalar(sum);
+            begin = u.end as usize;
+            vals[u.node as usize] = u.act.scalar(sum);
         }
     }
 }

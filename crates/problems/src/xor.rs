@@ -25,7 +25,8 @@ pub fn xor_outputs(spec: &GraphSpec) -> Result<[f32; 4], EvalError> {
     }
     let net = GraphNet::new(spec).map_err(|e| EvalError::BadGenome(e.to_string()))?;
     let mut state = net.state(4);
-    let x: Vec<f32> = XOR_INPUTS.iter().flatten().copied().collect();
+    let x: [f32; 8] = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
+    debug_assert!(x.chunks(2).zip(XOR_INPUTS).all(|(a, b)| a == b));
     let mut out = [0.0f32; 4];
     let ticks = if spec.recurrent { 10 } else { 1 };
     for _ in 0..ticks {

@@ -46,7 +46,10 @@ pub fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
-/// Appends lines to `metrics.jsonl`, each flushed and synced.
+/// Appends lines to `metrics.jsonl`. Lines are written at once but synced
+/// only by [`MetricsWriter::sync`], which the runner calls before every
+/// checkpoint: a resume drops the lines after its checkpoint anyway, so only
+/// the lines up to it must be durable.
 pub struct MetricsWriter {
     file: File,
     path: PathBuf,
@@ -64,7 +67,11 @@ impl MetricsWriter {
     pub fn append(&mut self, rec: &GenerationRecord) -> io::Result<()> {
         let mut line = serde_json::to_string(rec).map_err(io::Error::other)?;
         line.push('\n');
-        self.file.write_all(line.as_bytes())?;
+        self.file.write_all(line.as_bytes())
+    }
+
+    /// Makes every line written so far durable.
+    pub fn sync(&mut self) -> io::Result<()> {
         self.file.sync_data()
     }
 

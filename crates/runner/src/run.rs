@@ -158,6 +158,7 @@ pub fn run<S: Strategy>(
         }
         if settings.stop.load(Ordering::SeqCst) {
             rs.elapsed_s = base_elapsed + started.elapsed().as_secs_f64();
+            metrics.sync().map_err(io_err(&metrics_path))?;
             save(&st, &rs)?;
             return Ok(RunOutcome::Interrupted(rs));
         }
@@ -177,16 +178,18 @@ pub fn run<S: Strategy>(
                     evonet_core::Outcome::Failed { reason, .. } => {
                         tracing::warn!(candidate = %r.candidate.id, generation = gen, "evaluation failed: {reason}");
                     }
-                    evonet_core::Outcome::Done(e) if e.solved && !rs.solved => {
-                        if solver.as_ref().is_none_or(|(id, _)| r.candidate.id < *id) {
-                            solver = Some((
-                                r.candidate.id,
-                                Champion {
-                                    genome: r.candidate.genome.clone(),
-                                    fitness: e.fitness,
-                                },
-                            ));
-                        }
+                    evonet_core::Outcome::Done(e)
+                        if e.solved
+                            && !rs.solved
+                            && solver.as_ref().is_none_or(|(id, _)| r.candidate.id < *id) =>
+                    {
+                        solver = Some((
+                            r.candidate.id,
+                            Champion {
+                                genome: r.candidate.genome.clone(),
+                                fitness: e.fitness,
+                            },
+                        ));
                     }
                     _ => {}
                 }
@@ -279,10 +282,12 @@ pub fn run<S: Strategy>(
             o.on_generation(&record);
         }
         if settings.checkpoint_every > 0 && rs.generation % settings.checkpoint_every == 0 {
+            metrics.sync().map_err(io_err(&metrics_path))?;
             save(&st, &rs)?;
         }
     }
     rs.elapsed_s = base_elapsed + started.elapsed().as_secs_f64();
+    metrics.sync().map_err(io_err(&metrics_path))?;
     save(&st, &rs)?;
     Ok(RunOutcome::Finished(rs))
 }

@@ -96,3 +96,155 @@ fn species_report_adds_up_to_the_population() {
         assert_eq!(st.population.len(), 150);
     }
 }
+
+fn constant(cands: Vec<Candidate<NeatGenome>>) -> Vec<Evaluated<NeatGenome>> {
+    cands
+        .into_iter()
+        .map(|c| Evaluated {
+            candidate: c,
+            outcome: Outcome::Done(Evaluation {
+                solved: false,
+                fitness: 1.0,
+                cost: Default::default(),
+                obs_stats: None,
+            }),
+        })
+        .collect()
+}
+
+#[test]
+fn stagnant_species_stop_reproducing_except_the_best() {
+    let s = Neat::new(Preset::Paper2002.params(), 2, 1).unwrap();
+    let mut st = s.init(9).unwrap();
+    let mut checked = 0;
+    for _ in 0..40 {
+        let cands = s.ask(&mut st);
+        let rep = s.tell(&mut st, constant(cands)).unwrap();
+        let stagnant: Vec<_> = rep.species.iter().filter(|r| r.staleness >= 15).collect();
+        if stagnant.len() > 1 {
+            // Equal fitness everywhere: only the first species is protected.
+            let breeding = stagnant.iter().filter(|r| r.offspring > 0).count();
+            assert!(
+                breeding <= 1,
+                "stagnant species reproduced: {:?}",
+                rep.species
+            );
+            checked += 1;
+        }
+        assert!(!st.population.is_empty());
+    }
+    assert!(checked > 0, "no generation had stagnant species");
+}
+
+#[test]
+fn species_champions_are_copied_unchanged() {
+    let s = Neat::new(Preset::Paper2002.params(), 2, 1).unwrap();
+    let mut st = s.init(2).unwrap();
+    for _ in 0..15 {
+        let old = st.clone();
+        let (res, _) = evaluate(s.ask(&mut st));
+        let fit: Vec<f64> = res
+            .iter()
+            .map(|r| match &r.outcome {
+                Outcome::Done(e) => e.fitness,
+                _ => f64::NEG_INFINITY,
+            })
+            .collect();
+        let rep = s.tell(&mut st, res).unwrap();
+        for (sp, r) in old.species.iter().zip(&rep.species) {
+            if sp.members.len() < 6 || r.offspring == 0 {
+                continue;
+            }
+            let best = sp
+                .members
+                .iter()
+                .copied()
+                .max_by(|&a, &b| fit[a].total_cmp(&fit[b]).then(b.cmp(&a)))
+                .unwrap();
+            let champ = &old.population[best];
+            let copy = st
+                .population
+                .iter()
+                .find(|g| g.parents == vec![champ.id])
+                .unwrap_or_else(|| panic!("no copy of species {}'s champion", sp.id));
+            assert_eq!((&copy.nodes, &copy.conns), (&champ.nodes, &champ.conns));
+            assert_ne!(copy.id, champ.id, "copies get fresh ids");
+        }
+    }
+}
+
+#[test]
+fn identical_mutations_of_a_generation_share_innovation_numbers() {
+    let mut p = Preset::Paper2002.params();
+    p.conn_add_prob = 0.5;
+    p.node_add_prob = 0.3;
+    let s = Neat::new(p, 3, 2).unwrap();
+    let mut st = s.init(4).unwrap();
+    let mut shared = 0;
+    for _ in 0..10 {
+        let first_new = st.tracker.next_innovation();
+        let (res, _) = evaluate_any(s.ask(&mut st));
+        s.tell(&mut st, res).unwrap();
+        let mut seen = std::collections::BTreeMap::new();
+        for g in &st.population {
+            for c in g.conns.iter().filter(|c| c.innovation >= first_new) {
+                let prev = seen.insert((c.from, c.to), c.innovation);
+                if let Some(i) = prev {
+                    assert_eq!(i, c.innovation, "same link, two numbers in one generation");
+                    shared += 1;
+                }
+            }
+        }
+        // And one number always means one link.
+        let mut by_innovation = std::collections::BTreeMap::new();
+        for g in &st.population {
+            for c in &g.conns {
+                let prev = by_innovation.insert(c.innovation, (c.from, c.to));
+                assert!(prev.is_none_or(|l| l == (c.from, c.to)));
+            }
+        }
+    }
+    assert!(shared > 0, "no shared innovation was exercised");
+}
+
+#[test]
+fn target_species_steers_the_threshold() {
+    let mut p = Preset::Paper2002.params();
+    p.target_species = 8;
+    let s = Neat::new(p, 2, 1).unwrap();
+    let mut st = s.init(1).unwrap();
+    let mut counts = Vec::new();
+    for _ in 0..60 {
+        let (res, _) = evaluate_any(s.ask(&mut st));
+        let rep = s.tell(&mut st, res).unwrap();
+        counts.push(rep.species.len());
+    }
+    let late: f64 = counts[40..].iter().sum::<usize>() as f64 / 20.0;
+    assert!((4.0..=14.0).contains(&late), "species counts {counts:?}");
+    assert_ne!(st.compat_threshold, 3.0, "the threshold never moved");
+}
+
+/// XOR fitness for networks of any input count (the extra inputs unused).
+fn evaluate_any(cands: Vec<Candidate<NeatGenome>>) -> (Vec<Evaluated<NeatGenome>>, bool) {
+    let r = cands
+        .into_iter()
+        .map(|c| {
+            let f = c
+                .genome
+                .conns
+                .iter()
+                .map(|g| g.weight.abs() as f64)
+                .sum::<f64>();
+            Evaluated {
+                candidate: c,
+                outcome: Outcome::Done(Evaluation {
+                    solved: false,
+                    fitness: f,
+                    cost: Default::default(),
+                    obs_stats: None,
+                }),
+            }
+        })
+        .collect();
+    (r, false)
+}
