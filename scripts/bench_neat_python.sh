@@ -1,38 +1,63 @@
 #!/usr/bin/env bash
 # Speed of NEAT on XOR: neat-python 2.0 (its own examples/xor config and
-# fitness) against evonet (the `neat_python` preset, and the paper preset),
-# same machine, same session, same seeds.
+# fitness) against evonet (the `neat_python` preset and the paper preset),
+# same machine, same session, same seeds, in alternating rounds.
 #
-#   scripts/bench_neat_python.sh [RUNS]     (default 20 seeds: 1..RUNS)
+#   scripts/bench_neat_python.sh [RUNS] [ROUNDS]    (default: seeds 1..20, 3 rounds)
 #
-# Prints per-run wall time and evaluations per second for each. evonet is
-# timed in-process (the bench binary, serial evaluation like neat-python's
-# example) and through the CLI (`evonet run`, which also writes metrics,
-# checkpoints and champions with fsync).
+# Each round times neat-python, evonet in-process (the bench binary, serial
+# evaluation like neat-python's example) and the evonet CLI (`evonet run`,
+# which also writes metrics, checkpoints and champions; process start
+# included). The summary gives per-round evaluations per second and the
+# median ratio to neat-python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-20}
+ROUNDS=${2:-3}
 VENV=target/neat-venv
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "neat-python==2.0.0"
 fi
-echo "== neat-python $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("neat-python"))'), examples/xor config, fitness 4 - sum err^2 >= 3.9"
-"$VENV/bin/python" scripts/bench_neat_python.py --runs "$RUNS"
-echo "== evonet in-process, neat_python preset (paper fitness, solved = all 4 patterns right)"
-cargo bench -q -p evonet-problems --bench neat_paper -- xor --runs "$RUNS" --preset neat_python | tail -3
-echo "== evonet in-process, paper2002 preset"
-cargo bench -q -p evonet-problems --bench neat_paper -- xor --runs "$RUNS" | tail -3
-echo "== evonet CLI: evonet run configs/xor-neat.toml, seeds 1..$RUNS"
 cargo build -q --release
-out=$(mktemp -d)
-start=$(date +%s.%N)
-evals=0
-for s in $(seq 1 "$RUNS"); do
-  ./target/release/evonet run configs/xor-neat.toml --seed "$s" --out "$out/$s" -q > /dev/null
-  e=$(tail -1 "$out/$s/metrics.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["evaluations"])')
-  evals=$((evals + e))
+cargo bench -q -p evonet-problems --bench neat_paper --no-run 2>/dev/null
+log=$(mktemp)
+evals_per_s() { grep -o '[0-9]* evaluations/s' | tail -1 | cut -d' ' -f1; }
+for r in $(seq 1 "$ROUNDS"); do
+  np=$("$VENV/bin/python" scripts/bench_neat_python.py --runs "$RUNS" | tail -1)
+  echo "round $r neat-python: $np"
+  echo "np $(echo "$np" | evals_per_s)" >> "$log"
+  for preset in neat_python paper2002; do
+    ev=$(cargo bench -q -p evonet-problems --bench neat_paper -- xor --runs "$RUNS" --preset "$preset" 2>/dev/null | tail -3 | tr '\n' ' ')
+    echo "round $r evonet $preset: $ev"
+    echo "$preset $(echo "$ev" | evals_per_s)" >> "$log"
+  done
+  out=$(mktemp -d)
+  start=$(date +%s.%N)
+  evals=0
+  for s in $(seq 1 "$RUNS"); do
+    ./target/release/evonet run configs/xor-neat.toml --seed "$s" --out "$out/$s" -q > /dev/null
+    e=$(tail -1 "$out/$s/metrics.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["evaluations"])')
+    evals=$((evals + e))
+  done
+  end=$(date +%s.%N)
+  cli=$(python3 -c "print(round($evals/($end-$start)))")
+  echo "round $r evonet CLI (configs/xor-neat.toml): $cli evaluations/s, $(python3 -c "print(round(($end-$start)/$RUNS, 4))") s per run"
+  echo "cli $cli" >> "$log"
+  rm -rf "$out"
 done
-end=$(date +%s.%N)
-python3 -c "t=$end-$start; print(f'CLI: {t:.2f} s for $RUNS runs, {t/$RUNS:.4f} s per run (process start and file writes included), {$evals/t:.0f} evaluations/s')"
-rm -rf "$out"
+python3 - "$log" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+by = {}
+for k, v in rows:
+    by.setdefault(k, []).append(float(v))
+np = statistics.median(by["np"])
+print(f"median evaluations/s: neat-python {np:.0f}")
+for k, name in [("neat_python", "evonet in-process, neat_python preset"),
+                ("paper2002", "evonet in-process, paper2002 preset"),
+                ("cli", "evonet CLI, paper2002 preset")]:
+    m = statistics.median(by[k])
+    print(f"median evaluations/s: {name} {m:.0f} ({m / np:.0f}x neat-python)")
+PY
+rm -f "$log"

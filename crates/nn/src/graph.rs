@@ -150,39 +150,39 @@ impl GraphNet {
         } else {
             topological_order(spec, first, n)?
         };
-        // Edges sorted by the position of their target in `order`, stable
-        // (spec order within a node: a fixed summation order).
-        let mut slot = vec![0u32; n];
+        // Counting sort of the edges by the position of their target in
+        // `order`, stable (spec order within a node: a fixed summation
+        // order). `slot`: position of each node; `cursor`: edge offsets.
+        let k = order.len();
+        let mut scratch = vec![0u32; n + k + 1];
+        let (slot, cursor) = scratch.split_at_mut(n);
         for (i, &v) in order.iter().enumerate() {
             slot[v as usize] = i as u32;
         }
-        let mut keyed: Vec<(u32, u32)> = spec
-            .edges
+        for e in &spec.edges {
+            cursor[slot[e.to] as usize + 1] += 1;
+        }
+        for i in 0..k {
+            cursor[i + 1] += cursor[i];
+        }
+        let units: Vec<Unit> = order
             .iter()
             .enumerate()
-            .map(|(k, e)| (slot[e.to], k as u32))
-            .collect();
-        keyed.sort_unstable();
-        let edges: Vec<(u32, f32)> = keyed
-            .iter()
-            .map(|&(_, k)| {
-                let e = &spec.edges[k as usize];
-                (e.from as u32, e.weight)
+            .map(|(i, &v)| {
+                let node = &spec.nodes[v as usize - first];
+                Unit {
+                    node: v,
+                    end: cursor[i + 1],
+                    bias: node.bias,
+                    act: node.activation,
+                }
             })
             .collect();
-        let mut units = Vec::with_capacity(order.len());
-        let mut end = 0usize;
-        for (i, &v) in order.iter().enumerate() {
-            while end < keyed.len() && keyed[end].0 == i as u32 {
-                end += 1;
-            }
-            let node = &spec.nodes[v as usize - first];
-            units.push(Unit {
-                node: v,
-                end: end as u32,
-                bias: node.bias,
-                act: node.activation,
-            });
+        let mut edges = vec![(0u32, 0.0f32); spec.edges.len()];
+        for e in &spec.edges {
+            let c = &mut cursor[slot[e.to] as usize];
+            edges[*c as usize] = (e.from as u32, e.weight);
+            *c += 1;
         }
         Ok(Self {
             inputs: spec.inputs,
@@ -298,21 +298,25 @@ impl GraphNet {
 /// (and with it the summation order) depends only on the spec.
 fn topological_order(spec: &GraphSpec, first: usize, n: usize) -> Result<Vec<u32>, GraphError> {
     use std::cmp::Reverse;
-    let mut indegree = vec![0u32; n];
-    // Outgoing edges between computed nodes, in compressed rows.
-    let mut out_start = vec![0u32; n + 1];
-    for e in spec.edges.iter().filter(|e| e.from >= first) {
+    let m = spec.edges.len();
+    // One buffer: in-degrees, then offsets of each node's outgoing edges
+    // (between computed nodes), then the targets.
+    let mut scratch = vec![0u32; n + (n + 1) + m];
+    let (indegree, rest) = scratch.split_at_mut(n);
+    let (offset, out) = rest.split_at_mut(n + 1);
+    let inner = || spec.edges.iter().filter(|e| e.from >= first);
+    for e in inner() {
         indegree[e.to] += 1;
-        out_start[e.from + 1] += 1;
+        offset[e.from] += 1;
     }
-    for i in 0..n {
-        out_start[i + 1] += out_start[i];
+    // Inclusive prefix sums give each node's end; filling backwards moves
+    // each offset to its start.
+    for i in 1..=n {
+        offset[i] += offset[i - 1];
     }
-    let mut fill = out_start.clone();
-    let mut out = vec![0u32; out_start[n] as usize];
-    for e in spec.edges.iter().filter(|e| e.from >= first) {
-        out[fill[e.from] as usize] = e.to as u32;
-        fill[e.from] += 1;
+    for e in spec.edges.iter().rev().filter(|e| e.from >= first) {
+        offset[e.from] -= 1;
+        out[offset[e.from] as usize] = e.to as u32;
     }
     let mut ready: std::collections::BinaryHeap<Reverse<u32>> = (first..n)
         .filter(|&v| indegree[v] == 0)
@@ -322,7 +326,7 @@ fn topological_order(spec: &GraphSpec, first: usize, n: usize) -> Result<Vec<u32
     while let Some(Reverse(v)) = ready.pop() {
         order.push(v);
         let v = v as usize;
-        for &t in &out[out_start[v] as usize..out_start[v + 1] as usize] {
+        for &t in &out[offset[v] as usize..offset[v + 1] as usize] {
             indegree[t as usize] -= 1;
             if indegree[t as usize] == 0 {
                 ready.push(Reverse(t));
