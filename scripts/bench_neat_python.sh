@@ -6,7 +6,7 @@
 #   scripts/bench_neat_python.sh [RUNS] [ROUNDS]    (default: seeds 1..20, 3 rounds)
 #
 # Each round times neat-python, evonet in-process (the bench binary, serial
-# evaluation like neat-python's example) and the evonet CLI (`evonet run`,
+# evaluation like neat-python's example, median of 5 repetitions) and the evonet CLI (`evonet run`,
 # which also writes metrics, checkpoints and champions; process start
 # included). The summary gives per-round evaluations per second and the
 # median ratio to neat-python.
@@ -28,19 +28,21 @@ for r in $(seq 1 "$ROUNDS"); do
   echo "round $r neat-python: $np"
   echo "np $(echo "$np" | evals_per_s)" >> "$log"
   for preset in neat_python paper2002; do
-    ev=$(cargo bench -q -p evonet-problems --bench neat_paper -- xor --runs "$RUNS" --preset "$preset" 2>/dev/null | tail -3 | tr '\n' ' ')
+    ev=$(cargo bench -q -p evonet-problems --bench neat_paper -- xor --runs "$RUNS" --preset "$preset" --repeat 5 2>/dev/null | tail -3 | tr '\n' ' ')
     echo "round $r evonet $preset: $ev"
     echo "$preset $(echo "$ev" | evals_per_s)" >> "$log"
   done
   out=$(mktemp -d)
   start=$(date +%s.%N)
-  evals=0
   for s in $(seq 1 "$RUNS"); do
     ./target/release/evonet run configs/xor-neat.toml --seed "$s" --out "$out/$s" -q > /dev/null
+  done
+  end=$(date +%s.%N)
+  evals=0
+  for s in $(seq 1 "$RUNS"); do
     e=$(tail -1 "$out/$s/metrics.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["evaluations"])')
     evals=$((evals + e))
   done
-  end=$(date +%s.%N)
   cli=$(python3 -c "print(round($evals/($end-$start)))")
   echo "round $r evonet CLI (configs/xor-neat.toml): $cli evaluations/s, $(python3 -c "print(round(($end-$start)/$RUNS, 4))") s per run"
   echo "cli $cli" >> "$log"

@@ -251,18 +251,31 @@ fn main() {
         }
     }
     p.validate().expect("valid settings");
-    let t0 = Instant::now();
-    let results: Vec<RunResult> = (0..runs)
-        .map(|r| {
-            let res = run(which, &p, r + 1, max_gens);
-            eprintln!(
-                "seed {}: solved {} after {} evaluations ({:.2} s)",
-                res.seed, res.solved, res.evaluations, res.secs
-            );
-            res
-        })
-        .collect();
-    let wall = t0.elapsed().as_secs_f64();
+    // `--repeat R`: run the whole set R times (results are identical) and
+    // time it by the median repetition, for speed comparisons.
+    let repeat: usize = arg("--repeat")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let mut walls = Vec::new();
+    let mut results: Vec<RunResult> = Vec::new();
+    for rep in 0..repeat {
+        let t0 = Instant::now();
+        results = (0..runs)
+            .map(|r| {
+                let res = run(which, &p, r + 1, max_gens);
+                if rep == 0 {
+                    eprintln!(
+                        "seed {}: solved {} after {} evaluations ({:.2} s)",
+                        res.seed, res.solved, res.evaluations, res.secs
+                    );
+                }
+                res
+            })
+            .collect();
+        walls.push(t0.elapsed().as_secs_f64());
+    }
+    let wall = median(walls);
     for r in &results {
         println!(
             "{{\"seed\":{},\"solved\":{},\"generations\":{},\"evaluations\":{},\"hidden_nodes\":{},\"enabled_conns\":{},\"generalization\":{},\"seconds\":{:.6}}}",
@@ -310,7 +323,7 @@ fn main() {
         }
     );
     println!(
-        "time: {wall:.2} s for {runs} runs, median {:.4} s per run, {:.0} evaluations/s ({} thread{})",
+        "time: {wall:.2} s for {runs} runs (median of {repeat}), median {:.4} s per run, {:.0} evaluations/s ({} thread{})",
         median(per_run),
         total_evals as f64 / wall,
         threads,

@@ -138,6 +138,7 @@ pub fn run<S: Strategy>(
     let mut metrics = MetricsWriter::open(&metrics_path).map_err(io_err(&metrics_path))?;
     let started = Instant::now();
     let base_elapsed = rs.elapsed_s;
+    let mut champion_file = ChampionWriter::default();
     let save = |st: &S::State, rs: &RunnerState| -> Result<(), RunError> {
         let ck = Checkpoint {
             config_text: settings.config_text.clone(),
@@ -159,6 +160,7 @@ pub fn run<S: Strategy>(
         if settings.stop.load(Ordering::SeqCst) {
             rs.elapsed_s = base_elapsed + started.elapsed().as_secs_f64();
             metrics.sync().map_err(io_err(&metrics_path))?;
+            champion_file.flush(dir)?;
             save(&st, &rs)?;
             return Ok(RunOutcome::Interrupted(rs));
         }
@@ -245,7 +247,8 @@ pub fn run<S: Strategy>(
                         }
                         if first_solver || better {
                             rs.best_test = Some(t.score);
-                            write_champion(dir, gen, &champ, &t, export)?;
+                            champion_file.offer(champion_json(gen, &champ, &t, export));
+                            champion_file.flush_if_due(dir)?;
                         }
                     }
                     Ok(Err(e)) => tracing::warn!(generation = gen, "champion test failed: {e}"),
@@ -283,22 +286,60 @@ pub fn run<S: Strategy>(
         }
         if settings.checkpoint_every > 0 && rs.generation % settings.checkpoint_every == 0 {
             metrics.sync().map_err(io_err(&metrics_path))?;
+            champion_file.flush(dir)?;
             save(&st, &rs)?;
         }
     }
     rs.elapsed_s = base_elapsed + started.elapsed().as_secs_f64();
     metrics.sync().map_err(io_err(&metrics_path))?;
+    champion_file.flush(dir)?;
     save(&st, &rs)?;
     Ok(RunOutcome::Finished(rs))
 }
 
-fn write_champion<G>(
-    dir: &Path,
+/// `best/champion.json`, written atomically when a better champion appears,
+/// at most once a second (a fast search finds one every few milliseconds,
+/// and each atomic write costs two fsyncs), and always before a checkpoint:
+/// a resume re-runs the generations after its checkpoint and rewrites what
+/// a crash lost.
+#[derive(Default)]
+struct ChampionWriter {
+    pending: Option<serde_json::Value>,
+    last_write: Option<Instant>,
+}
+
+impl ChampionWriter {
+    fn offer(&mut self, v: serde_json::Value) {
+        self.pending = Some(v);
+    }
+
+    fn flush_if_due(&mut self, dir: &Path) -> Result<(), RunError> {
+        if self
+            .last_write
+            .is_none_or(|t| t.elapsed().as_secs_f64() >= 1.0)
+        {
+            self.flush(dir)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, dir: &Path) -> Result<(), RunError> {
+        if let Some(v) = self.pending.take() {
+            let path = dir.join("best").join("champion.json");
+            let text = serde_json::to_string_pretty(&v).expect("json");
+            write_atomic(&path, text.as_bytes()).map_err(io_err(&path))?;
+            self.last_write = Some(Instant::now());
+        }
+        Ok(())
+    }
+}
+
+fn champion_json<G>(
     generation: u64,
     champ: &Champion<G>,
     test: &TestReport,
     export: ExportFn<'_, G>,
-) -> Result<(), RunError> {
+) -> serde_json::Value {
     let mut v = export(champ, test);
     if let Some(o) = v.as_object_mut() {
         o.insert("format_version".into(), serde_json::json!(FORMAT_VERSION));
@@ -307,7 +348,5 @@ fn write_champion<G>(
         o.insert("test_score".into(), serde_json::json!(finite(test.score)));
         o.insert("test_solved".into(), serde_json::json!(test.solved));
     }
-    let path = dir.join("best").join("champion.json");
-    let text = serde_json::to_string_pretty(&v).expect("json");
-    write_atomic(&path, text.as_bytes()).map_err(io_err(&path))
+    v
 }
