@@ -169,6 +169,10 @@ neat_settings! {
     bias_input: bool = (true, false),
     /// Its constant value (1.0; Stanley's pole code feeds 0.5).
     bias_input_value: f32 = (1.0, 1.0),
+    /// With `feed_forward = false`: the probability that a new link must
+    /// close a loop (a recurrent link, self-loops included); otherwise it
+    /// must not (Stanley's `recur_only_prob`, 0.2 in `p2nv.neat`).
+    recurrent_link_prob: f64 = (0.2, 0.2),
     /// Attempts to find an unconnected pair when adding a link.
     add_link_tries: usize = (20, 20),
 }
@@ -202,6 +206,7 @@ impl NeatParams {
             ("weight_replace_rate", self.weight_replace_rate),
             ("bias_mutate_rate", self.bias_mutate_rate),
             ("bias_replace_rate", self.bias_replace_rate),
+            ("recurrent_link_prob", self.recurrent_link_prob),
         ] {
             if !(0.0..=1.0).contains(&p) {
                 return bad(k, "must be a probability in [0, 1]");

@@ -203,13 +203,16 @@ pub fn add_link(
     if targets.is_empty() {
         return;
     }
+    // Feed-forward genomes never close a loop; recurrent ones look for a
+    // loop-closing link with `recurrent_link_prob`, else for one that is not.
+    let want_loop = g.layout.recurrent && rng.bernoulli(p.recurrent_link_prob);
     for _ in 0..p.add_link_tries {
         let from = g.nodes[rng.below(g.nodes.len() as u64) as usize].id;
         let to = targets[rng.below(targets.len() as u64) as usize];
         if g.has_conn(from, to) {
             continue;
         }
-        if !g.layout.recurrent && g.reaches(to, from) {
+        if g.reaches(to, from) != want_loop {
             continue;
         }
         let weight = (rng.normal() * p.weight_init_stdev)

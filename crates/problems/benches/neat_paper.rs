@@ -231,7 +231,7 @@ fn main() {
         .unwrap_or(match which {
             Which::Xor => 500,
             Which::Dpv => 1000,
-            Which::Dpnv => 1000,
+            Which::Dpnv => 500,
         });
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
