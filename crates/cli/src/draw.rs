@@ -145,12 +145,7 @@ fn ids(g: &NeatGenome, keep: impl Fn(NodeKind) -> bool) -> String {
 /// Column of each node: inputs 0, hidden nodes by their longest forward path
 /// from the inputs (cycles ignored), outputs last.
 fn layers(g: &NeatGenome) -> Vec<(u64, usize)> {
-    let hidden: Vec<u64> = g
-        .nodes
-        .iter()
-        .filter(|n| n.kind == NodeKind::Hidden)
-        .map(|n| n.id)
-        .collect();
+    let hidden = g.hidden_ids();
     let mut depth: std::collections::BTreeMap<u64, usize> =
         hidden.iter().map(|&h| (h, 1)).collect();
     for _ in 0..hidden.len() {

@@ -59,31 +59,7 @@ pub fn crossover(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::genome::{ConnGene, Layout};
-
-    fn genome(id: u64, genes: &[(u64, f32, bool)]) -> NeatGenome {
-        NeatGenome {
-            id,
-            parents: vec![],
-            layout: Layout {
-                inputs: 1,
-                outputs: 1,
-                bias_input: None,
-                recurrent: false,
-            },
-            nodes: vec![],
-            conns: genes
-                .iter()
-                .map(|&(innovation, weight, enabled)| ConnGene {
-                    innovation,
-                    from: 0,
-                    to: 1,
-                    weight,
-                    enabled,
-                })
-                .collect(),
-        }
-    }
+    use crate::genome::test_genome as genome;
 
     #[test]
     fn structure_from_the_fitter_weights_from_either() {

@@ -108,30 +108,11 @@ pub fn distance(a: &NeatGenome, b: &NeatGenome, c: &Coefficients) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::genome::{ConnGene, Layout, NeatGenome};
+    use crate::genome::{test_genome, NeatGenome};
 
     fn genome(genes: &[(u64, f32)]) -> NeatGenome {
-        NeatGenome {
-            id: 0,
-            parents: vec![],
-            layout: Layout {
-                inputs: 1,
-                outputs: 1,
-                bias_input: None,
-                recurrent: false,
-            },
-            nodes: vec![],
-            conns: genes
-                .iter()
-                .map(|&(innovation, weight)| ConnGene {
-                    innovation,
-                    from: 0,
-                    to: 1,
-                    weight,
-                    enabled: true,
-                })
-                .collect(),
-        }
+        let g: Vec<(u64, f32, bool)> = genes.iter().map(|&(i, w)| (i, w, true)).collect();
+        test_genome(0, &g)
     }
 
     #[test]

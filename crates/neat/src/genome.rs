@@ -89,6 +89,14 @@ impl NeatGenome {
             .filter(|n| n.kind == NodeKind::Hidden)
             .count()
     }
+    /// Ids of the hidden nodes, in id order.
+    pub fn hidden_ids(&self) -> Vec<u64> {
+        self.nodes
+            .iter()
+            .filter(|n| n.kind == NodeKind::Hidden)
+            .map(|n| n.id)
+            .collect()
+    }
     pub fn enabled_conns(&self) -> usize {
         self.conns.iter().filter(|c| c.enabled).count()
     }
@@ -223,6 +231,33 @@ pub fn fixed_nodes(layout: &Layout, activation: Activation) -> Vec<NodeGene> {
         });
     }
     nodes
+}
+
+/// A genome of one input and one output whose connections carry the given
+/// `(innovation, weight, enabled)` (for tests of alignment-based operators).
+#[cfg(test)]
+pub(crate) fn test_genome(id: u64, genes: &[(u64, f32, bool)]) -> NeatGenome {
+    NeatGenome {
+        id,
+        parents: vec![],
+        layout: Layout {
+            inputs: 1,
+            outputs: 1,
+            bias_input: None,
+            recurrent: false,
+        },
+        nodes: vec![],
+        conns: genes
+            .iter()
+            .map(|&(innovation, weight, enabled)| ConnGene {
+                innovation,
+                from: 0,
+                to: 1,
+                weight,
+                enabled,
+            })
+            .collect(),
+    }
 }
 
 #[cfg(test)]

@@ -242,12 +242,7 @@ pub fn delete_conn(g: &mut NeatGenome, rng: &mut SeededRng) {
 
 /// Removes a random hidden node with every connection touching it.
 pub fn delete_node(g: &mut NeatGenome, rng: &mut SeededRng) {
-    let hidden: Vec<u64> = g
-        .nodes
-        .iter()
-        .filter(|n| n.kind == NodeKind::Hidden)
-        .map(|n| n.id)
-        .collect();
+    let hidden = g.hidden_ids();
     if hidden.is_empty() {
         return;
     }

@@ -86,27 +86,10 @@ pub fn steer_threshold(threshold: f64, count: usize, target: usize, step: f64, m
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::genome::{ConnGene, Layout};
+    use crate::genome::test_genome;
 
     fn genome(w: f32) -> NeatGenome {
-        NeatGenome {
-            id: 0,
-            parents: vec![],
-            layout: Layout {
-                inputs: 1,
-                outputs: 1,
-                bias_input: None,
-                recurrent: false,
-            },
-            nodes: vec![],
-            conns: vec![ConnGene {
-                innovation: 0,
-                from: 0,
-                to: 1,
-                weight: w,
-                enabled: true,
-            }],
-        }
+        test_genome(0, &[(0, w, true)])
     }
 
     #[test]

@@ -259,34 +259,32 @@ impl GraphNet {
                     prev[self.inputs] = b;
                 }
                 vals[..self.first].copy_from_slice(&prev[..self.first]);
-                self.sweep(prev, vals);
+                self.sweep(Some(prev), vals);
             } else {
                 let vals = &mut state.values[r * n..(r + 1) * n];
                 vals[..self.inputs].copy_from_slice(xr);
                 if let Some(b) = self.bias_input {
                     vals[self.inputs] = b;
                 }
-                let mut begin = 0;
-                for u in &self.units {
-                    let mut sum = u.bias;
-                    for &(src, w) in &self.edges[begin..u.end as usize] {
-                        sum += w * vals[src as usize];
-                    }
-                    begin = u.end as usize;
-                    vals[u.node as usize] = u.act.scalar(sum);
-                }
+                self.sweep(None, vals);
             }
             let o = &state.values[r * n + self.first..r * n + self.first + self.outputs];
             out[r * self.outputs..(r + 1) * self.outputs].copy_from_slice(o);
         }
     }
 
-    fn sweep(&self, prev: &[f32], vals: &mut [f32]) {
+    /// One pass over the computed nodes, reading sources from `prev` (a
+    /// recurrent tick) or from `vals` itself (feed-forward, in order).
+    fn sweep(&self, prev: Option<&[f32]>, vals: &mut [f32]) {
         let mut begin = 0;
         for u in &self.units {
             let mut sum = u.bias;
             for &(src, w) in &self.edges[begin..u.end as usize] {
-                sum += w * prev[src as usize];
+                let x = match prev {
+                    Some(p) => p[src as usize],
+                    None => vals[src as usize],
+                };
+                sum += w * x;
             }
             begin = u.end as usize;
             vals[u.node as usize] = u.act.scalar(sum);
