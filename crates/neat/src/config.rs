@@ -173,6 +173,11 @@ neat_settings! {
     /// close a loop (a recurrent link, self-loops included); otherwise it
     /// must not (Stanley's `recur_only_prob`, 0.2 in `p2nv.neat`).
     recurrent_link_prob: f64 = (0.2, 0.2),
+    /// The champion offered for the task's success test each generation is
+    /// the best genome of the best species not offered before (Stanley's
+    /// double-pole code: "the champion of the best unchecked species"),
+    /// instead of the generation's fittest genome.
+    check_unchecked_species: bool = (false, false),
     /// Attempts to find an unconnected pair when adding a link.
     add_link_tries: usize = (20, 20),
 }

@@ -38,8 +38,12 @@ pub struct NeatState {
     pub population: Vec<NeatGenome>,
     pub species: Vec<Species>,
     pub compat_threshold: f64,
-    /// Best genome of the last evaluated generation and its fitness.
+    /// Best genome of the last evaluated generation and its fitness (with
+    /// `check_unchecked_species`: of its best species not offered before).
     pub champion: Option<(NeatGenome, f64)>,
+    /// Species whose champion was offered for testing (sorted ids).
+    #[serde(default)]
+    pub checked_species: Vec<u64>,
 }
 
 impl Neat {
@@ -154,6 +158,7 @@ impl Strategy for Neat {
             species: Vec::new(),
             compat_threshold: self.params.compatibility_threshold,
             champion: None,
+            checked_species: Vec::new(),
         };
         speciate(
             &st.population,
@@ -224,6 +229,24 @@ impl Strategy for Neat {
         }
         let mut by_best: Vec<usize> = (0..st.species.len()).collect();
         by_best.sort_by(|&a, &b| best_now[b].total_cmp(&best_now[a]).then(a.cmp(&b)));
+        if p.check_unchecked_species {
+            let unchecked = by_best.iter().copied().find(|&i| {
+                best_now[i].is_finite()
+                    && st.checked_species.binary_search(&st.species[i].id).is_err()
+            });
+            if let Some(i) = unchecked {
+                let sp = &st.species[i];
+                let m = sp
+                    .members
+                    .iter()
+                    .copied()
+                    .max_by(|&a, &b| raw[a].total_cmp(&raw[b]).then(b.cmp(&a)))
+                    .expect("species are never empty");
+                st.champion = Some((st.population[m].clone(), raw[m]));
+                let pos = st.checked_species.partition_point(|&x| x < sp.id);
+                st.checked_species.insert(pos, sp.id);
+            }
+        }
         let mut eligible: Vec<bool> = st
             .species
             .iter()

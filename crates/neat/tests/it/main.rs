@@ -248,3 +248,51 @@ fn evaluate_any(cands: Vec<Candidate<NeatGenome>>) -> (Vec<Evaluated<NeatGenome>
         .collect();
     (r, false)
 }
+
+#[test]
+fn unchecked_species_offer_their_champions_in_turn() {
+    let mut p = Preset::Paper2002.params();
+    p.check_unchecked_species = true;
+    p.pop_size = 60;
+    p.compatibility_threshold = 0.5;
+    let s = Neat::new(p, 3, 2).unwrap();
+    let mut st = s.init(6).unwrap();
+    for gen in 0..8 {
+        let old = st.clone();
+        let (res, _) = evaluate_any(s.ask(&mut st));
+        let fit: Vec<f64> = res
+            .iter()
+            .map(|r| match &r.outcome {
+                Outcome::Done(e) => e.fitness,
+                _ => f64::NEG_INFINITY,
+            })
+            .collect();
+        s.tell(&mut st, res).unwrap();
+        // One more species was offered, never one offered before...
+        let any_unchecked = old
+            .species
+            .iter()
+            .any(|sp| !old.checked_species.contains(&sp.id));
+        assert!(
+            any_unchecked,
+            "generation {gen}: every species was already offered"
+        );
+        assert_eq!(st.checked_species.len(), old.checked_species.len() + 1);
+        let new: Vec<u64> = st
+            .checked_species
+            .iter()
+            .copied()
+            .filter(|id| !old.checked_species.contains(id))
+            .collect();
+        assert_eq!(new.len(), 1);
+        // ...and the champion is that species' best member.
+        let sp = old.species.iter().find(|sp| sp.id == new[0]).unwrap();
+        let best = sp
+            .members
+            .iter()
+            .copied()
+            .max_by(|&a, &b| fit[a].total_cmp(&fit[b]).then(b.cmp(&a)))
+            .unwrap();
+        assert_eq!(s.champion(&st).unwrap().genome.id, old.population[best].id);
+    }
+}
