@@ -9,7 +9,8 @@
 //! Run `r` uses seed `r + 1`. A run is solved in the generation where
 //! - XOR: any network classifies all four patterns (the paper's criterion);
 //! - DPV: any network balances 100,000 steps (fitness = steps, capped there);
-//! - DPNV: the generation's champion balances 100,000 steps and then
+//! - DPNV: the champion of the best species not checked before (Stanley's
+//!   protocol) balances 100,000 steps and then
 //!   succeeds from ≥ 200 of the 625 generalisation starts.
 //!
 //! Evaluations to solve are generations × population, counting the
@@ -70,6 +71,9 @@ fn params(which: Which, preset: Preset) -> NeatParams {
             // Where the paper is silent, Stanley's `p2nv.neat`.
             p.weight_mutate_power = 1.8;
             p.survival_threshold = 0.4;
+            // Stanley's protocol: test the champion of the best unchecked
+            // species each generation.
+            p.check_unchecked_species = true;
         }
     }
     p
