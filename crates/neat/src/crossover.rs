@@ -24,7 +24,7 @@ pub fn crossover(
 ) -> NeatGenome {
     let a_fitter = fa > fb || (fa == fb && a.conns.len() <= b.conns.len());
     let (fit, other) = if a_fitter { (a, b) } else { (b, a) };
-    let mut child = fit.clone();
+    let mut child = fit.child(0, vec![fit.id, other.id]);
     let mut j = 0;
     for gene in child.conns.iter_mut() {
         while j < other.conns.len() && other.conns[j].innovation < gene.innovation {
@@ -52,7 +52,6 @@ pub fn crossover(
             }
         }
     }
-    child.parents = vec![fit.id, other.id];
     child
 }
 

@@ -89,6 +89,17 @@ impl NeatGenome {
             .filter(|n| n.kind == NodeKind::Hidden)
             .count()
     }
+    /// A copy with other parents and id (no clone of the old parent list).
+    pub fn child(&self, id: u64, parents: Vec<u64>) -> NeatGenome {
+        NeatGenome {
+            id,
+            parents,
+            layout: self.layout,
+            nodes: self.nodes.clone(),
+            conns: self.conns.clone(),
+        }
+    }
+
     /// Ids of the hidden nodes, in id order.
     pub fn hidden_ids(&self) -> Vec<u64> {
         self.nodes
@@ -142,6 +153,10 @@ impl NeatGenome {
 
     /// Position of node `id` in `nodes`, which is also its graph index.
     fn index_of(&self, id: u64, innovation: u64) -> Result<usize, GenomeError> {
+        // Fixed nodes sit at their own index (checked by `check_nodes`).
+        if id < self.layout.fixed_nodes() {
+            return Ok(id as usize);
+        }
         self.nodes
             .binary_search_by_key(&id, |n| n.id)
             .map_err(|_| GenomeError::MissingNode {

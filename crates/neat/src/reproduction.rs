@@ -137,9 +137,8 @@ pub fn reproduce(
         let mut made = 0;
         if members.len() >= p.elitism_min_species_size {
             for &m in members.iter().take(p.elitism.min(n)) {
-                let mut c = parents.population[m].clone();
-                c.parents = vec![c.id];
-                c.id = *next_id;
+                let g = &parents.population[m];
+                let c = g.child(*next_id, vec![g.id]);
                 *next_id += 1;
                 children.push(c);
                 made += 1;
@@ -156,8 +155,8 @@ pub fn reproduce(
             k += 1;
             let a = pool[rng.below(pool.len() as u64) as usize];
             let mut child = if pool.len() == 1 || rng.bernoulli(p.mutate_only_prob) {
-                let mut c = parents.population[a].clone();
-                c.parents = vec![c.id];
+                let g = &parents.population[a];
+                let mut c = g.child(0, vec![g.id]);
                 mutate(&mut c, p, tracker, &mut rng);
                 c
             } else {

@@ -6,7 +6,8 @@
 //! `activation(bias + Σ weight · source)`.
 //!
 //! - Feed-forward (`recurrent = false`): nodes are evaluated once per call in
-//!   a topological order; a cycle is an error.
+//!   a topological order (which one does not matter: each node sums its
+//!   incoming edges in spec order); a cycle is an error.
 //! - Recurrent: one synchronous activation step per call ("tick"): every
 //!   computed node reads the values of the previous tick (and this tick's
 //!   inputs), as in neat-python's `RecurrentNetwork`. The state persists
@@ -154,7 +155,7 @@ impl GraphNet {
         // `order`, stable (spec order within a node: a fixed summation
         // order). `slot`: position of each node; `cursor`: edge offsets.
         let k = order.len();
-        let mut scratch = vec![0u32; n + k + 1];
+        let mut scratch = zeroed::<u32>(n + k + 1);
         let (slot, cursor) = scratch.split_at_mut(n);
         for (i, &v) in order.iter().enumerate() {
             slot[v as usize] = i as u32;
@@ -178,7 +179,7 @@ impl GraphNet {
                 }
             })
             .collect();
-        let mut edges = vec![(0u32, 0.0f32); spec.edges.len()];
+        let mut edges = zeroed::<(u32, f32)>(spec.edges.len());
         for e in &spec.edges {
             let c = &mut cursor[slot[e.to] as usize];
             edges[*c as usize] = (e.from as u32, e.weight);
@@ -214,9 +215,9 @@ impl GraphNet {
     pub fn state(&self, rows: usize) -> GraphState {
         GraphState {
             rows,
-            values: vec![0.0; rows * self.n],
+            values: zeroed(rows * self.n),
             prev: if self.recurrent {
-                vec![0.0; rows * self.n]
+                zeroed(rows * self.n)
             } else {
                 Vec::new()
             },
@@ -292,14 +293,21 @@ impl GraphNet {
     }
 }
 
-/// Kahn's algorithm, taking the lowest ready node first so that the order
-/// (and with it the summation order) depends only on the spec.
+/// A vector of `len` default values, filled by a plain store loop: the
+/// allocator's zeroing path (`rep stosb`) costs more than the whole fill for
+/// the small buffers of a NEAT network.
+fn zeroed<T: Copy + Default>(len: usize) -> Vec<T> {
+    let mut v = Vec::with_capacity(len);
+    v.resize(len, T::default());
+    v
+}
+
+/// Kahn's algorithm.
 fn topological_order(spec: &GraphSpec, first: usize, n: usize) -> Result<Vec<u32>, GraphError> {
-    use std::cmp::Reverse;
     let m = spec.edges.len();
     // One buffer: in-degrees, then offsets of each node's outgoing edges
     // (between computed nodes), then the targets.
-    let mut scratch = vec![0u32; n + (n + 1) + m];
+    let mut scratch = zeroed::<u32>(n + (n + 1) + m);
     let (indegree, rest) = scratch.split_at_mut(n);
     let (offset, out) = rest.split_at_mut(n + 1);
     let inner = || spec.edges.iter().filter(|e| e.from >= first);
@@ -316,18 +324,22 @@ fn topological_order(spec: &GraphSpec, first: usize, n: usize) -> Result<Vec<u32
         offset[e.from] -= 1;
         out[offset[e.from] as usize] = e.to as u32;
     }
-    let mut ready: std::collections::BinaryHeap<Reverse<u32>> = (first..n)
+    // Any topological order gives the same values: a node's sum runs over
+    // its incoming edges in spec order, whatever order its independent
+    // neighbours were computed in. A stack is the cheapest.
+    let mut ready: Vec<u32> = (first..n)
+        .rev()
         .filter(|&v| indegree[v] == 0)
-        .map(|v| Reverse(v as u32))
+        .map(|v| v as u32)
         .collect();
     let mut order = Vec::with_capacity(n - first);
-    while let Some(Reverse(v)) = ready.pop() {
+    while let Some(v) = ready.pop() {
         order.push(v);
         let v = v as usize;
         for &t in &out[offset[v] as usize..offset[v + 1] as usize] {
             indegree[t as usize] -= 1;
             if indegree[t as usize] == 0 {
-                ready.push(Reverse(t));
+                ready.push(t);
             }
         }
     }
