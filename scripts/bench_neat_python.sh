@@ -54,12 +54,13 @@ rows = [l.split() for l in open(sys.argv[1])]
 by = {}
 for k, v in rows:
     by.setdefault(k, []).append(float(v))
-np = statistics.median(by["np"])
-print(f"median evaluations/s: neat-python {np:.0f}")
+print(f"median evaluations/s: neat-python {statistics.median(by['np']):.0f}")
 for k, name in [("neat_python", "evonet in-process, neat_python preset"),
                 ("paper2002", "evonet in-process, paper2002 preset"),
                 ("cli", "evonet CLI, paper2002 preset")]:
-    m = statistics.median(by[k])
-    print(f"median evaluations/s: {name} {m:.0f} ({m / np:.0f}x neat-python)")
+    # Ratios within a round (same machine load), then their median.
+    ratios = [e / n for e, n in zip(by[k], by["np"])]
+    print(f"{name}: median {statistics.median(by[k]):.0f} evaluations/s; ratio to neat-python per round "
+          f"{', '.join(f'{r:.0f}x' for r in ratios)}; median {statistics.median(ratios):.0f}x")
 PY
 rm -f "$log"
