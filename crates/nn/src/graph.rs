@@ -146,19 +146,33 @@ impl GraphNet {
                 return Err(GraphError::NonFinite { index });
             }
         }
-        let order: Vec<u32> = if spec.recurrent {
-            (first..n).map(|i| i as u32).collect()
-        } else {
-            topological_order(spec, first, n)?
+        // One scratch buffer for everything temporary: in-degrees, outgoing
+        // edge offsets and targets (topological sort), then each node's
+        // position in the order and the edge offsets per unit.
+        let k = n - first;
+        let m = spec.edges.len();
+        let mut scratch = zeroed::<u32>(n + (n + 1) + m + n + (k + 1));
+        let (sort, rest) = scratch.split_at_mut(n + (n + 1) + m);
+        let (slot, cursor) = rest.split_at_mut(n);
+        let unit = |v: usize| {
+            let node = &spec.nodes[v - first];
+            Unit {
+                node: v as u32,
+                end: 0,
+                bias: node.bias,
+                act: node.activation,
+            }
         };
-        // Counting sort of the edges by the position of their target in
-        // `order`, stable (spec order within a node: a fixed summation
-        // order). `slot`: position of each node; `cursor`: edge offsets.
-        let k = order.len();
-        let mut scratch = zeroed::<u32>(n + k + 1);
-        let (slot, cursor) = scratch.split_at_mut(n);
-        for (i, &v) in order.iter().enumerate() {
-            slot[v as usize] = i as u32;
+        let mut units: Vec<Unit> = Vec::with_capacity(k);
+        if spec.recurrent {
+            units.extend((first..n).map(unit));
+        } else {
+            topological_order(spec, first, n, sort, |v| units.push(unit(v)))?;
+        }
+        // Counting sort of the edges by the position of their target,
+        // stable: spec order within a node, a fixed summation order.
+        for (i, u) in units.iter().enumerate() {
+            slot[u.node as usize] = i as u32;
         }
         for e in &spec.edges {
             cursor[slot[e.to] as usize + 1] += 1;
@@ -166,20 +180,10 @@ impl GraphNet {
         for i in 0..k {
             cursor[i + 1] += cursor[i];
         }
-        let units: Vec<Unit> = order
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| {
-                let node = &spec.nodes[v as usize - first];
-                Unit {
-                    node: v,
-                    end: cursor[i + 1],
-                    bias: node.bias,
-                    act: node.activation,
-                }
-            })
-            .collect();
-        let mut edges = zeroed::<(u32, f32)>(spec.edges.len());
+        for (i, u) in units.iter_mut().enumerate() {
+            u.end = cursor[i + 1];
+        }
+        let mut edges = zeroed::<(u32, f32)>(m);
         for e in &spec.edges {
             let c = &mut cursor[slot[e.to] as usize];
             edges[*c as usize] = (e.from as u32, e.weight);
@@ -302,12 +306,15 @@ fn zeroed<T: Copy + Default>(len: usize) -> Vec<T> {
     v
 }
 
-/// Kahn's algorithm.
-fn topological_order(spec: &GraphSpec, first: usize, n: usize) -> Result<Vec<u32>, GraphError> {
-    let m = spec.edges.len();
-    // One buffer: in-degrees, then offsets of each node's outgoing edges
-    // (between computed nodes), then the targets.
-    let mut scratch = zeroed::<u32>(n + (n + 1) + m);
+/// Kahn's algorithm; calls `visit` with each computed node in a topological
+/// order. `scratch` holds `n + (n + 1) + edges` zeroed entries.
+fn topological_order(
+    spec: &GraphSpec,
+    first: usize,
+    n: usize,
+    scratch: &mut [u32],
+    mut visit: impl FnMut(usize),
+) -> Result<(), GraphError> {
     let (indegree, rest) = scratch.split_at_mut(n);
     let (offset, out) = rest.split_at_mut(n + 1);
     let inner = || spec.edges.iter().filter(|e| e.from >= first);
@@ -332,9 +339,10 @@ fn topological_order(spec: &GraphSpec, first: usize, n: usize) -> Result<Vec<u32
         .filter(|&v| indegree[v] == 0)
         .map(|v| v as u32)
         .collect();
-    let mut order = Vec::with_capacity(n - first);
+    let mut visited = 0;
     while let Some(v) = ready.pop() {
-        order.push(v);
+        visit(v as usize);
+        visited += 1;
         let v = v as usize;
         for &t in &out[offset[v] as usize..offset[v + 1] as usize] {
             indegree[t as usize] -= 1;
@@ -343,11 +351,11 @@ fn topological_order(spec: &GraphSpec, first: usize, n: usize) -> Result<Vec<u32
             }
         }
     }
-    if order.len() != n - first {
+    if visited != n - first {
         let stuck = (first..n).find(|&v| indegree[v] > 0).unwrap_or(first);
         return Err(GraphError::Cycle(stuck));
     }
-    Ok(order)
+    Ok(())
 }
 
 #[cfg(test)]
