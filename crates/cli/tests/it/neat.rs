@@ -213,3 +213,22 @@ fn xor_task_needs_neat() {
     assert!(err.contains("task.kind") && err.contains("neat"), "{err}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn neat_records_failed_evaluations_and_goes_on() {
+    let cfg = NEAT_CARTPOLE.replace(
+        "test_episodes = 10",
+        "test_episodes = 10\nfaults = { panic_prob = 0.05, nan_obs_prob = 0.05, nan_fitness_prob = 0.05 }",
+    );
+    let d = tmp("neat-faults");
+    let c = write_config(&d, "c.toml", &cfg);
+    let (a, b) = (d.join("a"), d.join("b"));
+    run_into(&c, &a, &["--threads", "1"]);
+    run_into(&c, &b, &["--threads", "2"]);
+    let m = metrics_without_time(&a);
+    assert_eq!(m.len(), 8, "the run must complete");
+    assert!(m.last().unwrap()["failed_total"].as_u64().unwrap() > 0);
+    assert!(m.iter().all(|r| r["best_fitness"].is_number()));
+    assert_same_run(&a, &b, "with failures, between 1 and 2 threads");
+    std::fs::remove_dir_all(&d).unwrap();
+}
