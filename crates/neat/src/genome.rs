@@ -204,17 +204,32 @@ impl NeatGenome {
     /// Whether `to` can reach `from` over enabled or disabled connections
     /// (adding `from → to` would then close a cycle).
     pub fn reaches(&self, from_node: u64, to_node: u64) -> bool {
+        self.reaches_with(from_node, to_node, &mut Vec::new(), &mut Vec::new())
+    }
+
+    /// [`NeatGenome::reaches`] with caller-provided buffers (add-link tries
+    /// it up to 20 times per mutation).
+    pub fn reaches_with(
+        &self,
+        from_node: u64,
+        to_node: u64,
+        stack: &mut Vec<u64>,
+        seen: &mut Vec<u64>,
+    ) -> bool {
         if from_node == to_node {
             return true;
         }
-        let mut stack = vec![from_node];
-        let mut seen = std::collections::BTreeSet::new();
+        stack.clear();
+        seen.clear();
+        stack.push(from_node);
         while let Some(v) = stack.pop() {
             for c in self.conns.iter().filter(|c| c.from == v) {
                 if c.to == to_node {
                     return true;
                 }
-                if seen.insert(c.to) {
+                // Genomes are small: a linear `seen` beats a set.
+                if !seen.contains(&c.to) {
+                    seen.push(c.to);
                     stack.push(c.to);
                 }
             }

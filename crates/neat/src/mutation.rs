@@ -206,13 +206,14 @@ pub fn add_link(
     // Feed-forward genomes never close a loop; recurrent ones look for a
     // loop-closing link with `recurrent_link_prob`, else for one that is not.
     let want_loop = g.layout.recurrent && rng.bernoulli(p.recurrent_link_prob);
+    let (mut stack, mut seen) = (Vec::new(), Vec::new());
     for _ in 0..p.add_link_tries {
         let from = g.nodes[rng.below(g.nodes.len() as u64) as usize].id;
         let to = targets[rng.below(targets.len() as u64) as usize];
         if g.has_conn(from, to) {
             continue;
         }
-        if g.reaches(to, from) != want_loop {
+        if g.reaches_with(to, from, &mut stack, &mut seen) != want_loop {
             continue;
         }
         let weight = (rng.normal() * p.weight_init_stdev)
