@@ -143,13 +143,7 @@ fn species_champions_are_copied_unchanged() {
     for _ in 0..15 {
         let old = st.clone();
         let (res, _) = evaluate(s.ask(&mut st));
-        let fit: Vec<f64> = res
-            .iter()
-            .map(|r| match &r.outcome {
-                Outcome::Done(e) => e.fitness,
-                _ => f64::NEG_INFINITY,
-            })
-            .collect();
+        let fit = fitnesses(&res);
         let rep = s.tell(&mut st, res).unwrap();
         for (sp, r) in old.species.iter().zip(&rep.species) {
             if sp.members.len() < 6 || r.offspring == 0 {
@@ -260,13 +254,7 @@ fn unchecked_species_offer_their_champions_in_turn() {
     for gen in 0..8 {
         let old = st.clone();
         let (res, _) = evaluate_any(s.ask(&mut st));
-        let fit: Vec<f64> = res
-            .iter()
-            .map(|r| match &r.outcome {
-                Outcome::Done(e) => e.fitness,
-                _ => f64::NEG_INFINITY,
-            })
-            .collect();
+        let fit = fitnesses(&res);
         s.tell(&mut st, res).unwrap();
         // One more species was offered, never one offered before...
         let any_unchecked = old
@@ -295,4 +283,14 @@ fn unchecked_species_offer_their_champions_in_turn() {
             .unwrap();
         assert_eq!(s.champion(&st).unwrap().genome.id, old.population[best].id);
     }
+}
+
+/// The fitness of each result (failures: −∞).
+fn fitnesses(res: &[Evaluated<NeatGenome>]) -> Vec<f64> {
+    res.iter()
+        .map(|r| match &r.outcome {
+            Outcome::Done(e) => e.fitness,
+            _ => f64::NEG_INFINITY,
+        })
+        .collect()
 }
