@@ -61,8 +61,10 @@ pub struct Config {
     /// ...or a task without an environment (XOR).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<TaskConfig>,
-    #[serde(default)]
-    pub policy: PolicyConfig,
+    /// The MLP policy of weight-evolving strategies (defaults apply when
+    /// left out; NEAT evolves its own topology and refuses it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyConfig>,
     pub strategy: StrategyConfig,
 }
 
@@ -230,11 +232,19 @@ impl Config {
         })?;
         let mut cfg = cfg;
         cfg.validate(file)?;
-        // The resolved config spells out every NEAT setting.
+        // The resolved config spells out every setting: NEAT's, or the
+        // policy of the other strategies.
         if let StrategyConfig::Neat(c) = &cfg.strategy {
             cfg.strategy = StrategyConfig::Neat(Box::new(c.filled()));
+        } else if cfg.policy.is_none() {
+            cfg.policy = Some(PolicyConfig::default());
         }
         Ok(cfg)
+    }
+
+    /// The `[policy]` section, or its defaults.
+    pub fn policy(&self) -> PolicyConfig {
+        self.policy.clone().unwrap_or_default()
     }
 
     /// The `[env]` section; present unless there is a `[task]` (validated).
@@ -286,13 +296,20 @@ impl Config {
         if self.run.threads > 4096 {
             return Err(err("run.threads", "must be between 0 (all cores) and 4096"));
         }
-        if self.policy.hidden.iter().any(|&h| h == 0 || h > 65_536) {
+        if self.policy.is_some() && matches!(self.strategy, StrategyConfig::Neat(_)) {
+            return Err(err(
+                "policy",
+                "NEAT evolves the network's topology: remove [policy]",
+            ));
+        }
+        let policy = self.policy();
+        if policy.hidden.iter().any(|&h| h == 0 || h > 65_536) {
             return Err(err(
                 "policy.hidden",
                 "layer sizes must be between 1 and 65536",
             ));
         }
-        if self.policy.recurrent && self.policy.hidden.is_empty() {
+        if policy.recurrent && policy.hidden.is_empty() {
             return Err(err("policy.recurrent", "needs at least one hidden layer"));
         }
         let strategy_check = match &self.strategy {
@@ -393,7 +410,7 @@ sigma = 0.05
     fn parses_and_round_trips() {
         let c = parse(GOOD).unwrap();
         assert_eq!(c.run.seed, 3);
-        assert_eq!(c.policy.hidden, vec![64, 64]);
+        assert_eq!(c.policy().hidden, vec![64, 64]);
         let again = parse(&c.to_toml()).unwrap();
         assert_eq!(c, again);
     }

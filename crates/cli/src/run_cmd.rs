@@ -160,7 +160,7 @@ fn resume_conflict(old: &Config, new: &Config) -> Option<String> {
             a.kind(),
             b.kind()
         )),
-        (a, b) if a != b || old.policy != new.policy => Some(format!(
+        (a, b) if a != b || old.policy() != new.policy() => Some(format!(
             "`{}` runs resume with their original [strategy] and [policy]; only [run] settings may change",
             a.kind()
         )),
@@ -237,9 +237,9 @@ fn execute(
         problem,
     } = EnvSetup::new(
         cfg,
-        cfg.policy.hidden.clone(),
-        cfg.policy.activation,
-        cfg.policy.recurrent,
+        cfg.policy().hidden,
+        cfg.policy().activation,
+        cfg.policy().recurrent,
     );
     let mut problem = problem;
     let needs_noise = matches!(

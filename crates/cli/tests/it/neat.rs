@@ -232,3 +232,27 @@ fn neat_records_failed_evaluations_and_goes_on() {
     assert_same_run(&a, &b, "with failures, between 1 and 2 threads");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn neat_configs_refuse_a_policy_and_resolve_without_one() {
+    let d = tmp("neat-policy");
+    let c = write_config(
+        &d,
+        "c.toml",
+        &format!("{XOR_SHORT}\n[policy]\nhidden = [8]\n"),
+    );
+    let r = bin().args(["run", &path(&c)]).output().unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("c.toml") && err.contains("`policy`"), "{err}");
+    let out = d.join("run");
+    let ok = write_config(&d, "ok.toml", XOR_SHORT);
+    run_into(&ok, &out, &["--max-generations", "1"]);
+    let resolved = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(!resolved.contains("[policy]"), "{resolved}");
+    assert!(
+        resolved.contains("compatibility_threshold = 3.0"),
+        "{resolved}"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
