@@ -124,7 +124,12 @@ impl Neat {
     }
 }
 
-fn species_stats(population: &[NeatGenome]) -> (f64, f64) {
+/// The index with the highest fitness, the earliest among equals.
+fn fittest(indices: impl Iterator<Item = usize>, fitness: &[f64]) -> Option<usize> {
+    indices.max_by(|&a, &b| fitness[a].total_cmp(&fitness[b]).then(b.cmp(&a)))
+}
+
+fn mean_structure(population: &[NeatGenome]) -> (f64, f64) {
     let n = population.len().max(1) as f64;
     let hidden = population.iter().map(|g| g.hidden_nodes()).sum::<usize>() as f64 / n;
     let conns = population.iter().map(|g| g.enabled_conns()).sum::<usize>() as f64 / n;
@@ -203,10 +208,7 @@ impl Strategy for Neat {
             .iter()
             .map(|f| if f.is_nan() { f64::NEG_INFINITY } else { *f })
             .collect();
-        let best = (0..raw.len())
-            .filter(|&i| raw[i].is_finite())
-            .max_by(|&a, &b| raw[a].total_cmp(&raw[b]).then(b.cmp(&a)));
-        if let Some(b) = best {
+        if let Some(b) = fittest((0..raw.len()).filter(|&i| raw[i].is_finite()), &raw) {
             st.champion = Some((st.population[b].clone(), raw[b]));
         }
 
@@ -236,12 +238,7 @@ impl Strategy for Neat {
             });
             if let Some(i) = unchecked {
                 let sp = &st.species[i];
-                let m = sp
-                    .members
-                    .iter()
-                    .copied()
-                    .max_by(|&a, &b| raw[a].total_cmp(&raw[b]).then(b.cmp(&a)))
-                    .expect("species are never empty");
+                let m = fittest(sp.members.iter().copied(), &raw).expect("species are never empty");
                 st.champion = Some((st.population[m].clone(), raw[m]));
                 let pos = st.checked_species.partition_point(|&x| x < sp.id);
                 st.checked_species.insert(pos, sp.id);
@@ -325,7 +322,7 @@ impl Strategy for Neat {
             p.compatibility_threshold_step,
             p.compatibility_threshold_min,
         );
-        let (mean_hidden, mean_conns) = species_stats(&st.population);
+        let (mean_hidden, mean_conns) = mean_structure(&st.population);
         st.population = children;
         st.generation += 1;
 
