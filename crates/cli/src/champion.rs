@@ -42,6 +42,15 @@ pub struct ChampionFile {
     pub obs_norm: Option<ObsNorm>,
     pub strategy: String,
     pub genome: serde_json::Value,
+    /// Written by the runner when it saves the champion.
+    #[serde(flatten)]
+    pub provenance: Provenance,
+}
+
+/// Where a champion came from: the runner adds these fields to every
+/// champion file it writes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
     #[serde(default)]
     pub generation: u64,
     #[serde(default)]
@@ -94,12 +103,7 @@ pub struct NeatChampionFile {
     pub graph: evonet_nn::GraphSpec,
     pub genome: evonet_neat::NeatGenome,
     pub strategy: String,
-    #[serde(default)]
-    pub generation: u64,
-    #[serde(default)]
-    pub fitness: Option<f64>,
-    #[serde(default)]
-    pub test_score: Option<f64>,
-    #[serde(default)]
-    pub test_solved: bool,
+    /// Written by the runner when it saves the champion.
+    #[serde(flatten)]
+    pub provenance: Provenance,
 }

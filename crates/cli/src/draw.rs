@@ -39,8 +39,10 @@ pub fn draw(path: &Path, out: Option<&Path>) -> Result<()> {
     let title = format!(
         "genome {} · generation {} · fitness {} · {} hidden nodes · {} enabled connections",
         c.genome.id,
-        c.generation,
-        c.fitness.map_or("-".into(), |f| format!("{f:.4}")),
+        c.provenance.generation,
+        c.provenance
+            .fitness
+            .map_or("-".into(), |f| format!("{f:.4}")),
         c.genome.hidden_nodes(),
         c.genome.enabled_conns()
     );

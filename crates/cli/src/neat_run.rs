@@ -8,7 +8,7 @@ use evonet_neat::{Neat, NeatConfig, NeatGenome};
 use evonet_nn::Activation;
 use evonet_problems::XorProblem;
 
-use crate::champion::{NeatChampionFile, ProblemRef, NEAT_KIND};
+use crate::champion::{NeatChampionFile, ProblemRef, Provenance, NEAT_KIND};
 use crate::config::Config;
 use crate::run_cmd::{env_ref, Drive, EnvSetup};
 
@@ -44,10 +44,7 @@ fn export(problem: ProblemRef, ch: &Champion<NeatGenome>) -> serde_json::Value {
         graph,
         genome: ch.genome.clone(),
         strategy: "neat".into(),
-        generation: 0,
-        fitness: None,
-        test_score: None,
-        test_solved: false,
+        provenance: Provenance::default(),
     })
     .expect("json")
 }

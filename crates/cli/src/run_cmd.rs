@@ -16,7 +16,7 @@ use evonet_runner::{
 };
 use evonet_strategies::{random_search, CmaEs, DeepGa, OpenEs, ParamSpace};
 
-use crate::champion::{ChampionFile, EnvRef, KIND};
+use crate::champion::{ChampionFile, EnvRef, Provenance, KIND};
 use crate::config::{Config, StrategyConfig};
 use crate::progress::ProgressObserver;
 use crate::user;
@@ -395,10 +395,7 @@ impl ChampionBase {
             obs_norm,
             strategy: self.strategy.clone(),
             genome,
-            generation: 0,
-            fitness: None,
-            test_score: None,
-            test_solved: false,
+            provenance: Provenance::default(),
         }
     }
 

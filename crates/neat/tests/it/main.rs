@@ -149,12 +149,7 @@ fn species_champions_are_copied_unchanged() {
             if sp.members.len() < 6 || r.offspring == 0 {
                 continue;
             }
-            let best = sp
-                .members
-                .iter()
-                .copied()
-                .max_by(|&a, &b| fit[a].total_cmp(&fit[b]).then(b.cmp(&a)))
-                .unwrap();
+            let best = best_member(&sp.members, &fit);
             let champ = &old.population[best];
             let copy = st
                 .population
@@ -275,12 +270,7 @@ fn unchecked_species_offer_their_champions_in_turn() {
         assert_eq!(new.len(), 1);
         // ...and the champion is that species' best member.
         let sp = old.species.iter().find(|sp| sp.id == new[0]).unwrap();
-        let best = sp
-            .members
-            .iter()
-            .copied()
-            .max_by(|&a, &b| fit[a].total_cmp(&fit[b]).then(b.cmp(&a)))
-            .unwrap();
+        let best = best_member(&sp.members, &fit);
         assert_eq!(s.champion(&st).unwrap().genome.id, old.population[best].id);
     }
 }
@@ -293,4 +283,13 @@ fn fitnesses(res: &[Evaluated<NeatGenome>]) -> Vec<f64> {
             _ => f64::NEG_INFINITY,
         })
         .collect()
+}
+
+/// The fittest of `members` (the earliest among equals).
+fn best_member(members: &[usize], fit: &[f64]) -> usize {
+    members
+        .iter()
+        .copied()
+        .max_by(|&a, &b| fit[a].total_cmp(&fit[b]).then(b.cmp(&a)))
+        .expect("species are never empty")
 }
