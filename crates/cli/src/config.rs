@@ -137,7 +137,7 @@ pub struct EnvConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_angle_deg: Option<f64>,
     /// Fault injection, for testing failure handling.
-    #[serde(default, skip_serializing_if = "Faults::is_off")]
+    #[serde(default, skip_serializing_if = "Faults::is_default")]
     pub faults: Faults,
 }
 

@@ -7,9 +7,11 @@ mod champion;
 mod config;
 mod draw;
 mod eval_cmd;
-mod neat_run;
 mod progress;
+mod remote;
 mod run_cmd;
+mod setup;
+mod worker_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,20 +58,10 @@ enum Command {
     /// Start a run from a TOML config.
     Run(run_cmd::RunArgs),
     /// Continue a run from its latest checkpoint.
-    Resume {
-        dir: PathBuf,
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Raise the generation budget of the run.
-        #[arg(long)]
-        max_generations: Option<u64>,
-        /// Continue under an edited config (NEAT: rates and thresholds may
-        /// change; the population size, seed and problem may not).
-        #[arg(long)]
-        config: Option<PathBuf>,
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    Resume(run_cmd::ResumeArgs),
+    /// Evaluate candidates of runs published on a Redis server, with all
+    /// local cores, until stopped.
+    Worker(worker_cmd::WorkerArgs),
     /// Replay a saved champion on fresh episodes.
     Eval {
         /// A run's `best/` folder or a champion JSON file.
@@ -97,8 +89,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A worker says what it joins and takes over.
+    let quiet_default = !matches!(cli.command, Command::Worker(_));
     let level = match cli.verbose {
-        0 => tracing::Level::WARN,
+        0 if quiet_default => tracing::Level::WARN,
+        0 => tracing::Level::INFO,
         1 => tracing::Level::INFO,
         2 => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
@@ -110,13 +105,8 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Run(args) => run_cmd::run(args),
-        Command::Resume {
-            dir,
-            threads,
-            max_generations,
-            config,
-            quiet,
-        } => run_cmd::resume(&dir, threads, max_generations, config.as_deref(), quiet),
+        Command::Resume(args) => run_cmd::resume(args),
+        Command::Worker(args) => worker_cmd::worker(args),
         Command::Draw { path, out } => draw::draw(&path, out.as_deref()).map(|_| 0),
         Command::Eval {
             path,

@@ -25,6 +25,11 @@ impl ProgressObserver {
         Self { bar }
     }
 
+    /// The bar itself, for messages between generations.
+    pub fn bar(&self) -> ProgressBar {
+        self.bar.clone()
+    }
+
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }

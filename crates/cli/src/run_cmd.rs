@@ -7,18 +7,17 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use evonet_core::{Champion, NoiseTable, PolicyParams, Problem, SeedChain, Strategy, TestReport};
-use evonet_problems::rollout::RolloutEnv;
-use evonet_problems::{PolicySpec, RlProblem, Task, TaskKind};
+use evonet_core::{Problem, Strategy};
+use evonet_distributed::Link;
 use evonet_runner::atomic::write_atomic;
 use evonet_runner::{
-    Checkpoint, CheckpointError, RunOutcome, RunSettings, RunnerState, ThreadEvaluator,
+    Checkpoint, CheckpointError, Evaluator, RunOutcome, RunSettings, RunnerState, ThreadEvaluator,
 };
-use evonet_strategies::{random_search, CmaEs, DeepGa, OpenEs, ParamSpace};
 
-use crate::champion::{ChampionFile, EnvRef, Provenance, KIND};
 use crate::config::{Config, StrategyConfig};
 use crate::progress::ProgressObserver;
+use crate::remote::RedisArgs;
+use crate::setup::Built;
 use crate::user;
 
 #[derive(clap::Args, Debug)]
@@ -42,6 +41,26 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub redis: RedisArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ResumeArgs {
+    pub dir: PathBuf,
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Raise the generation budget of the run.
+    #[arg(long)]
+    pub max_generations: Option<u64>,
+    /// Continue under an edited config (NEAT: rates and thresholds may
+    /// change; the population size, seed and problem may not).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub redis: RedisArgs,
 }
 
 pub fn run(a: RunArgs) -> Result<u8> {
@@ -60,6 +79,9 @@ pub fn run(a: RunArgs) -> Result<u8> {
     let out = a
         .out
         .unwrap_or_else(|| Path::new("runs").join(cfg.name(&a.config)));
+    // Before anything is written: a wrong password or an unreachable
+    // server is a one-line error.
+    let link = a.redis.connect()?;
     if Checkpoint::latest_path(&out).exists() {
         if !a.force {
             return Err(user(format!(
@@ -83,16 +105,12 @@ pub fn run(a: RunArgs) -> Result<u8> {
         cfg.to_toml()
     );
     write_atomic(&out.join("config.toml"), resolved.as_bytes()).context("writing config.toml")?;
-    execute(&cfg, &resolved, &out, None, a.quiet)
+    execute(&cfg, &resolved, &out, None, a.quiet, link, &a.redis)
 }
 
-pub fn resume(
-    dir: &Path,
-    threads: Option<usize>,
-    max_generations: Option<u64>,
-    edited: Option<&Path>,
-    quiet: bool,
-) -> Result<u8> {
+pub fn resume(a: ResumeArgs) -> Result<u8> {
+    let dir = a.dir.as_path();
+    let (threads, max_generations, edited) = (a.threads, a.max_generations, a.config.as_deref());
     let path = Checkpoint::latest_path(dir);
     let ck = match Checkpoint::read(&path) {
         Ok(ck) => ck,
@@ -108,6 +126,7 @@ pub fn resume(
         Err(e) => return Err(user(e.to_string())),
     };
     let stored = Config::parse(&dir.join("config.toml"), &ck.config_text)?;
+    let link = a.redis.connect()?;
     let (mut cfg, mut text) = match edited {
         None => (stored, ck.config_text.clone()),
         Some(file) => {
@@ -135,7 +154,7 @@ pub fn resume(
         cfg.run.max_generations = g.max(1);
         text = cfg.to_toml();
     }
-    execute(&cfg, &text, dir, Some(ck), quiet)
+    execute(&cfg, &text, dir, Some(ck), a.quiet, link, &a.redis)
 }
 
 /// Why a run cannot continue under `new` (None: it can). What was evolved
@@ -204,6 +223,8 @@ fn execute(
     out: &Path,
     resume: Option<Checkpoint>,
     quiet: bool,
+    remote: Option<Link>,
+    remote_args: &RedisArgs,
 ) -> Result<u8> {
     // First, so that a Ctrl-C during set-up also ends with a checkpoint.
     let stop = stop_flag();
@@ -219,213 +240,25 @@ fn execute(
         stop,
     };
     let evaluator = ThreadEvaluator::new(cfg.run.threads).context("starting evaluation threads")?;
+    let built = Built::new(cfg, evaluator.pool(), &out.join("config.toml"))?;
+    let backend = match remote {
+        None => Backend::Local(evaluator),
+        Some(link) => Backend::Redis(Box::new(crate::remote::Published::new(
+            link,
+            cfg,
+            out,
+            &built,
+            remote_args.lease_ms,
+        )?)),
+    };
     let ctx = Drive {
         settings: &settings,
         resume,
         quiet,
-        evaluator,
+        backend,
         out,
     };
-    if let StrategyConfig::Neat(c) = &cfg.strategy {
-        return crate::neat_run::execute(cfg, c, ctx);
-    }
-    let EnvSetup {
-        env_id,
-        spec,
-        policy,
-        task,
-        problem,
-    } = EnvSetup::new(
-        cfg,
-        cfg.policy().hidden,
-        cfg.policy().activation,
-        cfg.policy().recurrent,
-    );
-    let mut problem = problem;
-    let needs_noise = matches!(
-        cfg.strategy,
-        StrategyConfig::DeepGa(_) | StrategyConfig::RandomSearch(_) | StrategyConfig::OpenEs(_)
-    );
-    let noise = if needs_noise {
-        if cfg.run.noise_table_size < policy.mlp.n_params() {
-            return Err(user(format!(
-                "{}: `run.noise_table_size`: must be at least the policy's {} parameters",
-                out.join("config.toml").display(),
-                policy.mlp.n_params()
-            )));
-        }
-        Some(Arc::new(ctx.evaluator.install(|| {
-            build_noise(cfg.run.noise_table_size, cfg.run.noise_seed)
-        })))
-    } else {
-        None
-    };
-    if let (Some(t), StrategyConfig::DeepGa(_) | StrategyConfig::RandomSearch(_)) =
-        (&noise, &cfg.strategy)
-    {
-        let pop = match &cfg.strategy {
-            StrategyConfig::DeepGa(c) => c.population,
-            StrategyConfig::RandomSearch(c) => c.population,
-            _ => unreachable!(),
-        };
-        problem = problem.with_seed_chains(Arc::clone(t), 2 * pop + 16);
-    }
-    let base = ChampionBase {
-        env: env_ref(cfg, env_id),
-        task,
-        policy: policy.clone(),
-        strategy: cfg.strategy.kind().into(),
-    };
-    let space = ParamSpace {
-        init_scales: policy.mlp.init_scales(),
-        obs_dim: spec.obs_dim,
-    };
-    let state = match &cfg.strategy {
-        StrategyConfig::DeepGa(c) => {
-            let s = DeepGa::new(c.clone())?;
-            ctx.drive(&s, &problem, &|ch, t| base.chain_json(&problem, ch, t))?
-        }
-        StrategyConfig::RandomSearch(c) => {
-            let s = random_search(c)?;
-            ctx.drive(&s, &problem, &|ch, t| base.chain_json(&problem, ch, t))?
-        }
-        StrategyConfig::OpenEs(c) => {
-            let s = OpenEs::new(c.clone(), space, noise.expect("noise table"))?;
-            ctx.drive(&s, &problem, &|ch, t| base.params_json(ch, t))?
-        }
-        StrategyConfig::CmaEs(c) => {
-            let s = CmaEs::new(c.clone(), space)?;
-            ctx.drive(&s, &problem, &|ch, t| base.params_json(ch, t))?
-        }
-        StrategyConfig::Neat(_) => unreachable!("handled above"),
-    };
-    Ok(state)
-}
-
-/// An environment problem built from `[env]`, with a policy of the given
-/// shape (NEAT passes no hidden layers: only the action head is used).
-pub(crate) struct EnvSetup {
-    pub env_id: evonet_envs::EnvId,
-    pub spec: evonet_envs::EnvSpec,
-    pub policy: PolicySpec,
-    pub task: Task,
-    pub problem: RlProblem,
-}
-
-impl EnvSetup {
-    pub(crate) fn new(
-        cfg: &Config,
-        hidden: Vec<usize>,
-        activation: evonet_nn::Activation,
-        recurrent: bool,
-    ) -> Self {
-        let env = cfg.env();
-        let env_id = cfg.env_id();
-        let probe = env_id.make(env.max_steps);
-        let spec = evonet_envs::Env::spec(&probe).clone();
-        let policy = PolicySpec::new(
-            spec.obs_dim,
-            &spec.action_space,
-            hidden,
-            activation,
-            recurrent,
-        );
-        let task = Task {
-            kind: TaskKind::for_env(env_id),
-            test_episodes: env.test_episodes,
-            success_threshold: env.success_threshold.or(spec.reward_threshold),
-        };
-        let renv = RolloutEnv {
-            env: env_id,
-            max_steps: env.max_steps,
-            start_angle: env.start_angle_deg.map(f64::to_radians),
-        };
-        let problem = RlProblem::new(renv, policy.clone(), env.episodes, task.clone())
-            .with_faults(env.faults.clone());
-        Self {
-            env_id,
-            spec,
-            policy,
-            task,
-            problem,
-        }
-    }
-}
-
-pub(crate) fn env_ref(cfg: &Config, env_id: evonet_envs::EnvId) -> EnvRef {
-    EnvRef {
-        id: env_id.name().into(),
-        max_steps: cfg.env().max_steps,
-        start_angle_deg: cfg.env().start_angle_deg,
-    }
-}
-
-/// Builds the noise table in parallel; its values do not depend on threads.
-fn build_noise(len: usize, seed: u64) -> NoiseTable {
-    use rayon::prelude::*;
-    let mut v = vec![0.0f32; len];
-    v.par_chunks_mut(evonet_core::noise::BLOCK)
-        .enumerate()
-        .for_each(|(b, c)| NoiseTable::fill_block(seed, b, c));
-    NoiseTable::from_vec(v, seed)
-}
-
-struct ChampionBase {
-    env: EnvRef,
-    task: Task,
-    policy: PolicySpec,
-    strategy: String,
-}
-
-impl ChampionBase {
-    fn file(
-        &self,
-        params: Vec<f32>,
-        obs_norm: Option<evonet_core::genome::ObsNorm>,
-        genome: serde_json::Value,
-    ) -> ChampionFile {
-        ChampionFile {
-            format_version: evonet_runner::FORMAT_VERSION,
-            kind: KIND.into(),
-            env: self.env.clone(),
-            task: self.task.kind,
-            success_threshold: self.task.success_threshold,
-            policy: self.policy.clone(),
-            params,
-            obs_norm,
-            strategy: self.strategy.clone(),
-            genome,
-            provenance: Provenance::default(),
-        }
-    }
-
-    fn chain_json(
-        &self,
-        p: &RlProblem,
-        ch: &Champion<SeedChain>,
-        _t: &TestReport,
-    ) -> serde_json::Value {
-        // Seed-chain strategies always run with a decoder (see `execute`).
-        let params = p
-            .decode_chain(&ch.genome)
-            .expect("seed chains are decodable")
-            .to_vec();
-        serde_json::to_value(self.file(
-            params,
-            None,
-            serde_json::json!({ "seed_chain": ch.genome }),
-        ))
-        .expect("json")
-    }
-
-    fn params_json(&self, ch: &Champion<PolicyParams>, _t: &TestReport) -> serde_json::Value {
-        serde_json::to_value(self.file(
-            ch.genome.params.clone(),
-            ch.genome.obs_norm.clone(),
-            serde_json::json!("params"),
-        ))
-        .expect("json")
-    }
+    built.drive(ctx)
 }
 
 /// Everything a run needs besides its strategy and problem.
@@ -433,26 +266,41 @@ pub(crate) struct Drive<'a> {
     settings: &'a RunSettings,
     resume: Option<Checkpoint>,
     quiet: bool,
-    pub(crate) evaluator: ThreadEvaluator,
+    backend: Backend,
     out: &'a Path,
+}
+
+/// Where candidates are evaluated.
+enum Backend {
+    Local(ThreadEvaluator),
+    Redis(Box<crate::remote::Published>),
 }
 
 impl Drive<'_> {
     pub(crate) fn drive<S: Strategy>(
-        mut self,
+        self,
         s: &S,
         problem: &dyn Problem<S::Genome>,
         export: evonet_runner::run::ExportFn<'_, S::Genome>,
     ) -> Result<u8> {
         let done = self.resume.as_ref().map_or(0, |c| c.runner.generation);
         let mut progress = ProgressObserver::new(self.settings.max_generations, done, self.quiet);
+        let (mut local, mut remote) = match self.backend {
+            Backend::Local(e) => (Some(e), None),
+            Backend::Redis(p) => (None, Some((*p).evaluator::<S::Genome>(progress.bar()))),
+        };
+        let evaluator: &mut dyn Evaluator<S::Genome> = match (&mut local, &mut remote) {
+            (Some(l), _) => l,
+            (_, Some(r)) => r,
+            _ => unreachable!("one backend"),
+        };
         let outcome = evonet_runner::run(
             s,
             problem,
-            &mut self.evaluator,
+            evaluator,
             self.settings,
             export,
-            self.resume.take(),
+            self.resume,
             &mut [&mut progress],
         )
         .map_err(|e| match e {
@@ -462,6 +310,10 @@ impl Drive<'_> {
             other => anyhow::Error::new(other),
         })?;
         progress.finish();
+        if let Some(r) = remote.as_mut() {
+            // Workers stop looking for this run's tasks.
+            r.retire().map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
         let (rs, code) = match outcome {
             RunOutcome::Finished(rs) => (rs, 0),
             RunOutcome::Interrupted(rs) => (rs, 130),

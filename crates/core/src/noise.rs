@@ -57,6 +57,21 @@ impl NoiseTable {
         self.seed
     }
 
+    /// Bits of 64 values spread over the table, folded into one number:
+    /// two processes whose tables differ (another generator, another
+    /// version) almost surely disagree on it. Distributed runs compare it.
+    pub fn probe(&self) -> u64 {
+        let n = self.noise.len();
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for k in 0..64usize {
+            let Some(v) = self.noise.get(k * n / 64) else {
+                break;
+            };
+            h = (h ^ v.to_bits() as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h
+    }
+
     /// Offset of the slice of length `dim` that a mutation seed selects.
     #[inline]
     pub fn offset(&self, seed: u64, dim: usize) -> usize {

@@ -20,6 +20,11 @@ pub struct Faults {
     /// Probability that an evaluation reports a NaN fitness.
     #[serde(default)]
     pub nan_fitness_prob: f64,
+    /// Wall milliseconds added to every evaluation (a sleep): makes
+    /// evaluations slow enough to kill a worker in the middle of one. It
+    /// never changes a result.
+    #[serde(default)]
+    pub delay_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +35,11 @@ pub enum Fault {
 }
 
 impl Faults {
+    /// Nothing set (for leaving the section out of a written config).
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
     pub fn is_off(&self) -> bool {
         self.panic_prob <= 0.0 && self.nan_obs_prob <= 0.0 && self.nan_fitness_prob <= 0.0
     }

@@ -123,6 +123,23 @@ impl RlProblem {
         self
     }
 
+    /// What this problem computes, one fact per line, for checking that
+    /// another process built the same problem (distributed workers).
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines = vec![
+            format!("rollout {:?}", self.renv),
+            format!("policy {:?}", self.policy),
+            format!("episodes {}", self.episodes),
+            format!("task {:?}", self.task),
+            format!("faults {:?}", self.faults),
+        ];
+        if let Some(d) = &self.decoder {
+            let t = d.table();
+            lines.push(format!("noise {:?} probe {:016x}", t, t.probe()));
+        }
+        lines
+    }
+
     pub fn policy_spec(&self) -> &PolicySpec {
         &self.policy
     }
@@ -182,6 +199,9 @@ impl RlProblem {
         req: &EvalRequest,
     ) -> Result<Evaluation, EvalError> {
         let fault = self.faults.draw(req.seed);
+        if self.faults.delay_ms > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(self.faults.delay_ms));
+        }
         if fault == Some(Fault::Panic) {
             panic!("injected fault: evaluation panicked");
         }

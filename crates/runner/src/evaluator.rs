@@ -10,12 +10,21 @@ use evonet_core::{Candidate, Cost, Evaluated, Outcome, Problem};
 /// Evaluates a batch of candidates. Results may come back in any order;
 /// every candidate gets exactly one result.
 pub trait Evaluator<G> {
+    /// An error here is a failure of the evaluation machinery (a remote
+    /// queue that refuses commands), never of one candidate: those become
+    /// failed evaluations inside the returned results.
     fn evaluate(
         &mut self,
         problem: &dyn Problem<G>,
         candidates: Vec<Candidate<G>>,
-    ) -> Vec<Evaluated<G>>;
+    ) -> Result<Vec<Evaluated<G>>, EvaluatorError>;
 }
+
+/// The evaluation machinery failed; the run stops (its last checkpoint
+/// stays valid).
+#[derive(Debug, thiserror::Error)]
+#[error("evaluation backend: {0}")]
+pub struct EvaluatorError(pub String);
 
 /// Evaluates one candidate, turning panics, errors and non-finite fitness
 /// into `Outcome::Failed`.
@@ -64,6 +73,12 @@ impl ThreadEvaluator {
         self.pool.current_num_threads()
     }
 
+    /// The evaluator's threads, for set-up work such as building a noise
+    /// table.
+    pub fn pool(&self) -> &rayon::ThreadPool {
+        &self.pool
+    }
+
     /// Runs `f` on the evaluator's threads (for champion tests).
     pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         self.pool.install(f)
@@ -75,7 +90,7 @@ impl<G: Send + Sync> Evaluator<G> for ThreadEvaluator {
         &mut self,
         problem: &dyn Problem<G>,
         candidates: Vec<Candidate<G>>,
-    ) -> Vec<Evaluated<G>> {
+    ) -> Result<Vec<Evaluated<G>>, EvaluatorError> {
         let one = |c: Candidate<G>| {
             let outcome = evaluate_one(problem, &c);
             Evaluated {
@@ -86,14 +101,14 @@ impl<G: Send + Sync> Evaluator<G> for ThreadEvaluator {
         if self.pool.current_num_threads() == 1 {
             // No hand-off to the pool thread: tiny evaluations (XOR) would
             // spend more time waking it than evaluating.
-            return candidates.into_iter().map(one).collect();
+            return Ok(candidates.into_iter().map(one).collect());
         }
-        self.pool.install(|| {
+        Ok(self.pool.install(|| {
             candidates
                 .into_par_iter()
                 .with_max_len(1)
                 .map(one)
                 .collect()
-        })
+        }))
     }
 }

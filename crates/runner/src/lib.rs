@@ -12,7 +12,7 @@ pub mod metrics;
 pub mod run;
 
 pub use checkpoint::{Checkpoint, CheckpointError, CHECKPOINT_VERSION};
-pub use evaluator::{Evaluator, ThreadEvaluator};
+pub use evaluator::{evaluate_one, Evaluator, EvaluatorError, ThreadEvaluator};
 pub use metrics::GenerationRecord;
 pub use run::{run, Observer, RunError, RunOutcome, RunSettings, RunnerState};
 

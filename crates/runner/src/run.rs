@@ -79,6 +79,8 @@ pub enum RunError {
     },
     #[error("checkpoint does not belong to this run: {0}")]
     Mismatch(String),
+    #[error(transparent)]
+    Evaluator(#[from] crate::evaluator::EvaluatorError),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
@@ -172,7 +174,7 @@ pub fn run<S: Strategy>(
         let mut solver: Option<(evonet_core::CandidateId, Champion<S::Genome>)> = None;
         let report = loop {
             let candidates = strategy.ask(&mut st);
-            let results = evaluator.evaluate(problem, candidates);
+            let results = evaluator.evaluate(problem, candidates)?;
             for r in &results {
                 evals += 1;
                 steps += r.outcome.cost().env_steps;

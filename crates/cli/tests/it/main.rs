@@ -4,6 +4,7 @@ mod architecture;
 mod common;
 mod configs;
 mod determinism;
+mod distributed;
 mod faults;
 mod neat;
 mod resume;

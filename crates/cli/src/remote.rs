@@ -1,0 +1,134 @@
+//! `--redis`: evaluating a run through workers on other processes or
+//! machines (crate `evonet-distributed`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use indicatif::ProgressBar;
+
+use evonet_distributed::fingerprint::fnv1a64;
+use evonet_distributed::{DistError, Link, RedisEvaluator, RedisTarget, RunSpec, PROTOCOL_VERSION};
+
+use crate::config::Config;
+use crate::setup::Built;
+use crate::user;
+
+#[derive(clap::Args, Debug, Default)]
+pub struct RedisArgs {
+    /// Evaluate through workers on this Redis:
+    /// redis://[user:password@]host:port[/db], or rediss:// for TLS.
+    #[arg(long, value_name = "URL")]
+    pub redis: Option<String>,
+    /// CA certificate (PEM) for a rediss:// server signed by a private CA.
+    #[arg(long, value_name = "FILE")]
+    pub redis_ca: Option<PathBuf>,
+    /// How long a task may stay unanswered before another worker takes it
+    /// over (default: 3 s beyond the slowest task seen, at least 5 s).
+    #[arg(long, value_name = "MS")]
+    pub lease_ms: Option<u64>,
+}
+
+impl RedisArgs {
+    /// Connects when `--redis` is given; a bad URL, a refused password or
+    /// an unreachable server is a user error (exit 2).
+    pub fn connect(&self) -> Result<Option<Link>> {
+        let Some(url) = &self.redis else {
+            if self.redis_ca.is_some() || self.lease_ms.is_some() {
+                return Err(user("--redis-ca and --lease-ms need --redis URL"));
+            }
+            return Ok(None);
+        };
+        connect(url, self.redis_ca.as_deref()).map(Some)
+    }
+}
+
+pub fn connect(url: &str, ca: Option<&Path>) -> Result<Link> {
+    let target = RedisTarget::new(url, ca).map_err(dist_user)?;
+    Link::connect(&target).map_err(dist_user)
+}
+
+/// Errors of setting up a connection are the user's to fix.
+pub fn dist_user(e: DistError) -> anyhow::Error {
+    match e {
+        DistError::BadUrl(_)
+        | DistError::Auth { .. }
+        | DistError::Unreachable { .. }
+        | DistError::Certificate { .. } => user(e.to_string()),
+        other => anyhow::Error::new(other),
+    }
+}
+
+/// This machine's name, for run ids and worker names.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// A run ready to be published on Redis.
+pub(crate) struct Published {
+    link: Link,
+    spec: RunSpec,
+    lease_ms: Option<u64>,
+}
+
+impl Published {
+    pub(crate) fn new(
+        link: Link,
+        cfg: &Config,
+        out: &Path,
+        built: &Built,
+        lease_ms: Option<u64>,
+    ) -> Result<Self> {
+        let host = hostname();
+        let dir = std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf());
+        // Stable across a resume of the same folder, distinct per folder,
+        // machine and seed.
+        let run_id = format!(
+            "{:016x}",
+            fnv1a64(format!("{host}\n{}\n{}", dir.display(), cfg.run.seed).as_bytes())
+        );
+        let fp = built.fingerprint();
+        let spec = RunSpec {
+            protocol: PROTOCOL_VERSION,
+            evonet_version: env!("CARGO_PKG_VERSION").into(),
+            run_id,
+            config: cfg.to_toml(),
+            problem_hash: fp.hash(),
+            problem: fp.text,
+            origin: format!("{host}:{}", dir.display()),
+        };
+        Ok(Self {
+            link,
+            spec,
+            lease_ms,
+        })
+    }
+
+    /// The evaluator, reporting its waits on the progress bar.
+    pub(crate) fn evaluator<G>(self, bar: ProgressBar) -> RedisEvaluator<G> {
+        let url = self.link.target().display();
+        tracing::info!(
+            "run {} published on {url}; workers join with `evonet worker --redis {url}`",
+            self.spec.run_id
+        );
+        let mut e = RedisEvaluator::new(self.link, self.spec, self.lease_ms);
+        let mut warned = false;
+        e.on_wait(move |s| {
+            bar.set_message(format!(
+                "waiting for workers: {} connected, {}/{} results ({:.0} s)",
+                s.workers, s.received, s.total, s.waiting_s
+            ));
+            if s.workers == 0 && s.waiting_s >= 5.0 && !warned {
+                warned = true;
+                tracing::warn!(
+                    "no worker is connected; start one with `evonet worker --redis {url}`"
+                );
+            }
+        });
+        e
+    }
+}

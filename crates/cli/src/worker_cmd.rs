@@ -1,0 +1,84 @@
+//! `evonet worker`: evaluate the candidates of every run published on a
+//! Redis server.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use evonet_distributed::{Fingerprint, Job, JobFactory, RunSpec, Worker, WorkerOptions};
+
+use crate::config::Config;
+use crate::remote::{connect, dist_user, hostname};
+use crate::setup::Built;
+
+#[derive(clap::Args, Debug)]
+pub struct WorkerArgs {
+    /// redis://[user:password@]host:port[/db], or rediss:// for TLS.
+    #[arg(long, value_name = "URL")]
+    pub redis: String,
+    /// CA certificate (PEM) for a rediss:// server signed by a private CA.
+    #[arg(long, value_name = "FILE")]
+    pub redis_ca: Option<PathBuf>,
+    /// Evaluation threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Worker name shown in logs (default: host-pid).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Exit after this many seconds without any published run.
+    #[arg(long, value_name = "SECONDS")]
+    pub idle_exit: Option<f64>,
+}
+
+/// Builds a published run's problem exactly as its coordinator did.
+struct FromConfig;
+
+impl JobFactory for FromConfig {
+    fn prepare(
+        &self,
+        spec: &RunSpec,
+        pool: &rayon::ThreadPool,
+    ) -> Result<(Box<dyn Job>, Fingerprint), String> {
+        let origin = format!("run {} config", spec.run_id);
+        let cfg = Config::parse(Path::new(&origin), &spec.config).map_err(|e| e.to_string())?;
+        let built = Built::new(&cfg, pool, Path::new(&origin)).map_err(|e| e.to_string())?;
+        let fp = built.fingerprint();
+        Ok((built.into_job(), fp))
+    }
+}
+
+pub fn worker(a: WorkerArgs) -> Result<u8> {
+    let link = connect(&a.redis, a.redis_ca.as_deref())?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = Arc::clone(&stop);
+    let _ = ctrlc::set_handler(move || {
+        if s.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nleaving after the tasks in hand; Ctrl-C again to quit now (they will be taken over by other workers)");
+    });
+    let name = a
+        .name
+        .unwrap_or_else(|| format!("{}-{}", hostname(), std::process::id()));
+    let opts = WorkerOptions {
+        name: name.clone(),
+        threads: a.threads,
+        version: env!("CARGO_PKG_VERSION").into(),
+        idle_exit: a.idle_exit.map(Duration::from_secs_f64),
+        stop,
+    };
+    let mut w = Worker::new(link, opts, FromConfig).map_err(dist_user)?;
+    eprintln!(
+        "worker {name}: {} threads on {}; waiting for runs",
+        w.threads(),
+        evonet_distributed::RedisTarget::new(&a.redis, a.redis_ca.as_deref())
+            .map(|t| t.display())
+            .unwrap_or_default()
+    );
+    w.run().map_err(dist_user)?;
+    eprintln!("worker {name}: evaluated {} tasks", w.evaluated);
+    Ok(0)
+}

@@ -1,0 +1,322 @@
+//! Distributed evaluation through Redis, end to end with the real binary:
+//! a coordinator (`evonet run --redis`) and worker processes
+//! (`evonet worker`) on loopback.
+//!
+//! The tests need a Redis server: `EVONET_TEST_REDIS` holds its URL
+//! without a database (`redis://:PASSWORD@127.0.0.1:6379`); each test uses
+//! a database of its own. `.ci/run` installs and starts one; in CI (`CI`
+//! set) a missing URL fails the tests instead of skipping them. The restart
+//! test starts a private `redis-server` on a free port.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+/// The server's URL without a database, or None (outside CI) to skip.
+fn redis_base() -> Option<String> {
+    match std::env::var("EVONET_TEST_REDIS") {
+        Ok(u) if !u.trim().is_empty() => Some(u.trim().trim_end_matches('/').to_string()),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("EVONET_TEST_REDIS is not set: CI must start redis-server (see .ci/run)")
+        }
+        _ => {
+            eprintln!("skipped: set EVONET_TEST_REDIS=redis://:PASSWORD@127.0.0.1:6379 to run the distributed tests");
+            None
+        }
+    }
+}
+
+/// A database of its own for one test, emptied first.
+fn fresh_db(base: &str, db: u8) -> String {
+    let url = format!("{base}/{db}");
+    let client = redis::Client::open(url.as_str()).expect("redis url");
+    let mut con = client.get_connection().expect("test redis reachable");
+    redis::cmd("FLUSHDB").query::<()>(&mut con).unwrap();
+    url
+}
+
+/// Worker processes, killed when dropped.
+struct Workers {
+    children: Vec<Child>,
+}
+
+impl Workers {
+    fn start(url: &str, n: usize, dir: &Path) -> Self {
+        let children = (0..n)
+            .map(|i| spawn_worker(url, &dir.join(format!("worker{i}.log"))))
+            .collect();
+        Self { children }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn spawn_worker(url: &str, log: &Path) -> Child {
+    bin()
+        .args([
+            "worker",
+            "--redis",
+            url,
+            "--threads",
+            "1",
+            "--idle-exit",
+            "120",
+        ])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .expect("spawn worker")
+}
+
+fn lines(p: &Path) -> usize {
+    std::fs::read_to_string(p).map_or(0, |t| t.lines().count())
+}
+
+/// Waits until `out/metrics.jsonl` has `n` lines (or the process ended).
+fn wait_for_generations(out: &Path, n: usize, child: &mut Child) {
+    let start = Instant::now();
+    while lines(&out.join("metrics.jsonl")) < n {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        assert!(start.elapsed() < Duration::from_secs(120), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `cfg` run with local threads, the reference of every comparison.
+fn local_reference(d: &Path, cfg: &str) -> PathBuf {
+    let c = write_config(d, "local.toml", cfg);
+    let out = d.join("local");
+    run_into(&c, &out, &["--threads", "2"]);
+    out
+}
+
+/// Evaluations (with the same seeds) that sleep: slow enough to kill a
+/// process in the middle of one; the results are those of `cfg`.
+fn slowed(cfg: &str, ms: u64) -> String {
+    format!("{cfg}\n[env.faults]\ndelay_ms = {ms}\n")
+}
+
+fn through_workers_matches_local(cfg: &str, name: &str, db: u8) {
+    let Some(base) = redis_base() else { return };
+    let url = fresh_db(&base, db);
+    let d = tmp(name);
+    let reference = local_reference(&d, cfg);
+    let c = write_config(&d, "c.toml", cfg);
+    let out = d.join("redis");
+    // The coordinator starts first and waits for workers, saying so.
+    let mut coordinator = bin()
+        .args(run_args(&c, &out, &["--redis", &url]))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(coordinator.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(line.contains("no worker is connected"), "{line}");
+    let _workers = Workers::start(&url, 3, &d);
+    assert!(coordinator.wait().unwrap().success());
+    assert_same_run(
+        &reference,
+        &out,
+        "between 3 Redis workers and local threads",
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn deep_ga_through_3_workers_matches_local_threads() {
+    through_workers_matches_local(GA_ACROBOT, "redis-ga", 1);
+}
+
+#[test]
+fn open_es_through_3_workers_matches_local_threads() {
+    through_workers_matches_local(ES_CARTPOLE, "redis-es", 2);
+}
+
+#[test]
+fn a_worker_killed_mid_evaluation_loses_nothing() {
+    let Some(base) = redis_base() else { return };
+    let url = fresh_db(&base, 3);
+    let d = tmp("redis-kill-worker");
+    let reference = local_reference(&d, GA_ACROBOT);
+    let c = write_config(&d, "c.toml", &slowed(GA_ACROBOT, 25));
+    let out = d.join("redis");
+    let mut workers = Workers::start(&url, 2, &d);
+    let mut coordinator = spawn(&run_args(&c, &out, &["--redis", &url]));
+    wait_for_generations(&out, 2, &mut coordinator);
+    // Every 25 ms a worker starts another evaluation: it dies inside one.
+    workers.children[0].kill().unwrap();
+    workers.children[0].wait().unwrap();
+    assert!(coordinator.wait().unwrap().success());
+    assert_same_run(&reference, &out, "after a worker was killed");
+    let log = std::fs::read_to_string(d.join("worker1.log")).unwrap();
+    assert!(
+        log.contains("took over"),
+        "the survivor took nothing over:\n{log}"
+    );
+    drop(workers);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_killed_coordinator_resumes_with_the_same_workers() {
+    let Some(base) = redis_base() else { return };
+    let url = fresh_db(&base, 4);
+    let d = tmp("redis-kill-coordinator");
+    let reference = local_reference(&d, GA_ACROBOT);
+    let c = write_config(&d, "c.toml", &slowed(GA_ACROBOT, 10));
+    let out = d.join("redis");
+    let _workers = Workers::start(&url, 2, &d);
+    let mut coordinator = spawn(&run_args(&c, &out, &["--redis", &url]));
+    wait_for_generations(&out, 3, &mut coordinator);
+    coordinator.kill().unwrap(); // SIGKILL
+    coordinator.wait().unwrap();
+    assert!(lines(&out.join("metrics.jsonl")) < 6, "killed too late");
+    run_ok(&["resume", &path(&out), "--quiet", "--redis", &url]);
+    assert_same_run(
+        &reference,
+        &out,
+        "after the coordinator was killed and resumed",
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// A private Redis on a free port, so that it can be killed and restarted.
+struct PrivateRedis {
+    port: u16,
+    child: Child,
+}
+
+impl PrivateRedis {
+    fn start(port: u16) -> Self {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args([
+                "--requirepass",
+                "restart-test",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server on PATH (CI installs it)");
+        let s = Self { port, child };
+        let url = s.url();
+        let start = Instant::now();
+        while redis::Client::open(url.as_str())
+            .unwrap()
+            .get_connection()
+            .is_err()
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        s
+    }
+
+    fn url(&self) -> String {
+        format!("redis://:restart-test@127.0.0.1:{}/0", self.port)
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_redis_restart_that_loses_everything_is_survived() {
+    if redis_base().is_none() {
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = PrivateRedis::start(port);
+    let url = server.url();
+    let d = tmp("redis-restart");
+    let reference = local_reference(&d, GA_ACROBOT);
+    let c = write_config(&d, "c.toml", &slowed(GA_ACROBOT, 10));
+    let out = d.join("redis");
+    let workers = Workers::start(&url, 2, &d);
+    let mut coordinator = bin()
+        .args(run_args(&c, &out, &["--redis", &url]))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(d.join("coordinator.log")).unwrap())
+        .spawn()
+        .unwrap();
+    wait_for_generations(&out, 2, &mut coordinator);
+    // Without persistence: the restarted server has lost the run.
+    drop(server);
+    std::thread::sleep(Duration::from_millis(1500));
+    server = PrivateRedis::start(port);
+    assert!(coordinator.wait().unwrap().success());
+    assert_same_run(&reference, &out, "across a Redis restart");
+    drop(workers);
+    drop(server);
+    let log = std::fs::read_to_string(d.join("coordinator.log")).unwrap();
+    assert!(log.contains("publishing it again"), "{log}");
+    for w in ["worker0.log", "worker1.log"] {
+        let log = std::fs::read_to_string(d.join(w)).unwrap();
+        assert!(log.contains("reconnected"), "{w}:\n{log}");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_wrong_password_or_an_unreachable_server_exits_2_with_one_line() {
+    let Some(base) = redis_base() else { return };
+    let host = base
+        .rsplit('@')
+        .next()
+        .unwrap()
+        .trim_start_matches("redis://");
+    let d = tmp("redis-refused");
+    let c = write_config(&d, "c.toml", GA_ACROBOT);
+    let cases = [
+        (
+            format!("redis://:definitely-wrong@{host}/5"),
+            "refused the credentials",
+        ),
+        ("redis://127.0.0.1:1/5".to_string(), "cannot reach Redis"),
+        ("http://127.0.0.1:1".to_string(), "not a Redis URL"),
+    ];
+    for (url, says) in &cases {
+        for args in [
+            run_args(&c, &d.join("run"), &["--redis", url]),
+            vec!["worker".into(), "--redis".into(), url.clone()],
+        ] {
+            let o = bin().args(&args).output().unwrap();
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            assert_eq!(err.trim().lines().count(), 1, "{err}");
+            assert!(err.contains(says), "{args:?}: {err}");
+            assert!(!err.contains("definitely-wrong"), "password shown: {err}");
+        }
+    }
+    assert!(
+        !d.join("run/config.toml").exists(),
+        "nothing is written before Redis answers"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
