@@ -147,8 +147,16 @@ impl Link {
             || detail.contains("NOAUTH");
         if auth {
             DistError::Auth { url, detail }
-        } else if first && is_connection_error(&e) {
-            DistError::Unreachable { url, detail }
+        } else if first && (is_connection_error(&e) || detail.contains("certificate")) {
+            let hint = if detail.contains("UnknownIssuer") {
+                "; if a private CA signed the server's certificate, pass it with --redis-ca FILE"
+            } else {
+                ""
+            };
+            DistError::Unreachable {
+                url,
+                detail: format!("{detail}{hint}"),
+            }
         } else {
             DistError::Redis { url, detail }
         }

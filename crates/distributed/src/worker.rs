@@ -99,7 +99,7 @@ pub struct WorkerOptions {
 
 /// Target wall time of one chunk of tasks: long enough to amortise a round
 /// trip to Redis, short enough to share a batch's tail between workers.
-const CHUNK_TARGET_MS: f64 = 50.0;
+const CHUNK_TARGET_MS: f64 = 5.0;
 const MAX_CHUNK_PER_THREAD: usize = 64;
 
 enum Slot {

@@ -192,35 +192,56 @@ fn a_killed_coordinator_resumes_with_the_same_workers() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
-/// A private Redis on a free port, so that it can be killed and restarted.
+/// A private Redis on a free port, so that it can be killed and
+/// restarted, optionally speaking TLS only.
 struct PrivateRedis {
     port: u16,
+    tls: bool,
     child: Child,
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn tls_fixture(name: &str) -> String {
+    path(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/tls")
+            .join(name),
+    )
+}
+
 impl PrivateRedis {
-    fn start(port: u16) -> Self {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+    fn start(port: u16, tls: bool) -> Self {
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--bind", "127.0.0.1"])
             .args([
                 "--requirepass",
-                "restart-test",
+                "private-test",
                 "--save",
                 "",
                 "--appendonly",
                 "no",
             ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server on PATH (CI installs it)");
-        let s = Self { port, child };
-        let url = s.url();
+            .stdout(Stdio::null());
+        if tls {
+            cmd.args(["--port", "0", "--tls-port", &port.to_string()])
+                .args(["--tls-cert-file", &tls_fixture("server.pem")])
+                .args(["--tls-key-file", &tls_fixture("server.key")])
+                .args(["--tls-ca-cert-file", &tls_fixture("ca.pem")])
+                .args(["--tls-auth-clients", "no"]);
+        } else {
+            cmd.args(["--port", &port.to_string()]);
+        }
+        let child = cmd.spawn().expect("redis-server on PATH (CI installs it)");
+        let s = Self { port, tls, child };
         let start = Instant::now();
-        while redis::Client::open(url.as_str())
-            .unwrap()
-            .get_connection()
-            .is_err()
-        {
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 start.elapsed() < Duration::from_secs(10),
                 "redis-server did not start"
@@ -231,7 +252,8 @@ impl PrivateRedis {
     }
 
     fn url(&self) -> String {
-        format!("redis://:restart-test@127.0.0.1:{}/0", self.port)
+        let scheme = if self.tls { "rediss" } else { "redis" };
+        format!("{scheme}://:private-test@127.0.0.1:{}/0", self.port)
     }
 }
 
@@ -247,12 +269,8 @@ fn a_redis_restart_that_loses_everything_is_survived() {
     if redis_base().is_none() {
         return;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = PrivateRedis::start(port);
+    let port = free_port();
+    let mut server = PrivateRedis::start(port, false);
     let url = server.url();
     let d = tmp("redis-restart");
     let reference = local_reference(&d, GA_ACROBOT);
@@ -269,7 +287,7 @@ fn a_redis_restart_that_loses_everything_is_survived() {
     // Without persistence: the restarted server has lost the run.
     drop(server);
     std::thread::sleep(Duration::from_millis(1500));
-    server = PrivateRedis::start(port);
+    server = PrivateRedis::start(port, false);
     assert!(coordinator.wait().unwrap().success());
     assert_same_run(&reference, &out, "across a Redis restart");
     drop(workers);
@@ -318,5 +336,44 @@ fn a_wrong_password_or_an_unreachable_server_exits_2_with_one_line() {
         !d.join("run/config.toml").exists(),
         "nothing is written before Redis answers"
     );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn tls_with_a_private_ca_matches_local_threads() {
+    if redis_base().is_none() {
+        return;
+    }
+    let server = PrivateRedis::start(free_port(), true);
+    let url = server.url();
+    let d = tmp("redis-tls");
+    let reference = local_reference(&d, ES_CARTPOLE);
+    let c = write_config(&d, "c.toml", ES_CARTPOLE);
+    let ca = tls_fixture("ca.pem");
+    // Without the CA the server's certificate is not trusted: one line,
+    // exit 2, with the way out.
+    let o = bin().args(["worker", "--redis", &url]).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--redis-ca"), "{err}");
+    let worker = bin()
+        .args([
+            "worker",
+            "--redis",
+            &url,
+            "--redis-ca",
+            &ca,
+            "--threads",
+            "2",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _workers = Workers {
+        children: vec![worker],
+    };
+    let out = d.join("tls");
+    run_into(&c, &out, &["--redis", &url, "--redis-ca", &ca]);
+    assert_same_run(&reference, &out, "between a TLS worker and local threads");
     std::fs::remove_dir_all(&d).unwrap();
 }

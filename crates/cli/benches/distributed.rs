@@ -1,0 +1,436 @@
+//! Distributed evaluation through Redis, measured on loopback
+//! (docs/BENCHMARKS.md section 5).
+//!
+//! `cargo bench -p evonet-cli --bench distributed -- [--reps N] [--skip-efficiency]`
+//!
+//! Starts a private, password-protected `redis-server` on a free port
+//! (Debian's `redis-server` must be on PATH) and measures:
+//! 1. overhead per task: a batch of trivial tasks through Redis and one
+//!    in-process worker thread, against the same batch on one local thread;
+//!    plus the round trip of a batch of one task;
+//! 2. throughput efficiency with 1, 2 and 4 `evonet worker` processes on
+//!    evaluations of about 10 ms, against `evonet run --threads 1`;
+//! 3. bytes sent per candidate by Deep GA at generation 100 against the
+//!    decoded parameter vector.
+//!
+//! Every figure is a median over `--reps` repetitions.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use evonet_core::{
+    Candidate, CandidateId, Cost, EvalError, EvalRequest, Evaluation, Problem, SeedChain, Strategy,
+    TestReport,
+};
+use evonet_distributed::wire::{self, Task};
+use evonet_distributed::{
+    Fingerprint, Job, JobFactory, Link, ProblemJob, RedisEvaluator, RedisTarget, RunSpec, Worker,
+    WorkerOptions, PROTOCOL_VERSION,
+};
+use evonet_runner::{Evaluator, ThreadEvaluator};
+
+const PASSWORD: &str = "bench-secret";
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args([
+                "--requirepass",
+                PASSWORD,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server on PATH (apt-get install redis-server)");
+        let s = Self { child, port };
+        let start = Instant::now();
+        while RedisTarget::new(&s.url(0), None)
+            .and_then(|t| Link::connect(&t))
+            .is_err()
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        s
+    }
+
+    fn url(&self, db: u8) -> String {
+        format!("redis://:{PASSWORD}@127.0.0.1:{}/{db}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+// ---------------------------------------------------------------- part 1
+
+/// Fitness = the genome: evaluation costs nothing, so what remains is the
+/// transport.
+struct Trivial;
+impl Problem<f64> for Trivial {
+    fn evaluate(&self, g: &f64, _r: &EvalRequest) -> Result<Evaluation, EvalError> {
+        Ok(Evaluation {
+            fitness: *g,
+            cost: Cost::default(),
+            obs_stats: None,
+            solved: false,
+        })
+    }
+    fn test(&self, _g: &f64, _s: u64) -> Result<TestReport, EvalError> {
+        unreachable!()
+    }
+}
+
+fn trivial_fingerprint() -> Fingerprint {
+    Fingerprint::new(["bench trivial".to_string()])
+}
+
+struct TrivialFactory;
+impl JobFactory for TrivialFactory {
+    fn prepare(
+        &self,
+        _spec: &RunSpec,
+        _pool: &rayon::ThreadPool,
+    ) -> Result<(Box<dyn Job>, Fingerprint), String> {
+        Ok((
+            Box::new(ProblemJob::<f64, _>::new(Trivial)),
+            trivial_fingerprint(),
+        ))
+    }
+}
+
+fn batch(n: usize, from: u64) -> Vec<Candidate<f64>> {
+    (0..n as u64)
+        .map(|i| Candidate {
+            id: CandidateId(from + i),
+            genome: (from + i) as f64,
+            request: EvalRequest::new(from + i),
+        })
+        .collect()
+}
+
+fn overhead(server: &Server, reps: usize) {
+    let url = server.url(1);
+    let target = RedisTarget::new(&url, None).unwrap();
+    let fp = trivial_fingerprint();
+    let spec = RunSpec {
+        protocol: PROTOCOL_VERSION,
+        evonet_version: "bench".into(),
+        run_id: "bench-overhead".into(),
+        config: String::new(),
+        problem_hash: fp.hash(),
+        problem: fp.text,
+        origin: "bench".into(),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let worker = {
+        let link = Link::connect(&target).unwrap();
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let opts = WorkerOptions {
+                name: "bench-worker".into(),
+                threads: 1,
+                version: "bench".into(),
+                idle_exit: None,
+                stop,
+            };
+            Worker::new(link, opts, TrivialFactory)
+                .unwrap()
+                .run()
+                .unwrap();
+        })
+    };
+    let mut remote: RedisEvaluator<f64> =
+        RedisEvaluator::new(Link::connect(&target).unwrap(), spec, None);
+    let mut local = ThreadEvaluator::new(1).unwrap();
+    let n = 2000;
+    let mut next = 0u64;
+    // Warm-up: the worker joins the run (it looks for runs once a second).
+    remote.evaluate(&Trivial, batch(n, next)).unwrap();
+    next += n as u64;
+    let (mut per_task_remote, mut per_task_local, mut round_trip) = (vec![], vec![], vec![]);
+    for _ in 0..reps {
+        let t = Instant::now();
+        let r = remote.evaluate(&Trivial, batch(n, next)).unwrap();
+        per_task_remote.push(t.elapsed().as_secs_f64() / n as f64);
+        assert_eq!(r.len(), n);
+        next += n as u64;
+        let t = Instant::now();
+        local.evaluate(&Trivial, batch(n, next)).unwrap();
+        per_task_local.push(t.elapsed().as_secs_f64() / n as f64);
+        let mut one = vec![];
+        for _ in 0..50 {
+            let t = Instant::now();
+            remote.evaluate(&Trivial, batch(1, next)).unwrap();
+            one.push(t.elapsed().as_secs_f64());
+            next += 1;
+        }
+        round_trip.push(median(one));
+    }
+    remote.retire().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    worker.join().unwrap();
+    let (r, l) = (median(per_task_remote), median(per_task_local));
+    println!("## 1. overhead per task on loopback (median of {reps})");
+    println!("batch of {n} trivial tasks, 1 worker thread: {:.1} µs per task through Redis, {:.3} µs on a local thread: overhead {:.1} µs per task", r * 1e6, l * 1e6, (r - l) * 1e6);
+    println!(
+        "batch of 1 task (round trip coordinator → worker → coordinator): {:.0} µs",
+        median(round_trip) * 1e6
+    );
+}
+
+// ---------------------------------------------------------------- part 2
+
+const EFFICIENCY_CONFIG: &str = r#"
+# About 10 ms per evaluation: Pendulum-v1 (200 steps, never ends early)
+# with a 256x256 MLP, eleven episodes.
+[run]
+seed = 3
+max_generations = 8
+stop_when_solved = false
+test_every = 1000
+checkpoint_every = 1000
+noise_table_size = 2000000
+[env]
+id = "Pendulum-v1"
+episodes = 11
+test_episodes = 1
+[policy]
+hidden = [256, 256]
+[strategy]
+kind = "deep_ga"
+population = 64
+truncation = 10
+sigma = 0.02
+elite_candidates = 2
+elite_episodes = 1
+"#;
+
+/// Median evaluations per second over the middle generations (the first
+/// includes workers joining, the last the champion test).
+fn evals_per_s(out: &Path) -> (f64, f64) {
+    let text = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    let recs: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mid = &recs[1..recs.len() - 1];
+    let rates = mid
+        .iter()
+        .map(|r| r["evals_per_s"].as_f64().unwrap())
+        .collect();
+    let evals = recs.last().unwrap()["evaluations"].as_f64().unwrap() / recs.len() as f64;
+    (median(rates), evals)
+}
+
+fn evonet() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_evonet"))
+}
+
+fn run_config(cfg: &Path, out: &Path, extra: &[&str]) {
+    let _ = std::fs::remove_dir_all(out);
+    let st = evonet()
+        .arg("run")
+        .arg(cfg)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+fn efficiency(server: &Server, reps: usize, dir: &Path) {
+    let cfg = dir.join("efficiency.toml");
+    std::fs::write(&cfg, EFFICIENCY_CONFIG).unwrap();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let url = server.url(2);
+    let mut rows: Vec<(String, Vec<f64>)> = vec![
+        ("local, --threads 1".into(), vec![]),
+        ("local, --threads 2".into(), vec![]),
+        ("1 worker process".into(), vec![]),
+        ("2 worker processes".into(), vec![]),
+        ("4 worker processes".into(), vec![]),
+    ];
+    let mut eval_ms = vec![];
+    for _ in 0..reps {
+        for (i, (_, v)) in rows.iter_mut().enumerate() {
+            let out = dir.join(format!("eff{i}"));
+            match i {
+                0 | 1 => {
+                    let t = (i + 1).to_string();
+                    run_config(&cfg, &out, &["--threads", &t]);
+                }
+                _ => {
+                    let n = [1, 2, 4][i - 2];
+                    let mut workers: Vec<Child> = (0..n)
+                        .map(|_| {
+                            evonet()
+                                .args(["worker", "--redis", &url, "--threads", "1"])
+                                .stderr(Stdio::null())
+                                .spawn()
+                                .unwrap()
+                        })
+                        .collect();
+                    run_config(&cfg, &out, &["--redis", &url]);
+                    for w in &mut workers {
+                        let _ = w.kill();
+                        let _ = w.wait();
+                    }
+                }
+            }
+            let (rate, _) = evals_per_s(&out);
+            if i == 0 {
+                eval_ms.push(1e3 / rate);
+            }
+            v.push(rate);
+        }
+    }
+    let base = median(rows[0].1.clone());
+    println!(
+        "\n## 2. throughput efficiency, evaluations of {:.1} ms (median of {reps}), {cores} cores",
+        median(eval_ms)
+    );
+    println!("| setting | evaluations/s | ideal | efficiency |");
+    println!("|---|---|---|---|");
+    for (i, (name, v)) in rows.iter().enumerate() {
+        let units = match i {
+            0 => 1,
+            1 => 2.min(cores),
+            _ => [1, 2, 4][i - 2].min(cores),
+        };
+        let r = median(v.clone());
+        println!(
+            "| {name} | {r:.1} | {:.1} | {:.1}% |",
+            base * units as f64,
+            100.0 * r / (base * units as f64)
+        );
+    }
+}
+
+// ---------------------------------------------------------------- part 3
+
+fn bytes_per_candidate() {
+    use evonet_strategies::{DeepGa, DeepGaConfig};
+    let ga = DeepGa::new(DeepGaConfig {
+        population: 100,
+        truncation: 20,
+        sigma: 0.05,
+        elite_candidates: 10,
+        elite_episodes: 30,
+    })
+    .unwrap();
+    let mut st = ga.init(1).unwrap();
+    let mut at_100: Vec<usize> = vec![];
+    while ga.generation(&st) <= 100 {
+        let cands: Vec<Candidate<SeedChain>> = ga.ask(&mut st);
+        if ga.generation(&st) == 100 {
+            for c in &cands {
+                let task = Task {
+                    session: 1,
+                    batch: 1,
+                    candidate: c.id.0,
+                    request: c.request,
+                    genome: wire::encode(&c.genome, wire::MAX_TASK_BYTES, "genome").unwrap(),
+                };
+                at_100.push(
+                    wire::encode(&task, wire::MAX_TASK_BYTES, "task")
+                        .unwrap()
+                        .len(),
+                );
+            }
+        }
+        // A fitness that rewards some seeds: selection keeps lineages.
+        let results = cands
+            .into_iter()
+            .map(|c| {
+                let f = (c.request.seed % 1000) as f64;
+                evonet_core::Evaluated {
+                    candidate: c,
+                    outcome: evonet_core::Outcome::Done(Evaluation {
+                        fitness: f,
+                        cost: Cost::default(),
+                        obs_stats: None,
+                        solved: false,
+                    }),
+                }
+            })
+            .collect();
+        ga.tell(&mut st, results).unwrap();
+    }
+    let mean = at_100.iter().sum::<usize>() as f64 / at_100.len() as f64;
+    let max = *at_100.iter().max().unwrap();
+    println!("\n## 3. bytes per Deep GA candidate at generation 100");
+    println!(
+        "task payload: mean {mean:.0} bytes, max {max} bytes ({} tasks)",
+        at_100.len()
+    );
+    for (name, params) in [
+        (
+            "configs/cartpole-ga.toml policy (4-64-64-2)",
+            4 * 64 + 64 + 64 * 64 + 64 + 64 * 2 + 2,
+        ),
+        (
+            "Such et al. Atari network (\"over four million\" parameters; 4,000,000 taken)",
+            4_000_000usize,
+        ),
+    ] {
+        let bytes = params * 4;
+        println!(
+            "{name}: decoded {bytes} bytes, {:.0}x the task",
+            bytes as f64 / mean
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let reps = args
+        .iter()
+        .position(|a| a == "--reps")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5usize);
+    let skip_eff = args.iter().any(|a| a == "--skip-efficiency");
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("evonet-bench-dist-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let server = Server::start();
+    overhead(&server, reps);
+    if !skip_eff {
+        efficiency(&server, reps, &dir);
+    }
+    bytes_per_candidate();
+    let _ = std::fs::remove_dir_all(&dir);
+}
