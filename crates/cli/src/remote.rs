@@ -32,6 +32,14 @@ impl RedisArgs {
     /// Connects when `--redis` is given; a bad URL, a refused password or
     /// an unreachable server is a user error (exit 2).
     pub fn connect(&self) -> Result<Option<Link>> {
+        if let Some(l) = self.lease_ms {
+            if l < evonet_distributed::worker::MIN_LEASE_MS {
+                return Err(user(format!(
+                    "--lease-ms {l}: must be at least {} (workers renew the tasks they hold every 500 ms)",
+                    evonet_distributed::worker::MIN_LEASE_MS
+                )));
+            }
+        }
         let Some(url) = &self.redis else {
             if self.redis_ca.is_some() || self.lease_ms.is_some() {
                 return Err(user("--redis-ca and --lease-ms need --redis URL"));

@@ -40,6 +40,8 @@ pub struct RunSpec {
 /// One candidate to evaluate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Task {
+    /// The run (also named by the stream's key; checked by the worker).
+    pub run: String,
     /// Identifies the coordinator process: results of an earlier process
     /// of the same run (before a crash and resume) are not mixed in.
     pub session: u64,
@@ -121,6 +123,7 @@ mod tests {
     #[test]
     fn oversized_and_malformed_payloads_are_refused() {
         let t = Task {
+            run: "r".into(),
             session: 1,
             batch: 1,
             candidate: 1,
@@ -138,7 +141,7 @@ mod tests {
         // A length prefix claiming far more than the bound is refused
         // without allocating it.
         let mut evil = b.clone();
-        let at = 8 * 3 + 8 + 4 + 1; // session, batch, candidate, seed, episodes, record_obs
+        let at = 8 + 1 + 8 * 3 + 8 + 4 + 1; // run, session, batch, candidate, seed, episodes, record_obs
         evil[at..at + 8].copy_from_slice(&u64::MAX.to_le_bytes());
         assert!(decode::<Task>(&evil, MAX_TASK_BYTES, "task").is_err());
     }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -97,6 +97,16 @@ pub struct WorkerOptions {
     pub stop: Arc<AtomicBool>,
 }
 
+/// How often the heartbeat thread renews the tasks in hand; leases must be
+/// longer ([`MIN_LEASE_MS`]).
+const RENEW_EVERY: Duration = Duration::from_millis(500);
+
+/// The shortest lease a run may set: four renewals.
+pub const MIN_LEASE_MS: u64 = 2_000;
+
+/// The run and stream entry ids a worker is evaluating.
+type InHand = Arc<Mutex<Option<(String, Vec<String>)>>>;
+
 /// Target wall time of one chunk of tasks: long enough to amortise a round
 /// trip to Redis, short enough to share a batch's tail between workers.
 const CHUNK_TARGET_MS: f64 = 5.0;
@@ -121,6 +131,9 @@ pub struct Worker<F: JobFactory> {
     factory: F,
     pool: rayon::ThreadPool,
     runs: BTreeMap<String, Slot>,
+    /// The run and stream entries being evaluated, renewed by the
+    /// heartbeat thread so that no live worker loses them to the lease.
+    in_hand: InHand,
     /// Tasks evaluated, for the exit summary.
     pub evaluated: u64,
 }
@@ -138,6 +151,7 @@ impl<F: JobFactory> Worker<F> {
             factory,
             pool,
             runs: BTreeMap::new(),
+            in_hand: Arc::new(Mutex::new(None)),
             evaluated: 0,
         })
     }
@@ -148,6 +162,24 @@ impl<F: JobFactory> Worker<F> {
 
     /// Serves runs until stopped (or idle past `idle_exit`).
     pub fn run(&mut self) -> Result<(), DistError> {
+        let done = Arc::new(AtomicBool::new(false));
+        let heartbeat = {
+            let target = self.link.target().clone();
+            let name = self.opts.name.clone();
+            let in_hand = Arc::clone(&self.in_hand);
+            let done = Arc::clone(&done);
+            std::thread::Builder::new()
+                .name("evonet-heartbeat".into())
+                .spawn(move || heartbeat(target, name, in_hand, done))
+                .map_err(|e| DistError::Payload(format!("cannot start a thread: {e}")))?
+        };
+        let r = self.serve();
+        done.store(true, Ordering::SeqCst);
+        let _ = heartbeat.join();
+        r
+    }
+
+    fn serve(&mut self) -> Result<(), DistError> {
         let mut last_refresh: Option<Instant> = None;
         let mut idle_since = Instant::now();
         let mut said_waiting = false;
@@ -356,7 +388,7 @@ impl<F: JobFactory> Worker<F> {
 
     fn process(&mut self, id: &str, entries: Vec<StreamId>) -> Result<(), DistError> {
         let started = Instant::now();
-        let mut tasks = Vec::with_capacity(entries.len());
+        let mut tasks: Vec<Task> = Vec::with_capacity(entries.len());
         let mut entry_ids = Vec::with_capacity(entries.len());
         for e in &entries {
             entry_ids.push(e.id.clone());
@@ -372,9 +404,17 @@ impl<F: JobFactory> Worker<F> {
                 _ => tracing::warn!("task entry {} of run {id} has no payload; dropped", e.id),
             }
         }
+        tasks.retain(|t| {
+            let ours = t.run == id;
+            if !ours {
+                tracing::warn!("a task of run {} in the stream of run {id}; dropped", t.run);
+            }
+            ours
+        });
+        *self.in_hand.lock().expect("in_hand lock") = Some((id.to_string(), entry_ids.clone()));
         let outcomes = match self.runs.get(id) {
             Some(Slot::Ready { job, .. }) => job.evaluate(&tasks, &self.pool),
-            _ => return Ok(()),
+            _ => Vec::new(),
         };
         let held_ms = started.elapsed().as_millis() as u64;
         let mut payloads = Vec::with_capacity(tasks.len());
@@ -429,6 +469,7 @@ impl<F: JobFactory> Worker<F> {
             }
             p.query::<()>(con)
         })?;
+        *self.in_hand.lock().expect("in_hand lock") = None;
         self.evaluated += tasks.len() as u64;
         if let Some(Slot::Ready { task_ms, .. }) = self.runs.get_mut(id) {
             if !tasks.is_empty() {
@@ -443,6 +484,57 @@ impl<F: JobFactory> Worker<F> {
             }
         }
         Ok(())
+    }
+}
+
+/// Every second: the worker's heartbeat (so that coordinators count it
+/// while it is busy with long evaluations) and the renewal of the entries
+/// in hand (`XCLAIM … JUSTID` resets their idle time), on a connection of
+/// its own.
+fn heartbeat(
+    target: crate::link::RedisTarget,
+    name: String,
+    in_hand: InHand,
+    done: Arc<AtomicBool>,
+) {
+    let mut link = None;
+    let mut next = Instant::now();
+    while !done.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(50));
+        if Instant::now() < next {
+            continue;
+        }
+        next = Instant::now() + RENEW_EVERY;
+        if link.is_none() {
+            // The main loop reports an unreachable server; just try again.
+            link = Link::connect(&target).ok();
+        }
+        let Some(l) = link.as_mut() else { continue };
+        let held = in_hand.lock().expect("in_hand lock").clone();
+        let beat = l.call(|con| {
+            let mut p = redis::pipe();
+            p.cmd("ZADD")
+                .arg(keys::workers())
+                .arg(now_ms())
+                .arg(&name)
+                .ignore();
+            p.query::<()>(con)?;
+            if let Some((run, ids)) = &held {
+                // NOGROUP (the run ended) is not an error here.
+                let _ = redis::cmd("XCLAIM")
+                    .arg(keys::tasks(run))
+                    .arg(keys::GROUP)
+                    .arg(&name)
+                    .arg(0)
+                    .arg(ids)
+                    .arg("JUSTID")
+                    .query::<redis::Value>(con);
+            }
+            Ok(())
+        });
+        if beat.is_err() {
+            link = None;
+        }
     }
 }
 
@@ -534,6 +626,18 @@ mod tests {
         }
     }
 
+    /// A worker that cannot build the problem (a dataset it lacks).
+    struct Broken;
+    impl JobFactory for Broken {
+        fn prepare(
+            &self,
+            _spec: &RunSpec,
+            _pool: &rayon::ThreadPool,
+        ) -> Result<(Box<dyn Job>, Fingerprint), String> {
+            Err("data/mnist: missing".into())
+        }
+    }
+
     fn spec(version: &str, problem: &str) -> Vec<u8> {
         let fp = Fingerprint::new([problem.to_string()]);
         serde_json::to_vec(&RunSpec {
@@ -603,6 +707,10 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.contains("malformed run spec"), "{e}");
+        let e = admit("r1", &spec("0.1.0", "cartpole"), "0.1.0", &Broken, &p)
+            .err()
+            .unwrap();
+        assert!(e.contains("data/mnist: missing"), "{e}");
         let huge = vec![b' '; MAX_SPEC_BYTES as usize + 1];
         let e = admit("r1", &huge, "0.1.0", &Factory("cartpole"), &p)
             .err()
@@ -614,6 +722,7 @@ mod tests {
     fn jobs_turn_bad_genomes_and_panics_into_failed_evaluations() {
         let job = ProblemJob::<f64, _>::new(Echo);
         let task = |candidate: u64, genome: Vec<u8>| Task {
+            run: "r1".into(),
             session: 1,
             batch: 1,
             candidate,

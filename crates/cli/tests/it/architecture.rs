@@ -33,6 +33,9 @@ fn workspace_dependency_edges_follow_the_architecture() {
             &["evonet-core", "evonet-nn", "evonet-envs", "evonet-neat"][..],
         ),
         ("evonet-runner", &["evonet-core"][..]),
+        // Generic over genomes and problems: it knows no strategy, no
+        // environment and no config format.
+        ("evonet-distributed", &["evonet-core", "evonet-runner"][..]),
     ]);
     // Crates that may not do IO or threads must not depend on crates for them.
     let no_io: &[&str] = &[
