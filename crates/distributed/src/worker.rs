@@ -386,7 +386,29 @@ impl<F: JobFactory> Worker<F> {
         }
     }
 
+    /// Evaluates `entries`, then the tasks fetched along with each chunk's
+    /// results, until the run has none left for now.
     fn process(&mut self, id: &str, entries: Vec<StreamId>) -> Result<(), DistError> {
+        let mut entries = entries;
+        while !entries.is_empty() {
+            entries = self.process_chunk(id, entries)?;
+            if self.opts.stop.load(Ordering::SeqCst) {
+                // Fetched but not evaluated: they stay pending and are
+                // taken over after the lease.
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Evaluates one chunk; sends its results, acknowledges it and fetches
+    /// the next chunk in one round trip (a worker on 10 ms tasks would
+    /// otherwise wait for Redis twice per task).
+    fn process_chunk(
+        &mut self,
+        id: &str,
+        entries: Vec<StreamId>,
+    ) -> Result<Vec<StreamId>, DistError> {
         let started = Instant::now();
         let mut tasks: Vec<Task> = Vec::with_capacity(entries.len());
         let mut entry_ids = Vec::with_capacity(entries.len());
@@ -446,11 +468,13 @@ impl<F: JobFactory> Worker<F> {
         }
         // Results and acknowledgements in one transaction: a worker killed
         // before it leaves its tasks pending (and reclaimed), never acked
-        // without a result.
+        // without a result. The next chunk is read after the transaction.
         let (rk, tk) = (keys::results(id), keys::tasks(id));
-        self.link.call(|con| {
+        let (name, count) = (self.opts.name.clone(), self.chunk(id));
+        let prefetch = !self.opts.stop.load(Ordering::SeqCst);
+        let sent = self.link.call(|con| {
             let mut p = redis::pipe();
-            p.atomic();
+            p.cmd("MULTI").ignore();
             for b in &payloads {
                 p.cmd("XADD")
                     .arg(&rk)
@@ -467,8 +491,28 @@ impl<F: JobFactory> Worker<F> {
                     .arg(&entry_ids)
                     .ignore();
             }
-            p.query::<()>(con)
-        })?;
+            p.cmd("EXEC").ignore();
+            if prefetch {
+                p.cmd("XREADGROUP")
+                    .arg("GROUP")
+                    .arg(keys::GROUP)
+                    .arg(&name)
+                    .arg("COUNT")
+                    .arg(count)
+                    .arg("STREAMS")
+                    .arg(&tk)
+                    .arg(">");
+                p.query::<(Option<StreamReadReply>,)>(con).map(|(r,)| r)
+            } else {
+                p.query::<()>(con).map(|_| None)
+            }
+        });
+        let next = match sent {
+            Ok(r) => r.map(|r| r.keys).unwrap_or_default(),
+            // The run ended while this chunk was evaluated.
+            Err(DistError::Redis { detail, .. }) if run_went_away(&detail) => Vec::new(),
+            Err(e) => return Err(e),
+        };
         *self.in_hand.lock().expect("in_hand lock") = None;
         self.evaluated += tasks.len() as u64;
         if let Some(Slot::Ready { task_ms, .. }) = self.runs.get_mut(id) {
@@ -483,7 +527,7 @@ impl<F: JobFactory> Worker<F> {
                 };
             }
         }
-        Ok(())
+        Ok(next.into_iter().flat_map(|k| k.ids).collect())
     }
 }
 

@@ -141,7 +141,33 @@ fn deep_ga_through_3_workers_matches_local_threads() {
 
 #[test]
 fn open_es_through_3_workers_matches_local_threads() {
-    through_workers_matches_local(ES_CARTPOLE, "redis-es", 2);
+    // With panics and NaN fitness injected: failed evaluations travel back
+    // as failures and are counted like local ones.
+    let cfg = format!("{ES_CARTPOLE}\n[env.faults]\npanic_prob = 0.05\nnan_fitness_prob = 0.05\n");
+    through_workers_matches_local(&cfg, "redis-es", 2);
+}
+
+#[test]
+fn two_runs_share_the_same_workers() {
+    let Some(base) = redis_base() else { return };
+    let url = fresh_db(&base, 6);
+    let d = tmp("redis-two-runs");
+    let configs = [("ga", GA_ACROBOT), ("es", ES_CARTPOLE)];
+    let _workers = Workers::start(&url, 2, &d);
+    let mut runs = vec![];
+    for (name, cfg) in configs {
+        let c = write_config(&d, &format!("{name}.toml"), cfg);
+        let out = d.join(format!("{name}-redis"));
+        runs.push((spawn(&run_args(&c, &out, &["--redis", &url])), out));
+    }
+    for ((mut child, out), (name, cfg)) in runs.into_iter().zip(configs) {
+        assert!(child.wait().unwrap().success());
+        let sub = d.join(name);
+        std::fs::create_dir_all(&sub).unwrap();
+        let reference = local_reference(&sub, cfg);
+        assert_same_run(&reference, &out, "between shared workers and local threads");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
@@ -155,7 +181,10 @@ fn a_worker_killed_mid_evaluation_loses_nothing() {
     let mut workers = Workers::start(&url, 2, &d);
     let mut coordinator = spawn(&run_args(&c, &out, &["--redis", &url]));
     wait_for_generations(&out, 2, &mut coordinator);
-    // Every 25 ms a worker starts another evaluation: it dies inside one.
+    // A generation takes about half a second: 200 ms into it both workers
+    // are busy, and every 25 ms each starts another evaluation, so the
+    // killed one dies inside one, holding tasks.
+    std::thread::sleep(Duration::from_millis(200));
     workers.children[0].kill().unwrap();
     workers.children[0].wait().unwrap();
     assert!(coordinator.wait().unwrap().success());
