@@ -59,9 +59,9 @@ pub struct RedisEvaluator<G> {
 impl<G> RedisEvaluator<G> {
     /// `lease_ms`: fixed lease, or `None` for the default (a few seconds
     /// beyond the slowest task seen).
-    /// A fixed lease below [`crate::worker::MIN_LEASE_MS`] is raised to it.
+    /// A fixed lease below [`crate::heartbeat::MIN_LEASE_MS`] is raised to it.
     pub fn new(link: Link, spec: RunSpec, lease_ms: Option<u64>) -> Self {
-        let lease_ms = lease_ms.map(|l| l.max(crate::worker::MIN_LEASE_MS));
+        let lease_ms = lease_ms.map(|l| l.max(crate::heartbeat::MIN_LEASE_MS));
         // Identifies this process among earlier ones of the same run; it
         // never enters a result.
         let session = now_ms() ^ ((std::process::id() as u64) << 40);

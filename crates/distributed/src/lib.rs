@@ -25,6 +25,8 @@
 pub mod coordinator;
 pub mod error;
 pub mod fingerprint;
+pub mod heartbeat;
+pub mod job;
 pub mod keys;
 pub mod link;
 pub mod wire;
@@ -33,6 +35,7 @@ pub mod worker;
 pub use coordinator::{RedisEvaluator, WaitStatus};
 pub use error::DistError;
 pub use fingerprint::Fingerprint;
+pub use job::{admit, Job, JobFactory, ProblemJob};
 pub use link::{Link, RedisTarget};
 pub use wire::{RunSpec, PROTOCOL_VERSION};
-pub use worker::{Job, JobFactory, ProblemJob, Worker, WorkerOptions};
+pub use worker::{Worker, WorkerOptions};

@@ -1,87 +1,31 @@
 //! The worker's side: join every run published on a Redis server, build
 //! its problem (only problems compiled into evonet), and evaluate its tasks
 //! with all local cores.
+//!
+//! The main thread only talks to Redis; evaluations run on a rayon pool and
+//! report back over a channel. So a worker sends finished results,
+//! acknowledges their tasks and fetches the next ones while its cores keep
+//! evaluating: each thread has one task running and, when tasks are short,
+//! one in reserve, and the round trips to Redis hide behind the work.
 
 use std::collections::BTreeMap;
-use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
 use redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
-use serde::de::DeserializeOwned;
 
-use evonet_core::{Candidate, CandidateId, Cost, Outcome, Problem};
-use evonet_runner::evaluate_one;
+use evonet_core::Outcome;
 
 use crate::error::DistError;
-use crate::fingerprint::Fingerprint;
+use crate::heartbeat::{self, InHand};
+use crate::job::{admit, Job, JobFactory};
 use crate::keys;
 use crate::link::{now_ms, Link};
-use crate::wire::{
-    self, RunSpec, Task, TaskResult, MAX_RESULT_BYTES, MAX_SPEC_BYTES, MAX_TASK_BYTES,
-};
+use crate::wire::{self, Task, TaskResult, MAX_RESULT_BYTES, MAX_TASK_BYTES};
 
-/// Evaluates the tasks of one run.
-pub trait Job: Send + Sync {
-    /// One outcome per task, in order; a genome that does not decode is a
-    /// failed evaluation.
-    fn evaluate(&self, tasks: &[Task], pool: &rayon::ThreadPool) -> Vec<Outcome>;
-}
-
-/// A [`Job`] for a problem over genomes of type `G`.
-pub struct ProblemJob<G, P> {
-    problem: P,
-    _genome: PhantomData<fn() -> G>,
-}
-
-impl<G, P> ProblemJob<G, P> {
-    pub fn new(problem: P) -> Self {
-        Self {
-            problem,
-            _genome: PhantomData,
-        }
-    }
-}
-
-impl<G, P> Job for ProblemJob<G, P>
-where
-    G: DeserializeOwned + Send + Sync,
-    P: Problem<G> + Send + Sync,
-{
-    fn evaluate(&self, tasks: &[Task], pool: &rayon::ThreadPool) -> Vec<Outcome> {
-        let one = |t: &Task| match wire::decode::<G>(&t.genome, MAX_TASK_BYTES, "genome") {
-            Ok(genome) => evaluate_one(
-                &self.problem,
-                &Candidate {
-                    id: CandidateId(t.candidate),
-                    genome,
-                    request: t.request,
-                },
-            ),
-            Err(reason) => Outcome::Failed {
-                reason,
-                cost: Cost::default(),
-            },
-        };
-        if pool.current_num_threads() == 1 {
-            return tasks.iter().map(one).collect();
-        }
-        pool.install(|| tasks.par_iter().with_max_len(1).map(one).collect())
-    }
-}
-
-/// Builds the job of a published run: parses its config, builds the
-/// problem, and says what it built (the worker compares that with the
-/// coordinator's fingerprint). An error is a refusal, shown to both sides.
-pub trait JobFactory {
-    fn prepare(
-        &self,
-        spec: &RunSpec,
-        pool: &rayon::ThreadPool,
-    ) -> Result<(Box<dyn Job>, Fingerprint), String>;
-}
+pub use crate::heartbeat::MIN_LEASE_MS;
 
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
@@ -93,36 +37,38 @@ pub struct WorkerOptions {
     pub version: String,
     /// Exit after this long without any published run (None: never).
     pub idle_exit: Option<Duration>,
-    /// Set to leave after the chunk in hand.
+    /// Set to leave once the tasks in hand are answered.
     pub stop: Arc<AtomicBool>,
 }
 
-/// How often the heartbeat thread renews the tasks in hand; leases must be
-/// longer ([`MIN_LEASE_MS`]).
-const RENEW_EVERY: Duration = Duration::from_millis(500);
-
-/// The shortest lease a run may set: four renewals.
-pub const MIN_LEASE_MS: u64 = 2_000;
-
-/// The run and stream entry ids a worker is evaluating.
-type InHand = Arc<Mutex<Option<(String, Vec<String>)>>>;
-
-/// Target wall time of one chunk of tasks: long enough to amortise a round
-/// trip to Redis, short enough to share a batch's tail between workers.
-const CHUNK_TARGET_MS: f64 = 5.0;
-const MAX_CHUNK_PER_THREAD: usize = 64;
+/// Tasks shorter than this are fetched several per thread at a time, so
+/// that a fetch covers about this much work.
+const FETCH_TARGET_MS: f64 = 5.0;
+const MAX_PER_THREAD: f64 = 64.0;
+/// Tasks shorter than this get one more per thread in reserve.
+const RESERVE_BELOW_MS: f64 = 100.0;
+/// Lease assumed until the coordinator publishes one.
+const LEASE_DEFAULT_MS: u64 = 5_000;
 
 enum Slot {
     Ready {
-        job: Box<dyn Job>,
+        job: Arc<dyn Job>,
         hash: String,
         lease_ms: u64,
-        /// Smoothed wall milliseconds per task per thread.
+        /// Smoothed wall milliseconds per task (one thread).
         task_ms: f64,
     },
     Refused {
         hash: String,
     },
+}
+
+/// A task answered by the pool (or found malformed: no outcome, only an
+/// acknowledgement).
+struct Done {
+    run: String,
+    entry: String,
+    answer: Option<(TaskResult, f64)>,
 }
 
 pub struct Worker<F: JobFactory> {
@@ -131,9 +77,10 @@ pub struct Worker<F: JobFactory> {
     factory: F,
     pool: rayon::ThreadPool,
     runs: BTreeMap<String, Slot>,
-    /// The run and stream entries being evaluated, renewed by the
-    /// heartbeat thread so that no live worker loses them to the lease.
     in_hand: InHand,
+    in_flight: usize,
+    tx: Sender<Done>,
+    rx: Receiver<Done>,
     /// Tasks evaluated, for the exit summary.
     pub evaluated: u64,
 }
@@ -145,13 +92,17 @@ impl<F: JobFactory> Worker<F> {
             .thread_name(|i| format!("evonet-worker-{i}"))
             .build()
             .map_err(|e| DistError::Payload(format!("cannot start threads: {e}")))?;
+        let (tx, rx) = channel();
         Ok(Self {
             link,
             opts,
             factory,
             pool,
             runs: BTreeMap::new(),
-            in_hand: Arc::new(Mutex::new(None)),
+            in_hand: Default::default(),
+            in_flight: 0,
+            tx,
+            rx,
             evaluated: 0,
         })
     }
@@ -163,38 +114,99 @@ impl<F: JobFactory> Worker<F> {
     /// Serves runs until stopped (or idle past `idle_exit`).
     pub fn run(&mut self) -> Result<(), DistError> {
         let done = Arc::new(AtomicBool::new(false));
-        let heartbeat = {
+        let beat = {
             let target = self.link.target().clone();
             let name = self.opts.name.clone();
             let in_hand = Arc::clone(&self.in_hand);
             let done = Arc::clone(&done);
             std::thread::Builder::new()
                 .name("evonet-heartbeat".into())
-                .spawn(move || heartbeat(target, name, in_hand, done))
+                .spawn(move || heartbeat::beat(target, name, in_hand, done))
                 .map_err(|e| DistError::Payload(format!("cannot start a thread: {e}")))?
         };
         let r = self.serve();
         done.store(true, Ordering::SeqCst);
-        let _ = heartbeat.join();
+        let _ = beat.join();
         r
+    }
+
+    fn ready(&self) -> Vec<String> {
+        self.runs
+            .iter()
+            .filter(|(_, s)| matches!(s, Slot::Ready { .. }))
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
     fn serve(&mut self) -> Result<(), DistError> {
         let mut last_refresh: Option<Instant> = None;
         let mut idle_since = Instant::now();
         let mut said_waiting = false;
-        while !self.opts.stop.load(Ordering::SeqCst) {
-            if last_refresh.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+        let mut finished: Vec<Done> = Vec::new();
+        loop {
+            let stopping = self.opts.stop.load(Ordering::SeqCst);
+            if stopping && self.in_flight == 0 && finished.is_empty() {
+                break;
+            }
+            if !stopping && last_refresh.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
                 self.refresh()?;
                 last_refresh = Some(Instant::now());
             }
-            let ready: Vec<String> = self
-                .runs
-                .iter()
-                .filter(|(_, s)| matches!(s, Slot::Ready { .. }))
-                .map(|(id, _)| id.clone())
-                .collect();
-            if ready.is_empty() {
+            while let Ok(d) = self.rx.try_recv() {
+                self.in_flight -= 1;
+                finished.push(d);
+            }
+            let ready = self.ready();
+            let room = if stopping {
+                0
+            } else {
+                self.capacity(&ready).saturating_sub(self.in_flight)
+            };
+            // Answer what is finished, fetching more in the same round trip.
+            if !finished.is_empty() {
+                let fetched = self.answer(std::mem::take(&mut finished), room, &ready)?;
+                self.submit(fetched);
+                continue;
+            }
+            if room > 0 && !ready.is_empty() {
+                said_waiting = false;
+                idle_since = Instant::now();
+                // Block on Redis only when there is nothing to wait for here.
+                let block = self.in_flight == 0;
+                match self.read_new(&ready, room, block) {
+                    Ok(fetched) if !fetched.is_empty() => {
+                        self.submit(fetched);
+                        continue;
+                    }
+                    Ok(_) if self.in_flight == 0 => {
+                        for id in &ready {
+                            let entries = self.reclaim(id, room)?;
+                            if !entries.is_empty() {
+                                tracing::info!(
+                                    "took over {} tasks of run {id} from a worker that stopped answering",
+                                    entries.len()
+                                );
+                                self.submit(vec![(id.clone(), entries)]);
+                            }
+                        }
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(DistError::Redis { detail, .. }) if run_went_away(&detail) => {
+                        // A run ended or is being published again.
+                        last_refresh = None;
+                        std::thread::sleep(Duration::from_millis(50));
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if self.in_flight > 0 {
+                if let Ok(d) = self.rx.recv_timeout(Duration::from_millis(200)) {
+                    self.in_flight -= 1;
+                    finished.push(d);
+                }
+            } else if ready.is_empty() {
                 if !said_waiting {
                     tracing::info!("waiting for a run to be published");
                     said_waiting = true;
@@ -207,34 +219,6 @@ impl<F: JobFactory> Worker<F> {
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(250));
-                continue;
-            }
-            said_waiting = false;
-            idle_since = Instant::now();
-            match self.read_new(&ready) {
-                Ok(work) if !work.is_empty() => {
-                    for (id, entries) in work {
-                        self.process(&id, entries)?;
-                    }
-                }
-                Ok(_) => {
-                    for id in &ready {
-                        let entries = self.reclaim(id)?;
-                        if !entries.is_empty() {
-                            tracing::info!(
-                                "took over {} tasks of run {id} from a worker that stopped answering",
-                                entries.len()
-                            );
-                            self.process(id, entries)?;
-                        }
-                    }
-                }
-                Err(DistError::Redis { detail, .. }) if run_went_away(&detail) => {
-                    // A run ended or is being published again: look again.
-                    last_refresh = None;
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                Err(e) => return Err(e),
             }
         }
         let name = self.opts.name.clone();
@@ -245,6 +229,182 @@ impl<F: JobFactory> Worker<F> {
                 .query::<()>(con)
         });
         Ok(())
+    }
+
+    /// How many tasks to hold: one running per thread, several when tasks
+    /// are very short, plus one in reserve per thread when they are short.
+    fn capacity(&self, ready: &[String]) -> usize {
+        let threads = self.pool.current_num_threads() as f64;
+        let task_ms = ready
+            .iter()
+            .filter_map(|id| match self.runs.get(id) {
+                Some(Slot::Ready { task_ms, .. }) if task_ms.is_finite() => Some(*task_ms),
+                _ => None,
+            })
+            .fold(f64::NAN, f64::min);
+        if !task_ms.is_finite() {
+            return threads as usize;
+        }
+        let per_thread = (FETCH_TARGET_MS / task_ms.max(1e-3)).clamp(1.0, MAX_PER_THREAD);
+        let reserve = if task_ms < RESERVE_BELOW_MS { 1.0 } else { 0.0 };
+        (threads * (per_thread.floor() + reserve)) as usize
+    }
+
+    /// Hands fetched entries to the pool.
+    fn submit(&mut self, fetched: Vec<(String, Vec<StreamId>)>) {
+        for (run, entries) in fetched {
+            let Some(Slot::Ready { job, .. }) = self.runs.get(&run) else {
+                continue;
+            };
+            let job = Arc::clone(job);
+            let mut in_hand = self.in_hand.lock().expect("in_hand lock");
+            let held = in_hand.entry(run.clone()).or_default();
+            for e in entries {
+                held.insert(e.id.clone());
+                self.in_flight += 1;
+                let task = match e.map.get(keys::FIELD) {
+                    Some(redis::Value::BulkString(b)) => {
+                        wire::decode::<Task>(b, MAX_TASK_BYTES, "task")
+                    }
+                    _ => Err("no payload".to_string()),
+                }
+                .and_then(|t| {
+                    if t.run == run {
+                        Ok(t)
+                    } else {
+                        Err(format!("it belongs to run {}", t.run))
+                    }
+                });
+                let (tx, job, run, name) = (
+                    self.tx.clone(),
+                    Arc::clone(&job),
+                    run.clone(),
+                    self.opts.name.clone(),
+                );
+                match task {
+                    Err(why) => {
+                        tracing::warn!("task entry {} of run {run}: {why}; dropped", e.id);
+                        let _ = tx.send(Done {
+                            run,
+                            entry: e.id,
+                            answer: None,
+                        });
+                    }
+                    Ok(t) => {
+                        let fetched_at = Instant::now();
+                        self.pool.spawn(move || {
+                            let start = Instant::now();
+                            let outcome = job.evaluate(&t);
+                            let ms = start.elapsed().as_secs_f64() * 1e3;
+                            let result = TaskResult {
+                                session: t.session,
+                                batch: t.batch,
+                                candidate: t.candidate,
+                                outcome,
+                                held_ms: fetched_at.elapsed().as_millis() as u64,
+                                worker: name,
+                            };
+                            let _ = tx.send(Done {
+                                run,
+                                entry: e.id,
+                                answer: Some((result, ms)),
+                            });
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends results and acknowledges their tasks (one transaction per run:
+    /// a worker killed in between leaves its tasks pending, never acked
+    /// without a result), then fetches up to `room` new tasks, all in one
+    /// round trip.
+    fn answer(
+        &mut self,
+        done: Vec<Done>,
+        room: usize,
+        ready: &[String],
+    ) -> Result<Vec<(String, Vec<StreamId>)>, DistError> {
+        let mut by_run: BTreeMap<String, (Vec<Vec<u8>>, Vec<String>)> = BTreeMap::new();
+        for d in done {
+            let slot = by_run.entry(d.run.clone()).or_default();
+            if let Some((r, ms)) = d.answer {
+                self.evaluated += 1;
+                if let Some(Slot::Ready { task_ms, .. }) = self.runs.get_mut(&d.run) {
+                    *task_ms = if task_ms.is_finite() {
+                        0.8 * *task_ms + 0.2 * ms
+                    } else {
+                        ms
+                    };
+                }
+                match encode_result(r) {
+                    Ok(b) => slot.0.push(b),
+                    Err(why) => tracing::error!("{why}"),
+                }
+            }
+            slot.1.push(d.entry);
+        }
+        let name = self.opts.name.clone();
+        let sent = self.link.call(|con| {
+            let mut p = redis::pipe();
+            for (run, (payloads, entries)) in &by_run {
+                p.cmd("MULTI").ignore();
+                for b in payloads {
+                    p.cmd("XADD")
+                        .arg(keys::results(run))
+                        .arg("NOMKSTREAM")
+                        .arg("*")
+                        .arg(keys::FIELD)
+                        .arg(b.as_slice())
+                        .ignore();
+                }
+                p.cmd("XACK")
+                    .arg(keys::tasks(run))
+                    .arg(keys::GROUP)
+                    .arg(entries)
+                    .ignore();
+                p.cmd("EXEC").ignore();
+            }
+            if room > 0 && !ready.is_empty() {
+                read_cmd(&mut p, &name, ready, room, None);
+                p.query::<(Option<StreamReadReply>,)>(con).map(|(r,)| r)
+            } else {
+                p.query::<()>(con).map(|_| None)
+            }
+        });
+        {
+            let mut in_hand = self.in_hand.lock().expect("in_hand lock");
+            for (run, (_, entries)) in &by_run {
+                if let Some(held) = in_hand.get_mut(run) {
+                    for e in entries {
+                        held.remove(e);
+                    }
+                }
+            }
+        }
+        match sent {
+            Ok(r) => Ok(self.by_run(r, ready)),
+            // A run ended while its tasks were evaluated.
+            Err(DistError::Redis { detail, .. }) if run_went_away(&detail) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn by_run(
+        &self,
+        reply: Option<StreamReadReply>,
+        ready: &[String],
+    ) -> Vec<(String, Vec<StreamId>)> {
+        let mut out = Vec::new();
+        for k in reply.map(|r| r.keys).unwrap_or_default() {
+            if let Some(id) = ready.iter().find(|id| keys::tasks(id) == k.key) {
+                if !k.ids.is_empty() {
+                    out.push((id.clone(), k.ids));
+                }
+            }
+        }
+        out
     }
 
     /// Heartbeat; picks up new runs, drops finished ones, follows leases.
@@ -291,7 +451,7 @@ impl<F: JobFactory> Worker<F> {
                 Ok(job) => {
                     tracing::info!("joined run {id}");
                     Slot::Ready {
-                        job,
+                        job: Arc::from(job),
                         hash,
                         lease_ms: lease.unwrap_or(LEASE_DEFAULT_MS),
                         task_ms: f64::NAN,
@@ -315,57 +475,28 @@ impl<F: JobFactory> Worker<F> {
         Ok(())
     }
 
-    fn chunk(&self, id: &str) -> usize {
-        let threads = self.pool.current_num_threads();
-        let per_thread = match self.runs.get(id) {
-            Some(Slot::Ready { task_ms, .. }) if task_ms.is_finite() && *task_ms > 0.0 => {
-                (CHUNK_TARGET_MS / task_ms).clamp(1.0, MAX_CHUNK_PER_THREAD as f64) as usize
-            }
-            _ => 1,
-        };
-        threads * per_thread
-    }
-
-    /// New tasks of any ready run, blocking up to a second.
-    fn read_new(&mut self, ready: &[String]) -> Result<Vec<(String, Vec<StreamId>)>, DistError> {
-        let count = ready.iter().map(|id| self.chunk(id)).min().unwrap_or(1);
+    /// New tasks of the ready runs; blocking up to a second if asked.
+    fn read_new(
+        &mut self,
+        ready: &[String],
+        room: usize,
+        block: bool,
+    ) -> Result<Vec<(String, Vec<StreamId>)>, DistError> {
         let name = self.opts.name.clone();
         let reply: Option<StreamReadReply> = self.link.call(|con| {
-            let mut c = redis::cmd("XREADGROUP");
-            c.arg("GROUP")
-                .arg(keys::GROUP)
-                .arg(&name)
-                .arg("COUNT")
-                .arg(count)
-                .arg("BLOCK")
-                .arg(1000)
-                .arg("STREAMS");
-            for id in ready {
-                c.arg(keys::tasks(id));
-            }
-            for _ in ready {
-                c.arg(">");
-            }
-            c.query(con)
+            let mut p = redis::pipe();
+            read_cmd(&mut p, &name, ready, room, block.then_some(1000));
+            p.query::<(Option<StreamReadReply>,)>(con).map(|(r,)| r)
         })?;
-        let mut out = Vec::new();
-        for k in reply.map(|r| r.keys).unwrap_or_default() {
-            if let Some(id) = ready.iter().find(|id| keys::tasks(id) == k.key) {
-                if !k.ids.is_empty() {
-                    out.push((id.clone(), k.ids));
-                }
-            }
-        }
-        Ok(out)
+        Ok(self.by_run(reply, ready))
     }
 
     /// Tasks of `id` held by other workers longer than the lease.
-    fn reclaim(&mut self, id: &str) -> Result<Vec<StreamId>, DistError> {
+    fn reclaim(&mut self, id: &str, room: usize) -> Result<Vec<StreamId>, DistError> {
         let Some(Slot::Ready { lease_ms, .. }) = self.runs.get(id) else {
             return Ok(Vec::new());
         };
         let lease = *lease_ms;
-        let count = self.chunk(id);
         let name = self.opts.name.clone();
         let reply: Result<StreamAutoClaimReply, DistError> = self.link.call(|con| {
             redis::cmd("XAUTOCLAIM")
@@ -375,426 +506,65 @@ impl<F: JobFactory> Worker<F> {
                 .arg(lease)
                 .arg("0-0")
                 .arg("COUNT")
-                .arg(count)
+                .arg(room.max(1))
                 .query(con)
         });
         match reply {
             Ok(r) => Ok(r.claimed),
-            // The run is being republished; nothing to take over now.
+            // The run is being published again; nothing to take over now.
             Err(DistError::Redis { detail, .. }) if run_went_away(&detail) => Ok(Vec::new()),
             Err(e) => Err(e),
         }
     }
-
-    /// Evaluates `entries`, then the tasks fetched along with each chunk's
-    /// results, until the run has none left for now.
-    fn process(&mut self, id: &str, entries: Vec<StreamId>) -> Result<(), DistError> {
-        let mut entries = entries;
-        while !entries.is_empty() {
-            entries = self.process_chunk(id, entries)?;
-            if self.opts.stop.load(Ordering::SeqCst) {
-                // Fetched but not evaluated: they stay pending and are
-                // taken over after the lease.
-                break;
-            }
-        }
-        Ok(())
-    }
-
-    /// Evaluates one chunk; sends its results, acknowledges it and fetches
-    /// the next chunk in one round trip (a worker on 10 ms tasks would
-    /// otherwise wait for Redis twice per task).
-    fn process_chunk(
-        &mut self,
-        id: &str,
-        entries: Vec<StreamId>,
-    ) -> Result<Vec<StreamId>, DistError> {
-        let started = Instant::now();
-        let mut tasks: Vec<Task> = Vec::with_capacity(entries.len());
-        let mut entry_ids = Vec::with_capacity(entries.len());
-        for e in &entries {
-            entry_ids.push(e.id.clone());
-            match e.map.get(keys::FIELD) {
-                Some(redis::Value::BulkString(b)) => {
-                    match wire::decode::<Task>(b, MAX_TASK_BYTES, "task") {
-                        Ok(t) => tasks.push(t),
-                        Err(why) => {
-                            tracing::warn!("task entry {} of run {id}: {why}; dropped", e.id)
-                        }
-                    }
-                }
-                _ => tracing::warn!("task entry {} of run {id} has no payload; dropped", e.id),
-            }
-        }
-        tasks.retain(|t| {
-            let ours = t.run == id;
-            if !ours {
-                tracing::warn!("a task of run {} in the stream of run {id}; dropped", t.run);
-            }
-            ours
-        });
-        *self.in_hand.lock().expect("in_hand lock") = Some((id.to_string(), entry_ids.clone()));
-        let outcomes = match self.runs.get(id) {
-            Some(Slot::Ready { job, .. }) => job.evaluate(&tasks, &self.pool),
-            _ => Vec::new(),
-        };
-        let held_ms = started.elapsed().as_millis() as u64;
-        let mut payloads = Vec::with_capacity(tasks.len());
-        for (t, outcome) in tasks.iter().zip(outcomes) {
-            let r = TaskResult {
-                session: t.session,
-                batch: t.batch,
-                candidate: t.candidate,
-                outcome,
-                held_ms,
-                worker: self.opts.name.clone(),
-            };
-            let bytes = wire::encode(&r, MAX_RESULT_BYTES, "result").or_else(|why| {
-                // Observation statistics too large for the bound: report a
-                // failed evaluation rather than nothing.
-                let failed = TaskResult {
-                    outcome: Outcome::Failed {
-                        reason: why,
-                        cost: r.outcome.cost(),
-                    },
-                    ..r.clone()
-                };
-                wire::encode(&failed, MAX_RESULT_BYTES, "result")
-            });
-            match bytes {
-                Ok(b) => payloads.push(b),
-                Err(why) => tracing::error!("result of candidate #{}: {why}", t.candidate),
-            }
-        }
-        // Results and acknowledgements in one transaction: a worker killed
-        // before it leaves its tasks pending (and reclaimed), never acked
-        // without a result. The next chunk is read after the transaction.
-        let (rk, tk) = (keys::results(id), keys::tasks(id));
-        let (name, count) = (self.opts.name.clone(), self.chunk(id));
-        let prefetch = !self.opts.stop.load(Ordering::SeqCst);
-        let sent = self.link.call(|con| {
-            let mut p = redis::pipe();
-            p.cmd("MULTI").ignore();
-            for b in &payloads {
-                p.cmd("XADD")
-                    .arg(&rk)
-                    .arg("NOMKSTREAM")
-                    .arg("*")
-                    .arg(keys::FIELD)
-                    .arg(b.as_slice())
-                    .ignore();
-            }
-            if !entry_ids.is_empty() {
-                p.cmd("XACK")
-                    .arg(&tk)
-                    .arg(keys::GROUP)
-                    .arg(&entry_ids)
-                    .ignore();
-            }
-            p.cmd("EXEC").ignore();
-            if prefetch {
-                p.cmd("XREADGROUP")
-                    .arg("GROUP")
-                    .arg(keys::GROUP)
-                    .arg(&name)
-                    .arg("COUNT")
-                    .arg(count)
-                    .arg("STREAMS")
-                    .arg(&tk)
-                    .arg(">");
-                p.query::<(Option<StreamReadReply>,)>(con).map(|(r,)| r)
-            } else {
-                p.query::<()>(con).map(|_| None)
-            }
-        });
-        let next = match sent {
-            Ok(r) => r.map(|r| r.keys).unwrap_or_default(),
-            // The run ended while this chunk was evaluated.
-            Err(DistError::Redis { detail, .. }) if run_went_away(&detail) => Vec::new(),
-            Err(e) => return Err(e),
-        };
-        *self.in_hand.lock().expect("in_hand lock") = None;
-        self.evaluated += tasks.len() as u64;
-        if let Some(Slot::Ready { task_ms, .. }) = self.runs.get_mut(id) {
-            if !tasks.is_empty() {
-                let per =
-                    started.elapsed().as_secs_f64() * 1e3 * self.pool.current_num_threads() as f64
-                        / tasks.len() as f64;
-                *task_ms = if task_ms.is_finite() {
-                    0.7 * *task_ms + 0.3 * per
-                } else {
-                    per
-                };
-            }
-        }
-        Ok(next.into_iter().flat_map(|k| k.ids).collect())
-    }
 }
 
-/// Every second: the worker's heartbeat (so that coordinators count it
-/// while it is busy with long evaluations) and the renewal of the entries
-/// in hand (`XCLAIM … JUSTID` resets their idle time), on a connection of
-/// its own.
-fn heartbeat(
-    target: crate::link::RedisTarget,
-    name: String,
-    in_hand: InHand,
-    done: Arc<AtomicBool>,
+/// `XREADGROUP … COUNT room [BLOCK ms] STREAMS <ready runs' tasks> > …`.
+fn read_cmd(
+    p: &mut redis::Pipeline,
+    name: &str,
+    ready: &[String],
+    room: usize,
+    block: Option<u64>,
 ) {
-    let mut link = None;
-    let mut next = Instant::now();
-    while !done.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(50));
-        if Instant::now() < next {
-            continue;
-        }
-        next = Instant::now() + RENEW_EVERY;
-        if link.is_none() {
-            // The main loop reports an unreachable server; just try again.
-            link = Link::connect(&target).ok();
-        }
-        let Some(l) = link.as_mut() else { continue };
-        let held = in_hand.lock().expect("in_hand lock").clone();
-        let beat = l.call(|con| {
-            let mut p = redis::pipe();
-            p.cmd("ZADD")
-                .arg(keys::workers())
-                .arg(now_ms())
-                .arg(&name)
-                .ignore();
-            p.query::<()>(con)?;
-            if let Some((run, ids)) = &held {
-                // NOGROUP (the run ended) is not an error here.
-                let _ = redis::cmd("XCLAIM")
-                    .arg(keys::tasks(run))
-                    .arg(keys::GROUP)
-                    .arg(&name)
-                    .arg(0)
-                    .arg(ids)
-                    .arg("JUSTID")
-                    .query::<redis::Value>(con);
-            }
-            Ok(())
-        });
-        if beat.is_err() {
-            link = None;
-        }
+    let c = p
+        .cmd("XREADGROUP")
+        .arg("GROUP")
+        .arg(keys::GROUP)
+        .arg(name)
+        .arg("COUNT")
+        .arg(room.max(1));
+    if let Some(ms) = block {
+        c.arg("BLOCK").arg(ms);
+    }
+    c.arg("STREAMS");
+    for id in ready {
+        c.arg(keys::tasks(id));
+    }
+    for _ in ready {
+        c.arg(">");
     }
 }
 
-/// Checks a published spec and builds its job, or says why this worker
-/// refuses the run: a payload over its bound, another evonet or protocol
-/// version, a config this build cannot parse, or a problem that differs
-/// from the one the coordinator built.
-pub fn admit(
-    id: &str,
-    bytes: &[u8],
-    version: &str,
-    factory: &dyn JobFactory,
-    pool: &rayon::ThreadPool,
-) -> Result<Box<dyn Job>, String> {
-    if bytes.len() as u64 > MAX_SPEC_BYTES {
-        return Err(format!(
-            "its spec is {} bytes, over the {MAX_SPEC_BYTES}-byte bound",
-            bytes.len()
-        ));
-    }
-    let spec: RunSpec =
-        serde_json::from_slice(bytes).map_err(|e| format!("malformed run spec: {e}"))?;
-    if spec.protocol != wire::PROTOCOL_VERSION || spec.evonet_version != version {
-        return Err(format!(
-            "it was started by evonet {} (protocol {}), this worker is evonet {version} (protocol {}); run a worker of the coordinator's version",
-            spec.evonet_version,
-            spec.protocol,
-            wire::PROTOCOL_VERSION
-        ));
-    }
-    if spec.run_id != id {
-        return Err(format!("its spec names run {}", spec.run_id));
-    }
-    let (job, fp) = factory.prepare(&spec, pool)?;
-    if fp.hash() != spec.problem_hash {
-        return Err(format!(
-            "this worker builds a different problem from its config ({}); refusing rather than computing wrong numbers",
-            fp.first_difference(&spec.problem)
-                .unwrap_or_else(|| "hash differs".into())
-        ));
-    }
-    Ok(job)
+/// A result within its bound; observation statistics too large for it
+/// become a failed evaluation rather than nothing.
+fn encode_result(r: TaskResult) -> Result<Vec<u8>, String> {
+    wire::encode(&r, MAX_RESULT_BYTES, "result").or_else(|why| {
+        let failed = TaskResult {
+            outcome: Outcome::Failed {
+                reason: why,
+                cost: r.outcome.cost(),
+            },
+            ..r.clone()
+        };
+        wire::encode(&failed, MAX_RESULT_BYTES, "result")
+            .map_err(|e| format!("result of candidate #{}: {e}", r.candidate))
+    })
 }
 
 /// Whether a Redis error says that a run's stream or group is gone (the
 /// run ended, or its coordinator is publishing it again).
-fn run_went_away(detail: &str) -> bool {
+pub(crate) fn run_went_away(detail: &str) -> bool {
     detail.contains("NOGROUP")
         || detail.contains("UNBLOCKED")
         || detail.contains("no longer exists")
-}
-
-/// Lease assumed until the coordinator publishes one.
-const LEASE_DEFAULT_MS: u64 = 5_000;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use evonet_core::{EvalError, EvalRequest, Evaluation, TestReport};
-
-    /// Fitness = the genome (a number); panics on 13.
-    struct Echo;
-    impl Problem<f64> for Echo {
-        fn evaluate(&self, g: &f64, _r: &EvalRequest) -> Result<Evaluation, EvalError> {
-            assert!(*g != 13.0, "unlucky");
-            Ok(Evaluation {
-                fitness: *g,
-                cost: Cost::default(),
-                obs_stats: None,
-                solved: false,
-            })
-        }
-        fn test(&self, _g: &f64, _s: u64) -> Result<TestReport, EvalError> {
-            unreachable!()
-        }
-    }
-
-    struct Factory(&'static str);
-    impl JobFactory for Factory {
-        fn prepare(
-            &self,
-            _spec: &RunSpec,
-            _pool: &rayon::ThreadPool,
-        ) -> Result<(Box<dyn Job>, Fingerprint), String> {
-            Ok((
-                Box::new(ProblemJob::<f64, _>::new(Echo)),
-                Fingerprint::new([self.0.to_string()]),
-            ))
-        }
-    }
-
-    /// A worker that cannot build the problem (a dataset it lacks).
-    struct Broken;
-    impl JobFactory for Broken {
-        fn prepare(
-            &self,
-            _spec: &RunSpec,
-            _pool: &rayon::ThreadPool,
-        ) -> Result<(Box<dyn Job>, Fingerprint), String> {
-            Err("data/mnist: missing".into())
-        }
-    }
-
-    fn spec(version: &str, problem: &str) -> Vec<u8> {
-        let fp = Fingerprint::new([problem.to_string()]);
-        serde_json::to_vec(&RunSpec {
-            protocol: wire::PROTOCOL_VERSION,
-            evonet_version: version.into(),
-            run_id: "r1".into(),
-            config: String::new(),
-            problem: fp.text.clone(),
-            problem_hash: fp.hash(),
-            origin: "test".into(),
-        })
-        .unwrap()
-    }
-
-    fn pool() -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap()
-    }
-
-    #[test]
-    fn workers_refuse_other_versions_and_other_problems() {
-        let p = pool();
-        assert!(admit(
-            "r1",
-            &spec("0.1.0", "cartpole"),
-            "0.1.0",
-            &Factory("cartpole"),
-            &p
-        )
-        .is_ok());
-        let e = admit(
-            "r1",
-            &spec("0.2.0", "cartpole"),
-            "0.1.0",
-            &Factory("cartpole"),
-            &p,
-        )
-        .err()
-        .unwrap();
-        assert!(
-            e.contains("evonet 0.2.0") && e.contains("this worker is evonet 0.1.0"),
-            "{e}"
-        );
-        let e = admit(
-            "r1",
-            &spec("0.1.0", "cartpole"),
-            "0.1.0",
-            &Factory("acrobot"),
-            &p,
-        )
-        .err()
-        .unwrap();
-        assert!(e.contains("`cartpole`") && e.contains("`acrobot`"), "{e}");
-        let e = admit(
-            "r2",
-            &spec("0.1.0", "cartpole"),
-            "0.1.0",
-            &Factory("cartpole"),
-            &p,
-        )
-        .err()
-        .unwrap();
-        assert!(e.contains("names run r1"), "{e}");
-        let e = admit("r1", b"{not json", "0.1.0", &Factory("cartpole"), &p)
-            .err()
-            .unwrap();
-        assert!(e.contains("malformed run spec"), "{e}");
-        let e = admit("r1", &spec("0.1.0", "cartpole"), "0.1.0", &Broken, &p)
-            .err()
-            .unwrap();
-        assert!(e.contains("data/mnist: missing"), "{e}");
-        let huge = vec![b' '; MAX_SPEC_BYTES as usize + 1];
-        let e = admit("r1", &huge, "0.1.0", &Factory("cartpole"), &p)
-            .err()
-            .unwrap();
-        assert!(e.contains("bound"), "{e}");
-    }
-
-    #[test]
-    fn jobs_turn_bad_genomes_and_panics_into_failed_evaluations() {
-        let job = ProblemJob::<f64, _>::new(Echo);
-        let task = |candidate: u64, genome: Vec<u8>| Task {
-            run: "r1".into(),
-            session: 1,
-            batch: 1,
-            candidate,
-            request: EvalRequest::new(candidate),
-            genome,
-        };
-        let enc = |x: f64| wire::encode(&x, 64, "genome").unwrap();
-        let tasks = vec![
-            task(0, enc(2.5)),
-            task(1, vec![1, 2]),
-            task(2, enc(13.0)),
-            task(3, enc(-1.0)),
-        ];
-        for threads in [1, 2] {
-            let p = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            let out = job.evaluate(&tasks, &p);
-            assert_eq!(out.len(), 4);
-            assert_eq!(out[0].fitness(), 2.5);
-            assert!(
-                matches!(&out[1], Outcome::Failed { reason, .. } if reason.contains("malformed genome"))
-            );
-            assert!(
-                matches!(&out[2], Outcome::Failed { reason, .. } if reason.contains("unlucky"))
-            );
-            assert_eq!(out[3].fitness(), -1.0);
-        }
-    }
 }

@@ -1,0 +1,258 @@
+//! What a worker evaluates: a [`Job`] per run, built by a [`JobFactory`]
+//! from the run's published spec after [`admit`] checked it.
+
+use std::marker::PhantomData;
+
+use serde::de::DeserializeOwned;
+
+use evonet_core::{Candidate, CandidateId, Cost, Outcome, Problem};
+use evonet_runner::evaluate_one;
+
+use crate::fingerprint::Fingerprint;
+use crate::wire::{self, RunSpec, Task, MAX_SPEC_BYTES, MAX_TASK_BYTES};
+
+/// Evaluates the tasks of one run, one at a time, from any thread.
+pub trait Job: Send + Sync {
+    /// A genome that does not decode, a panic or a non-finite fitness is a
+    /// failed evaluation.
+    fn evaluate(&self, task: &Task) -> Outcome;
+}
+
+/// A [`Job`] for a problem over genomes of type `G`.
+pub struct ProblemJob<G, P> {
+    problem: P,
+    _genome: PhantomData<fn() -> G>,
+}
+
+impl<G, P> ProblemJob<G, P> {
+    pub fn new(problem: P) -> Self {
+        Self {
+            problem,
+            _genome: PhantomData,
+        }
+    }
+}
+
+impl<G, P> Job for ProblemJob<G, P>
+where
+    G: DeserializeOwned + Send + Sync,
+    P: Problem<G> + Send + Sync,
+{
+    fn evaluate(&self, t: &Task) -> Outcome {
+        match wire::decode::<G>(&t.genome, MAX_TASK_BYTES, "genome") {
+            Ok(genome) => evaluate_one(
+                &self.problem,
+                &Candidate {
+                    id: CandidateId(t.candidate),
+                    genome,
+                    request: t.request,
+                },
+            ),
+            Err(reason) => Outcome::Failed {
+                reason,
+                cost: Cost::default(),
+            },
+        }
+    }
+}
+
+/// Builds the job of a published run: parses its config, builds the
+/// problem, and says what it built (the worker compares that with the
+/// coordinator's fingerprint). An error is a refusal, shown to both sides.
+pub trait JobFactory {
+    fn prepare(
+        &self,
+        spec: &RunSpec,
+        pool: &rayon::ThreadPool,
+    ) -> Result<(Box<dyn Job>, Fingerprint), String>;
+}
+
+/// Checks a published spec and builds its job, or says why this worker
+/// refuses the run: a payload over its bound, another evonet or protocol
+/// version, a config this build cannot parse, or a problem that differs
+/// from the one the coordinator built.
+pub fn admit(
+    id: &str,
+    bytes: &[u8],
+    version: &str,
+    factory: &dyn JobFactory,
+    pool: &rayon::ThreadPool,
+) -> Result<Box<dyn Job>, String> {
+    if bytes.len() as u64 > MAX_SPEC_BYTES {
+        return Err(format!(
+            "its spec is {} bytes, over the {MAX_SPEC_BYTES}-byte bound",
+            bytes.len()
+        ));
+    }
+    let spec: RunSpec =
+        serde_json::from_slice(bytes).map_err(|e| format!("malformed run spec: {e}"))?;
+    if spec.protocol != wire::PROTOCOL_VERSION || spec.evonet_version != version {
+        return Err(format!(
+            "it was started by evonet {} (protocol {}), this worker is evonet {version} (protocol {}); run a worker of the coordinator's version",
+            spec.evonet_version,
+            spec.protocol,
+            wire::PROTOCOL_VERSION
+        ));
+    }
+    if spec.run_id != id {
+        return Err(format!("its spec names run {}", spec.run_id));
+    }
+    let (job, fp) = factory.prepare(&spec, pool)?;
+    if fp.hash() != spec.problem_hash {
+        return Err(format!(
+            "this worker builds a different problem from its config ({}); refusing rather than computing wrong numbers",
+            fp.first_difference(&spec.problem)
+                .unwrap_or_else(|| "hash differs".into())
+        ));
+    }
+    Ok(job)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use evonet_core::{EvalError, EvalRequest, Evaluation, TestReport};
+
+    /// Fitness = the genome (a number); panics on 13.
+    struct Echo;
+    impl Problem<f64> for Echo {
+        fn evaluate(&self, g: &f64, _r: &EvalRequest) -> Result<Evaluation, EvalError> {
+            assert!(*g != 13.0, "unlucky");
+            Ok(Evaluation {
+                fitness: *g,
+                cost: Cost::default(),
+                obs_stats: None,
+                solved: false,
+            })
+        }
+        fn test(&self, _g: &f64, _s: u64) -> Result<TestReport, EvalError> {
+            unreachable!()
+        }
+    }
+
+    struct Factory(&'static str);
+    impl JobFactory for Factory {
+        fn prepare(
+            &self,
+            _spec: &RunSpec,
+            _pool: &rayon::ThreadPool,
+        ) -> Result<(Box<dyn Job>, Fingerprint), String> {
+            Ok((
+                Box::new(ProblemJob::<f64, _>::new(Echo)),
+                Fingerprint::new([self.0.to_string()]),
+            ))
+        }
+    }
+
+    /// A worker that cannot build the problem (a dataset it lacks).
+    struct Broken;
+    impl JobFactory for Broken {
+        fn prepare(
+            &self,
+            _spec: &RunSpec,
+            _pool: &rayon::ThreadPool,
+        ) -> Result<(Box<dyn Job>, Fingerprint), String> {
+            Err("data/mnist: missing".into())
+        }
+    }
+
+    fn spec(version: &str, problem: &str) -> Vec<u8> {
+        let fp = Fingerprint::new([problem.to_string()]);
+        serde_json::to_vec(&RunSpec {
+            protocol: wire::PROTOCOL_VERSION,
+            evonet_version: version.into(),
+            run_id: "r1".into(),
+            config: String::new(),
+            problem: fp.text.clone(),
+            problem_hash: fp.hash(),
+            origin: "test".into(),
+        })
+        .unwrap()
+    }
+
+    fn pool() -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn workers_refuse_other_versions_and_other_problems() {
+        let p = pool();
+        assert!(admit(
+            "r1",
+            &spec("0.1.0", "cartpole"),
+            "0.1.0",
+            &Factory("cartpole"),
+            &p
+        )
+        .is_ok());
+        let e = admit(
+            "r1",
+            &spec("0.2.0", "cartpole"),
+            "0.1.0",
+            &Factory("cartpole"),
+            &p,
+        )
+        .err()
+        .unwrap();
+        assert!(
+            e.contains("evonet 0.2.0") && e.contains("this worker is evonet 0.1.0"),
+            "{e}"
+        );
+        let e = admit(
+            "r1",
+            &spec("0.1.0", "cartpole"),
+            "0.1.0",
+            &Factory("acrobot"),
+            &p,
+        )
+        .err()
+        .unwrap();
+        assert!(e.contains("`cartpole`") && e.contains("`acrobot`"), "{e}");
+        let e = admit(
+            "r2",
+            &spec("0.1.0", "cartpole"),
+            "0.1.0",
+            &Factory("cartpole"),
+            &p,
+        )
+        .err()
+        .unwrap();
+        assert!(e.contains("names run r1"), "{e}");
+        let e = admit("r1", b"{not json", "0.1.0", &Factory("cartpole"), &p)
+            .err()
+            .unwrap();
+        assert!(e.contains("malformed run spec"), "{e}");
+        let e = admit("r1", &spec("0.1.0", "cartpole"), "0.1.0", &Broken, &p)
+            .err()
+            .unwrap();
+        assert!(e.contains("data/mnist: missing"), "{e}");
+        let huge = vec![b' '; MAX_SPEC_BYTES as usize + 1];
+        let e = admit("r1", &huge, "0.1.0", &Factory("cartpole"), &p)
+            .err()
+            .unwrap();
+        assert!(e.contains("bound"), "{e}");
+    }
+
+    #[test]
+    fn jobs_turn_bad_genomes_and_panics_into_failed_evaluations() {
+        let job = ProblemJob::<f64, _>::new(Echo);
+        let task = |candidate: u64, genome: Vec<u8>| Task {
+            run: "r1".into(),
+            session: 1,
+            batch: 1,
+            candidate,
+            request: EvalRequest::new(candidate),
+            genome,
+        };
+        let enc = |x: f64| wire::encode(&x, 64, "genome").unwrap();
+        assert_eq!(job.evaluate(&task(0, enc(2.5))).fitness(), 2.5);
+        assert!(matches!(job.evaluate(&task(1, vec![1, 2])),
+            Outcome::Failed { reason, .. } if reason.contains("malformed genome")));
+        assert!(matches!(job.evaluate(&task(2, enc(13.0))),
+            Outcome::Failed { reason, .. } if reason.contains("unlucky")));
+        assert_eq!(job.evaluate(&task(3, enc(-1.0))).fitness(), -1.0);
+    }
+}
