@@ -47,6 +47,8 @@ const FETCH_TARGET_MS: f64 = 5.0;
 const MAX_PER_THREAD: f64 = 64.0;
 /// Tasks shorter than this get one more per thread in reserve.
 const RESERVE_BELOW_MS: f64 = 100.0;
+/// The longest a finished result waits to be sent with others.
+const ANSWER_WITHIN: Duration = Duration::from_millis(2);
 /// Lease assumed until the coordinator publishes one.
 const LEASE_DEFAULT_MS: u64 = 5_000;
 
@@ -143,6 +145,8 @@ impl<F: JobFactory> Worker<F> {
         let mut idle_since = Instant::now();
         let mut said_waiting = false;
         let mut finished: Vec<Done> = Vec::new();
+        // When the oldest unanswered result finished.
+        let mut oldest: Option<Instant> = None;
         loop {
             let stopping = self.opts.stop.load(Ordering::SeqCst);
             if stopping && self.in_flight == 0 && finished.is_empty() {
@@ -154,71 +158,86 @@ impl<F: JobFactory> Worker<F> {
             }
             while let Ok(d) = self.rx.try_recv() {
                 self.in_flight -= 1;
+                oldest.get_or_insert_with(Instant::now);
                 finished.push(d);
             }
             let ready = self.ready();
+            let held = self.in_flight + finished.len();
             let room = if stopping {
                 0
             } else {
-                self.capacity(&ready).saturating_sub(self.in_flight)
+                self.capacity(&ready).saturating_sub(held)
             };
-            // Answer what is finished, fetching more in the same round trip.
-            if !finished.is_empty() {
-                let fetched = self.answer(std::mem::take(&mut finished), room, &ready)?;
+            // Answer in batches: when nothing else is running, when half of
+            // what is held is done, or when a result has waited 2 ms. The
+            // next tasks are fetched in the same round trip.
+            if !finished.is_empty()
+                && (self.in_flight == 0
+                    || 2 * finished.len() >= held
+                    || oldest.is_some_and(|t| t.elapsed() >= ANSWER_WITHIN))
+            {
+                // Answered tasks free their places.
+                let fetch = if stopping {
+                    0
+                } else {
+                    self.capacity(&ready).saturating_sub(self.in_flight)
+                };
+                let fetched = self.answer(std::mem::take(&mut finished), fetch, &ready)?;
+                oldest = None;
                 self.submit(fetched);
                 continue;
             }
-            if room > 0 && !ready.is_empty() {
-                said_waiting = false;
-                idle_since = Instant::now();
-                // Block on Redis only when there is nothing to wait for here.
-                let block = self.in_flight == 0;
-                match self.read_new(&ready, room, block) {
-                    Ok(fetched) if !fetched.is_empty() => {
-                        self.submit(fetched);
-                        continue;
-                    }
-                    Ok(_) if self.in_flight == 0 => {
-                        for id in &ready {
-                            let entries = self.reclaim(id, room)?;
-                            if !entries.is_empty() {
-                                tracing::info!(
-                                    "took over {} tasks of run {id} from a worker that stopped answering",
-                                    entries.len()
-                                );
-                                self.submit(vec![(id.clone(), entries)]);
-                            }
-                        }
-                        continue;
-                    }
-                    Ok(_) => {}
-                    Err(DistError::Redis { detail, .. }) if run_went_away(&detail) => {
-                        // A run ended or is being published again.
-                        last_refresh = None;
-                        std::thread::sleep(Duration::from_millis(50));
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
             if self.in_flight > 0 {
-                if let Ok(d) = self.rx.recv_timeout(Duration::from_millis(200)) {
+                let wait = match oldest {
+                    Some(t) => ANSWER_WITHIN.saturating_sub(t.elapsed()),
+                    None => Duration::from_millis(200),
+                };
+                if let Ok(d) = self.rx.recv_timeout(wait) {
                     self.in_flight -= 1;
+                    oldest.get_or_insert_with(Instant::now);
                     finished.push(d);
                 }
-            } else if ready.is_empty() {
-                if !said_waiting {
+                continue;
+            }
+            // Nothing held: wait for tasks (or runs).
+            if ready.is_empty() || room == 0 {
+                if !said_waiting && !stopping {
                     tracing::info!("waiting for a run to be published");
                     said_waiting = true;
                 }
-                if self
-                    .opts
-                    .idle_exit
-                    .is_some_and(|d| idle_since.elapsed() >= d)
+                if stopping
+                    || self
+                        .opts
+                        .idle_exit
+                        .is_some_and(|d| idle_since.elapsed() >= d)
                 {
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(250));
+                continue;
+            }
+            said_waiting = false;
+            idle_since = Instant::now();
+            match self.read_new(&ready, room) {
+                Ok(fetched) if !fetched.is_empty() => self.submit(fetched),
+                Ok(_) => {
+                    for id in &ready {
+                        let entries = self.reclaim(id, room)?;
+                        if !entries.is_empty() {
+                            tracing::info!(
+                                "took over {} tasks of run {id} from a worker that stopped answering",
+                                entries.len()
+                            );
+                            self.submit(vec![(id.clone(), entries)]);
+                        }
+                    }
+                }
+                Err(DistError::Redis { detail, .. }) if run_went_away(&detail) => {
+                    // A run ended or is being published again.
+                    last_refresh = None;
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => return Err(e),
             }
         }
         let name = self.opts.name.clone();
@@ -475,17 +494,16 @@ impl<F: JobFactory> Worker<F> {
         Ok(())
     }
 
-    /// New tasks of the ready runs; blocking up to a second if asked.
+    /// New tasks of the ready runs, blocking up to a second.
     fn read_new(
         &mut self,
         ready: &[String],
         room: usize,
-        block: bool,
     ) -> Result<Vec<(String, Vec<StreamId>)>, DistError> {
         let name = self.opts.name.clone();
         let reply: Option<StreamReadReply> = self.link.call(|con| {
             let mut p = redis::pipe();
-            read_cmd(&mut p, &name, ready, room, block.then_some(1000));
+            read_cmd(&mut p, &name, ready, room, Some(1000));
             p.query::<(Option<StreamReadReply>,)>(con).map(|(r,)| r)
         })?;
         Ok(self.by_run(reply, ready))
