@@ -21,15 +21,10 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use evonet_core::{
-    Candidate, CandidateId, Cost, EvalError, EvalRequest, Evaluation, Problem, SeedChain, Strategy,
-    TestReport,
-};
+use evonet_core::{Candidate, CandidateId, Cost, EvalRequest, Evaluation, SeedChain, Strategy};
+use evonet_distributed::testing::{spec, Echo, EchoFactory};
 use evonet_distributed::wire::{self, Task};
-use evonet_distributed::{
-    Fingerprint, Job, JobFactory, Link, ProblemJob, RedisEvaluator, RedisTarget, RunSpec, Worker,
-    WorkerOptions, PROTOCOL_VERSION,
-};
+use evonet_distributed::{Link, RedisEvaluator, RedisTarget, Worker, WorkerOptions};
 use evonet_runner::{Evaluator, ThreadEvaluator};
 
 const PASSWORD: &str = "bench-secret";
@@ -95,38 +90,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Fitness = the genome: evaluation costs nothing, so what remains is the
 /// transport.
-struct Trivial;
-impl Problem<f64> for Trivial {
-    fn evaluate(&self, g: &f64, _r: &EvalRequest) -> Result<Evaluation, EvalError> {
-        Ok(Evaluation {
-            fitness: *g,
-            cost: Cost::default(),
-            obs_stats: None,
-            solved: false,
-        })
-    }
-    fn test(&self, _g: &f64, _s: u64) -> Result<TestReport, EvalError> {
-        unreachable!()
-    }
-}
-
-fn trivial_fingerprint() -> Fingerprint {
-    Fingerprint::new(["bench trivial".to_string()])
-}
-
-struct TrivialFactory;
-impl JobFactory for TrivialFactory {
-    fn prepare(
-        &self,
-        _spec: &RunSpec,
-        _pool: &rayon::ThreadPool,
-    ) -> Result<(Box<dyn Job>, Fingerprint), String> {
-        Ok((
-            Box::new(ProblemJob::<f64, _>::new(Trivial)),
-            trivial_fingerprint(),
-        ))
-    }
-}
+const TRIVIAL: Echo = Echo { delay_ms: 0 };
 
 fn batch(n: usize, from: u64) -> Vec<Candidate<f64>> {
     (0..n as u64)
@@ -141,16 +105,7 @@ fn batch(n: usize, from: u64) -> Vec<Candidate<f64>> {
 fn overhead(server: &Server, reps: usize) {
     let url = server.url(1);
     let target = RedisTarget::new(&url, None).unwrap();
-    let fp = trivial_fingerprint();
-    let spec = RunSpec {
-        protocol: PROTOCOL_VERSION,
-        evonet_version: "bench".into(),
-        run_id: "bench-overhead".into(),
-        config: String::new(),
-        problem_hash: fp.hash(),
-        problem: fp.text,
-        origin: "bench".into(),
-    };
+    let spec = spec("bench-overhead", "bench", "bench trivial");
     let stop = Arc::new(AtomicBool::new(false));
     let worker = {
         let link = Link::connect(&target).unwrap();
@@ -163,7 +118,7 @@ fn overhead(server: &Server, reps: usize) {
                 idle_exit: None,
                 stop,
             };
-            Worker::new(link, opts, TrivialFactory)
+            Worker::new(link, opts, EchoFactory::new(0, "bench trivial"))
                 .unwrap()
                 .run()
                 .unwrap();
@@ -175,22 +130,22 @@ fn overhead(server: &Server, reps: usize) {
     let n = 2000;
     let mut next = 0u64;
     // Warm-up: the worker joins the run (it looks for runs once a second).
-    remote.evaluate(&Trivial, batch(n, next)).unwrap();
+    remote.evaluate(&TRIVIAL, batch(n, next)).unwrap();
     next += n as u64;
     let (mut per_task_remote, mut per_task_local, mut round_trip) = (vec![], vec![], vec![]);
     for _ in 0..reps {
         let t = Instant::now();
-        let r = remote.evaluate(&Trivial, batch(n, next)).unwrap();
+        let r = remote.evaluate(&TRIVIAL, batch(n, next)).unwrap();
         per_task_remote.push(t.elapsed().as_secs_f64() / n as f64);
         assert_eq!(r.len(), n);
         next += n as u64;
         let t = Instant::now();
-        local.evaluate(&Trivial, batch(n, next)).unwrap();
+        local.evaluate(&TRIVIAL, batch(n, next)).unwrap();
         per_task_local.push(t.elapsed().as_secs_f64() / n as f64);
         let mut one = vec![];
         for _ in 0..50 {
             let t = Instant::now();
-            remote.evaluate(&Trivial, batch(1, next)).unwrap();
+            remote.evaluate(&TRIVIAL, batch(1, next)).unwrap();
             one.push(t.elapsed().as_secs_f64());
             next += 1;
         }

@@ -204,15 +204,16 @@ pub fn print_example(kind: &str) -> Result<()> {
     Ok(())
 }
 
-/// Interrupt flag set by the first Ctrl-C; a second one exits at once.
-fn stop_flag() -> Arc<AtomicBool> {
+/// Interrupt flag set by the first Ctrl-C, which prints `what_now`; a
+/// second one exits at once.
+pub(crate) fn stop_flag(what_now: &'static str) -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
     let s = Arc::clone(&stop);
     let _ = ctrlc::set_handler(move || {
         if s.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
-        eprintln!("\nstopping after this generation (a checkpoint will be written); Ctrl-C again to quit now");
+        eprintln!("\n{what_now}; Ctrl-C again to quit now");
     });
     stop
 }
@@ -227,7 +228,7 @@ fn execute(
     remote_args: &RedisArgs,
 ) -> Result<u8> {
     // First, so that a Ctrl-C during set-up also ends with a checkpoint.
-    let stop = stop_flag();
+    let stop = stop_flag("stopping after this generation (a checkpoint will be written)");
     let settings = RunSettings {
         out_dir: out.to_path_buf(),
         seed: cfg.run.seed,

@@ -2,8 +2,6 @@
 //! Redis server.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -52,14 +50,9 @@ impl JobFactory for FromConfig {
 
 pub fn worker(a: WorkerArgs) -> Result<u8> {
     let link = connect(&a.redis, a.redis_ca.as_deref())?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let s = Arc::clone(&stop);
-    let _ = ctrlc::set_handler(move || {
-        if s.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("\nleaving after the tasks in hand; Ctrl-C again to quit now (they will be taken over by other workers)");
-    });
+    // Tasks left unanswered by a second Ctrl-C are taken over by other
+    // workers after the lease.
+    let stop = crate::run_cmd::stop_flag("leaving once the tasks in hand are answered");
     let name = a
         .name
         .unwrap_or_else(|| format!("{}-{}", hostname(), std::process::id()));

@@ -31,6 +31,8 @@ pub enum Purpose {
     NoiseTable = 8,
     /// Fault injection used by tests.
     Fault = 9,
+    /// Splitting a dataset into train, validation and test parts.
+    DataSplit = 10,
 }
 
 /// SplitMix64 finaliser (Steele, Lea & Flood 2014): a bijective 64-bit mixer.

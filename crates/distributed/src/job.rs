@@ -111,63 +111,11 @@ pub fn admit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use evonet_core::{EvalError, EvalRequest, Evaluation, TestReport};
+    use crate::testing::{spec, Echo, EchoFactory};
+    use evonet_core::EvalRequest;
 
-    /// Fitness = the genome (a number); panics on 13.
-    struct Echo;
-    impl Problem<f64> for Echo {
-        fn evaluate(&self, g: &f64, _r: &EvalRequest) -> Result<Evaluation, EvalError> {
-            assert!(*g != 13.0, "unlucky");
-            Ok(Evaluation {
-                fitness: *g,
-                cost: Cost::default(),
-                obs_stats: None,
-                solved: false,
-            })
-        }
-        fn test(&self, _g: &f64, _s: u64) -> Result<TestReport, EvalError> {
-            unreachable!()
-        }
-    }
-
-    struct Factory(&'static str);
-    impl JobFactory for Factory {
-        fn prepare(
-            &self,
-            _spec: &RunSpec,
-            _pool: &rayon::ThreadPool,
-        ) -> Result<(Box<dyn Job>, Fingerprint), String> {
-            Ok((
-                Box::new(ProblemJob::<f64, _>::new(Echo)),
-                Fingerprint::new([self.0.to_string()]),
-            ))
-        }
-    }
-
-    /// A worker that cannot build the problem (a dataset it lacks).
-    struct Broken;
-    impl JobFactory for Broken {
-        fn prepare(
-            &self,
-            _spec: &RunSpec,
-            _pool: &rayon::ThreadPool,
-        ) -> Result<(Box<dyn Job>, Fingerprint), String> {
-            Err("data/mnist: missing".into())
-        }
-    }
-
-    fn spec(version: &str, problem: &str) -> Vec<u8> {
-        let fp = Fingerprint::new([problem.to_string()]);
-        serde_json::to_vec(&RunSpec {
-            protocol: wire::PROTOCOL_VERSION,
-            evonet_version: version.into(),
-            run_id: "r1".into(),
-            config: String::new(),
-            problem: fp.text.clone(),
-            problem_hash: fp.hash(),
-            origin: "test".into(),
-        })
-        .unwrap()
+    fn spec_bytes(version: &str, problem: &str) -> Vec<u8> {
+        serde_json::to_vec(&spec("r1", version, problem)).unwrap()
     }
 
     fn pool() -> rayon::ThreadPool {
@@ -180,65 +128,47 @@ mod tests {
     #[test]
     fn workers_refuse_other_versions_and_other_problems() {
         let p = pool();
-        assert!(admit(
+        let cartpole = EchoFactory::new(0, "cartpole");
+        let ok = admit(
             "r1",
-            &spec("0.1.0", "cartpole"),
+            &spec_bytes("0.1.0", "cartpole"),
             "0.1.0",
-            &Factory("cartpole"),
-            &p
-        )
-        .is_ok());
-        let e = admit(
-            "r1",
-            &spec("0.2.0", "cartpole"),
-            "0.1.0",
-            &Factory("cartpole"),
+            &cartpole,
             &p,
-        )
-        .err()
-        .unwrap();
+        );
+        assert!(ok.is_ok());
+        let refuse = |id: &str, bytes: &[u8], f: &EchoFactory| {
+            admit(id, bytes, "0.1.0", f, &p).err().expect("refused")
+        };
+        let e = refuse("r1", &spec_bytes("0.2.0", "cartpole"), &cartpole);
         assert!(
             e.contains("evonet 0.2.0") && e.contains("this worker is evonet 0.1.0"),
             "{e}"
         );
-        let e = admit(
+        let e = refuse(
             "r1",
-            &spec("0.1.0", "cartpole"),
-            "0.1.0",
-            &Factory("acrobot"),
-            &p,
-        )
-        .err()
-        .unwrap();
+            &spec_bytes("0.1.0", "cartpole"),
+            &EchoFactory::new(0, "acrobot"),
+        );
         assert!(e.contains("`cartpole`") && e.contains("`acrobot`"), "{e}");
-        let e = admit(
-            "r2",
-            &spec("0.1.0", "cartpole"),
-            "0.1.0",
-            &Factory("cartpole"),
-            &p,
-        )
-        .err()
-        .unwrap();
+        let e = refuse("r2", &spec_bytes("0.1.0", "cartpole"), &cartpole);
         assert!(e.contains("names run r1"), "{e}");
-        let e = admit("r1", b"{not json", "0.1.0", &Factory("cartpole"), &p)
-            .err()
-            .unwrap();
+        let e = refuse("r1", b"{not json", &cartpole);
         assert!(e.contains("malformed run spec"), "{e}");
-        let e = admit("r1", &spec("0.1.0", "cartpole"), "0.1.0", &Broken, &p)
-            .err()
-            .unwrap();
+        // A worker that cannot build the problem (a dataset it lacks).
+        let broken = EchoFactory {
+            broken: true,
+            ..EchoFactory::new(0, "data/mnist: missing")
+        };
+        let e = refuse("r1", &spec_bytes("0.1.0", "cartpole"), &broken);
         assert!(e.contains("data/mnist: missing"), "{e}");
-        let huge = vec![b' '; MAX_SPEC_BYTES as usize + 1];
-        let e = admit("r1", &huge, "0.1.0", &Factory("cartpole"), &p)
-            .err()
-            .unwrap();
+        let e = refuse("r1", &vec![b' '; MAX_SPEC_BYTES as usize + 1], &cartpole);
         assert!(e.contains("bound"), "{e}");
     }
 
     #[test]
     fn jobs_turn_bad_genomes_and_panics_into_failed_evaluations() {
-        let job = ProblemJob::<f64, _>::new(Echo);
+        let job = ProblemJob::<f64, _>::new(Echo { delay_ms: 0 });
         let task = |candidate: u64, genome: Vec<u8>| Task {
             run: "r1".into(),
             session: 1,

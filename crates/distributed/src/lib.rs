@@ -29,6 +29,7 @@ pub mod heartbeat;
 pub mod job;
 pub mod keys;
 pub mod link;
+pub mod testing;
 pub mod wire;
 pub mod worker;
 

@@ -36,6 +36,7 @@ fn workspace_dependency_edges_follow_the_architecture() {
         // Generic over genomes and problems: it knows no strategy, no
         // environment and no config format.
         ("evonet-distributed", &["evonet-core", "evonet-runner"][..]),
+        ("evonet-train", &["evonet-core"][..]),
     ]);
     // Crates that may not do IO or threads must not depend on crates for them.
     let no_io: &[&str] = &[

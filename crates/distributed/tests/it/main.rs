@@ -6,13 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use evonet_core::{
-    Candidate, CandidateId, Cost, EvalError, EvalRequest, Evaluation, Problem, TestReport,
-};
-use evonet_distributed::{
-    Fingerprint, Job, JobFactory, Link, ProblemJob, RedisEvaluator, RedisTarget, RunSpec, Worker,
-    WorkerOptions, PROTOCOL_VERSION,
-};
+use evonet_core::{Candidate, CandidateId, EvalRequest};
+use evonet_distributed::testing::{spec, Echo, EchoFactory};
+use evonet_distributed::{Link, RedisEvaluator, RedisTarget, Worker, WorkerOptions};
 use evonet_runner::Evaluator;
 
 fn redis_url(db: u8) -> Option<String> {
@@ -32,66 +28,12 @@ fn redis_url(db: u8) -> Option<String> {
     }
 }
 
-/// Fitness = genome, after sleeping `ms`.
-struct Slow {
-    ms: u64,
-}
-
-impl Problem<f64> for Slow {
-    fn evaluate(&self, g: &f64, _r: &EvalRequest) -> Result<Evaluation, EvalError> {
-        std::thread::sleep(Duration::from_millis(self.ms));
-        Ok(Evaluation {
-            fitness: *g,
-            cost: Cost {
-                env_steps: 1,
-                episodes: 1,
-            },
-            obs_stats: None,
-            solved: false,
-        })
-    }
-    fn test(&self, _g: &f64, _s: u64) -> Result<TestReport, EvalError> {
-        unreachable!()
-    }
-}
-
-struct Factory {
-    ms: u64,
-    problem: &'static str,
-}
-
-impl JobFactory for Factory {
-    fn prepare(
-        &self,
-        _spec: &RunSpec,
-        _pool: &rayon::ThreadPool,
-    ) -> Result<(Box<dyn Job>, Fingerprint), String> {
-        Ok((
-            Box::new(ProblemJob::<f64, _>::new(Slow { ms: self.ms })),
-            Fingerprint::new([self.problem.to_string()]),
-        ))
-    }
-}
-
-fn spec(run: &str, problem: &str) -> RunSpec {
-    let fp = Fingerprint::new([problem.to_string()]);
-    RunSpec {
-        protocol: PROTOCOL_VERSION,
-        evonet_version: "test".into(),
-        run_id: run.into(),
-        config: String::new(),
-        problem_hash: fp.hash(),
-        problem: fp.text,
-        origin: "test".into(),
-    }
-}
-
 /// Starts `n` in-process workers; returns their stop flag and handles
 /// (each yields how many tasks it evaluated).
 fn workers(
     url: &str,
     n: usize,
-    factory: impl Fn() -> Factory,
+    factory: impl Fn() -> EchoFactory,
 ) -> (Arc<AtomicBool>, Vec<std::thread::JoinHandle<u64>>) {
     let stop = Arc::new(AtomicBool::new(false));
     let handles = (0..n)
@@ -118,15 +60,12 @@ fn workers(
 #[test]
 fn a_busy_worker_keeps_its_tasks_past_the_lease() {
     let Some(url) = redis_url(8) else { return };
-    let (stop, handles) = workers(&url, 3, || Factory {
-        ms: 3_000,
-        problem: "slow",
-    });
+    let (stop, handles) = workers(&url, 3, || EchoFactory::new(3_000, "slow"));
     let link = Link::connect(&RedisTarget::new(&url, None).unwrap()).unwrap();
     // Evaluations take 3 s, the lease is 2 s: only the renewal by the
     // busy workers keeps the idle third one from taking their tasks.
     let mut coordinator: RedisEvaluator<f64> =
-        RedisEvaluator::new(link, spec("lease", "slow"), Some(2_000));
+        RedisEvaluator::new(link, spec("lease", "test", "slow"), Some(2_000));
     let candidates: Vec<Candidate<f64>> = (0..2)
         .map(|i| Candidate {
             id: CandidateId(i),
@@ -135,7 +74,9 @@ fn a_busy_worker_keeps_its_tasks_past_the_lease() {
         })
         .collect();
     let start = Instant::now();
-    let results = coordinator.evaluate(&Slow { ms: 0 }, candidates).unwrap();
+    let results = coordinator
+        .evaluate(&Echo { delay_ms: 0 }, candidates)
+        .unwrap();
     let took = start.elapsed();
     coordinator.retire().unwrap();
     stop.store(true, Ordering::SeqCst);
@@ -155,13 +96,10 @@ fn a_busy_worker_keeps_its_tasks_past_the_lease() {
 #[test]
 fn a_worker_refuses_a_run_whose_problem_it_builds_differently() {
     let Some(url) = redis_url(9) else { return };
-    let (stop, handles) = workers(&url, 1, || Factory {
-        ms: 0,
-        problem: "acrobot",
-    });
+    let (stop, handles) = workers(&url, 1, || EchoFactory::new(0, "acrobot"));
     let link = Link::connect(&RedisTarget::new(&url, None).unwrap()).unwrap();
     let mut coordinator: RedisEvaluator<f64> =
-        RedisEvaluator::new(link, spec("refused", "cartpole"), None);
+        RedisEvaluator::new(link, spec("refused", "test", "cartpole"), None);
     coordinator.publish(true).unwrap();
     let mut check = Link::connect(&RedisTarget::new(&url, None).unwrap()).unwrap();
     let start = Instant::now();

@@ -1,0 +1,93 @@
+//! Test doubles for the distributed layer, shared by its tests and the
+//! benchmarks: a problem over plain numbers and a factory that builds it.
+
+use std::time::Duration;
+
+use evonet_core::{Cost, EvalError, EvalRequest, Evaluation, Problem, TestReport};
+
+use crate::fingerprint::Fingerprint;
+use crate::job::{Job, JobFactory, ProblemJob};
+use crate::wire::{RunSpec, PROTOCOL_VERSION};
+
+/// Fitness = the genome, after sleeping `delay_ms`; panics on 13.
+pub struct Echo {
+    pub delay_ms: u64,
+}
+
+impl Problem<f64> for Echo {
+    fn evaluate(&self, g: &f64, _r: &EvalRequest) -> Result<Evaluation, EvalError> {
+        assert!(*g != 13.0, "unlucky");
+        if self.delay_ms > 0 {
+            std::thread::sleep(Duration::from_millis(self.delay_ms));
+        }
+        Ok(Evaluation {
+            fitness: *g,
+            cost: Cost {
+                env_steps: 1,
+                episodes: 1,
+            },
+            obs_stats: None,
+            solved: false,
+        })
+    }
+
+    fn test(&self, g: &f64, _seed: u64) -> Result<TestReport, EvalError> {
+        Ok(TestReport {
+            score: *g,
+            solved: false,
+            env_steps: 0,
+            details: Vec::new(),
+        })
+    }
+}
+
+/// Builds [`Echo`] jobs and describes them as `problem`; fails with
+/// `problem` as its reason when `broken`.
+pub struct EchoFactory {
+    pub delay_ms: u64,
+    pub problem: String,
+    pub broken: bool,
+}
+
+impl EchoFactory {
+    pub fn new(delay_ms: u64, problem: &str) -> Self {
+        Self {
+            delay_ms,
+            problem: problem.into(),
+            broken: false,
+        }
+    }
+}
+
+impl JobFactory for EchoFactory {
+    fn prepare(
+        &self,
+        _spec: &RunSpec,
+        _pool: &rayon::ThreadPool,
+    ) -> Result<(Box<dyn Job>, Fingerprint), String> {
+        if self.broken {
+            return Err(self.problem.clone());
+        }
+        Ok((
+            Box::new(ProblemJob::<f64, _>::new(Echo {
+                delay_ms: self.delay_ms,
+            })),
+            Fingerprint::new([self.problem.clone()]),
+        ))
+    }
+}
+
+/// The spec of run `run` of evonet `version` whose problem is described
+/// as `problem`.
+pub fn spec(run: &str, version: &str, problem: &str) -> RunSpec {
+    let fp = Fingerprint::new([problem.to_string()]);
+    RunSpec {
+        protocol: PROTOCOL_VERSION,
+        evonet_version: version.into(),
+        run_id: run.into(),
+        config: String::new(),
+        problem_hash: fp.hash(),
+        problem: fp.text,
+        origin: "test".into(),
+    }
+}
