@@ -360,6 +360,27 @@ fn bytes_per_candidate() {
         "task payload: mean {mean:.0} bytes, max {max} bytes ({} tasks)",
         at_100.len()
     );
+    // OpenAI-ES and CMA-ES send the parameter vector itself.
+    let cartpole_es = 4 * 64 + 64 + 64 * 64 + 64 + 64 * 2 + 2;
+    let genome = evonet_core::PolicyParams {
+        params: vec![0.0; cartpole_es],
+        obs_norm: Some(evonet_core::genome::ObsNorm {
+            mean: vec![0.0; 4],
+            std: vec![1.0; 4],
+        }),
+    };
+    let task = Task {
+        run: "0123456789abcdef".into(),
+        session: 1,
+        batch: 1,
+        candidate: 0,
+        request: EvalRequest::new(0),
+        genome: wire::encode(&genome, wire::MAX_TASK_BYTES, "genome").unwrap(),
+    };
+    println!(
+        "OpenAI-ES task, configs/cartpole-es.toml policy ({cartpole_es} parameters and observation normalisation): {} bytes, at any generation",
+        wire::encode(&task, wire::MAX_TASK_BYTES, "task").unwrap().len()
+    );
     for (name, params) in [
         (
             "configs/cartpole-ga.toml policy (4-64-64-2)",

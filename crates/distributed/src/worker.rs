@@ -47,6 +47,8 @@ const FETCH_TARGET_MS: f64 = 5.0;
 const MAX_PER_THREAD: f64 = 64.0;
 /// Tasks shorter than this get one more per thread in reserve.
 const RESERVE_BELOW_MS: f64 = 100.0;
+/// How often a busy worker says how much it evaluated.
+const REPORT_EVERY: Duration = Duration::from_secs(30);
 /// The longest a finished result waits to be sent with others.
 const ANSWER_WITHIN: Duration = Duration::from_millis(2);
 /// Lease assumed until the coordinator publishes one.
@@ -147,7 +149,18 @@ impl<F: JobFactory> Worker<F> {
         let mut finished: Vec<Done> = Vec::new();
         // When the oldest unanswered result finished.
         let mut oldest: Option<Instant> = None;
+        let (mut report_at, mut reported) = (Instant::now(), 0u64);
         loop {
+            if report_at.elapsed() >= REPORT_EVERY && self.evaluated > reported {
+                let n = self.evaluated - reported;
+                tracing::info!(
+                    "evaluated {n} tasks in the last {:.0} s ({:.1}/s), {} in all",
+                    report_at.elapsed().as_secs_f64(),
+                    n as f64 / report_at.elapsed().as_secs_f64(),
+                    self.evaluated
+                );
+                (report_at, reported) = (Instant::now(), self.evaluated);
+            }
             let stopping = self.opts.stop.load(Ordering::SeqCst);
             if stopping && self.in_flight == 0 && finished.is_empty() {
                 break;

@@ -124,13 +124,44 @@ fn through_workers_matches_local(cfg: &str, name: &str, db: u8) {
     let mut line = String::new();
     err.read_line(&mut line).unwrap();
     assert!(line.contains("no worker is connected"), "{line}");
-    let _workers = Workers::start(&url, 3, &d);
+    let mut workers = Workers::start(&url, 3, &d);
     assert!(coordinator.wait().unwrap().success());
     assert_same_run(
         &reference,
         &out,
         "between 3 Redis workers and local threads",
     );
+    let failed: u64 = metrics_without_time(&out)
+        .iter()
+        .map(|m| m["failed"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        failed > 0,
+        cfg.contains("[env.faults]"),
+        "failures: {failed}"
+    );
+    // Ctrl-C (SIGINT) lets a worker leave cleanly: exit 0 and a summary.
+    for (i, w) in workers.children.iter_mut().enumerate() {
+        let st = Command::new("kill")
+            .args(["-INT", &w.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let start = Instant::now();
+        let code = loop {
+            if let Some(st) = w.try_wait().unwrap() {
+                break st.code();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "worker {i} ignored Ctrl-C"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(code, Some(0), "worker {i}");
+        let log = std::fs::read_to_string(d.join(format!("worker{i}.log"))).unwrap();
+        assert!(log.contains("evaluated") && log.contains("tasks"), "{log}");
+    }
     std::fs::remove_dir_all(&d).unwrap();
 }
 
