@@ -1,12 +1,19 @@
-//! Training for architecture search (issue 4, in progress): datasets first.
+//! Training for architecture search (issue 4, in progress).
 //!
 //! `data` loads labelled image sets (IDX as MNIST and Fashion-MNIST,
 //! CIFAR-10's binary batches, CSV with one pixel per column) into one
 //! in-memory form, and splits them deterministically into train,
 //! validation and test parts. Every malformed file is an error naming the
-//! file and what is wrong with it. The network builder and trainer (burn,
-//! design.md) come next.
+//! file and what is wrong with it. `arch` describes chain networks,
+//! `model` builds one with burn (Flex backend) from a seed of evonet's own,
+//! and `trainer` trains it by backprop with seeded shuffling and scores it.
 
+pub mod arch;
 pub mod data;
+pub mod model;
+pub mod trainer;
 
+pub use arch::{ArchError, Block, ChainArch};
 pub use data::{DataError, Dataset, Split, Splits};
+pub use model::Net;
+pub use trainer::{accuracy, predict, train, TrainConfig, TrainError, Trained};
