@@ -51,8 +51,6 @@ pub struct RedisEvaluator<G> {
     status: Option<StatusFn>,
     /// Results that arrived twice (reclaimed tasks evaluated again).
     pub duplicates: u64,
-    /// Bytes of task payloads sent, for the benchmarks.
-    pub task_bytes: u64,
     _genome: PhantomData<fn(G)>,
 }
 
@@ -77,7 +75,6 @@ impl<G> RedisEvaluator<G> {
             refusals_seen: Default::default(),
             status: None,
             duplicates: 0,
-            task_bytes: 0,
             _genome: PhantomData,
         }
     }
@@ -240,7 +237,6 @@ impl<G> RedisEvaluator<G> {
             };
             let bytes = wire::encode(&task, MAX_TASK_BYTES, "task")
                 .map_err(|e| DistError::Payload(format!("candidate {}: {e}", c.id)))?;
-            self.task_bytes += bytes.len() as u64;
             payloads.push(bytes);
         }
         // Candidate ids are handed out in increasing order within a batch;

@@ -25,7 +25,4 @@ pub enum DistError {
     /// A payload could not be encoded within its size bound.
     #[error("{0}")]
     Payload(String),
-    /// The run's stop flag was set while waiting.
-    #[error("interrupted")]
-    Interrupted,
 }
