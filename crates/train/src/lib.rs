@@ -1,4 +1,4 @@
-//! Training for architecture search (issue 4, in progress).
+//! Training for architecture search.
 //!
 //! `data` loads labelled image sets (IDX as MNIST and Fashion-MNIST,
 //! CIFAR-10's binary batches, CSV with one pixel per column) into one
@@ -6,14 +6,21 @@
 //! validation and test parts. Every malformed file is an error naming the
 //! file and what is wrong with it. `arch` describes chain networks,
 //! `model` builds one with burn (Flex backend) from a seed of evonet's own,
-//! and `trainer` trains it by backprop with seeded shuffling and scores it.
+//! and `trainer` trains it by backprop with seeded shuffling and dropout
+//! masks and scores it. `weights` stores a trained network in a versioned,
+//! checksummed file; `onnx` exports it for other runtimes.
 
 pub mod arch;
 pub mod data;
 pub mod model;
+pub mod onnx;
 pub mod trainer;
+pub mod weights;
 
-pub use arch::{ArchError, Block, ChainArch};
+pub use arch::{Activation, ArchError, Block, ChainArch, Cost};
 pub use data::{DataError, Dataset, Split, Splits};
 pub use model::Net;
-pub use trainer::{accuracy, predict, train, TrainConfig, TrainError, Trained};
+pub use trainer::{
+    accuracy, logits, memory_estimate, predict, train, TrainConfig, TrainError, Trained,
+};
+pub use weights::{NamedTensor, WeightsError};

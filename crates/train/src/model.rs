@@ -1,30 +1,45 @@
 //! A chain architecture built into a burn network at run time (burn 0.22.1,
-//! Flex backend on the CPU). Weights are drawn from evonet's own seeded
-//! stream, never from burn's process-wide generator (ARCHITECTURE.md), so a
-//! network depends only on its seed.
+//! Flex backend on the CPU). Weights and dropout masks are drawn from
+//! evonet's own seeded streams, never from burn's process-wide generator
+//! (ARCHITECTURE.md), so a trained network depends only on its seed.
 
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::nn::{Initializer, Linear, LinearConfig, PaddingConfig2d, Relu};
+use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
+use burn::tensor::activation::{gelu, relu, tanh};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use evonet_core::SeededRng;
 
-use crate::arch::{shapes, ArchError, Block, ChainArch};
+use crate::arch::{shapes, Activation, ArchError, Block, ChainArch};
 
+/// A depthwise convolution followed by a pointwise one.
+#[derive(Module, Debug)]
+pub struct SepConv {
+    pub depthwise: Conv2d,
+    pub pointwise: Conv2d,
+}
+
+/// The burn module of one block. Parameter-free blocks (activation,
+/// dropout) hold a placeholder: the block itself says what to do.
 #[derive(Module, Debug)]
 pub enum Layer {
     Conv(Conv2d),
-    Pool(MaxPool2d),
+    Sep(SepConv),
+    MaxPool(MaxPool2d),
+    AvgPool(AvgPool2d),
+    Norm(BatchNorm),
     Dense(Linear),
+    Plain(burn::nn::Relu),
 }
 
 #[derive(Module, Debug)]
 pub struct Net {
-    layers: Vec<Layer>,
-    head: Linear,
-    relu: Relu,
+    pub(crate) layers: Vec<Layer>,
+    pub(crate) head: Linear,
+    #[module(skip)]
+    pub(crate) arch: ChainArch,
 }
 
 /// A value between layers: feature maps, or flat features after the first
@@ -44,6 +59,34 @@ impl Val {
             }
         }
     }
+
+    /// Applies an element-wise function whatever the rank.
+    fn map(
+        self,
+        f4: impl FnOnce(Tensor<4>) -> Tensor<4>,
+        f2: impl FnOnce(Tensor<2>) -> Tensor<2>,
+    ) -> Val {
+        match self {
+            Val::Maps(x) => Val::Maps(f4(x)),
+            Val::Flat(x) => Val::Flat(f2(x)),
+        }
+    }
+}
+
+fn act4(f: Activation, x: Tensor<4>) -> Tensor<4> {
+    match f {
+        Activation::Relu => relu(x),
+        Activation::Gelu => gelu(x),
+        Activation::Tanh => tanh(x),
+    }
+}
+
+fn act2(f: Activation, x: Tensor<2>) -> Tensor<2> {
+    match f {
+        Activation::Relu => relu(x),
+        Activation::Gelu => gelu(x),
+        Activation::Tanh => tanh(x),
+    }
 }
 
 /// Kaiming-uniform weights, `U(±sqrt(6 / fan_in))`, from `rng`.
@@ -61,9 +104,42 @@ fn weights<const D: usize>(
     Param::from_tensor(Tensor::from_data(TensorData::new(v, shape), device))
 }
 
+fn conv(
+    channels: [usize; 2],
+    kernel: usize,
+    stride: usize,
+    groups: usize,
+    rng: &mut SeededRng,
+    device: &Device,
+) -> Conv2d {
+    let p = (kernel - 1) / 2;
+    let mut c = Conv2dConfig::new(channels, [kernel, kernel])
+        .with_stride([stride, stride])
+        .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
+        .with_groups(groups)
+        .with_initializer(Initializer::Zeros)
+        .init(device);
+    let per_group = channels[0] / groups;
+    c.weight = weights(
+        [channels[1], per_group, kernel, kernel],
+        per_group * kernel * kernel,
+        rng,
+        device,
+    );
+    c
+}
+
+fn dense(fan_in: usize, units: usize, rng: &mut SeededRng, device: &Device) -> Linear {
+    let mut l = LinearConfig::new(fan_in, units)
+        .with_initializer(Initializer::Zeros)
+        .init(device);
+    l.weight = weights([fan_in, units], fan_in, rng, device);
+    l
+}
+
 impl Net {
     /// Builds `arch` for inputs of `input` shape and `classes` outputs, with
-    /// weights from `seed` (biases start at zero).
+    /// weights from `seed` (biases start at zero, batch norm at identity).
     pub fn new(
         arch: &ChainArch,
         input: [usize; 3],
@@ -77,23 +153,49 @@ impl Net {
         let mut layers = Vec::with_capacity(arch.blocks.len());
         for (b, s) in arch.blocks.iter().zip(&shapes) {
             layers.push(match *b {
-                Block::Conv { filters, kernel } => {
-                    let mut c = Conv2dConfig::new([prev[0], filters], [kernel, kernel])
-                        .with_padding(PaddingConfig2d::Same)
-                        .with_initializer(Initializer::Zeros)
-                        .init(device);
-                    let fan_in = prev[0] * kernel * kernel;
-                    c.weight =
-                        weights([filters, prev[0], kernel, kernel], fan_in, &mut rng, device);
-                    Layer::Conv(c)
-                }
-                Block::MaxPool => {
-                    Layer::Pool(MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init())
-                }
+                Block::Conv {
+                    filters,
+                    kernel,
+                    stride,
+                } => Layer::Conv(conv(
+                    [prev[0], filters],
+                    kernel,
+                    stride,
+                    1,
+                    &mut rng,
+                    device,
+                )),
+                Block::SepConv {
+                    filters,
+                    kernel,
+                    stride,
+                } => Layer::Sep(SepConv {
+                    depthwise: conv(
+                        [prev[0], prev[0]],
+                        kernel,
+                        stride,
+                        prev[0],
+                        &mut rng,
+                        device,
+                    ),
+                    pointwise: conv([prev[0], filters], 1, 1, 1, &mut rng, device),
+                }),
+                Block::MaxPool { kernel, stride } => Layer::MaxPool(
+                    MaxPool2dConfig::new([kernel, kernel])
+                        .with_strides([stride, stride])
+                        .init(),
+                ),
+                Block::AvgPool { kernel, stride } => Layer::AvgPool(
+                    AvgPool2dConfig::new([kernel, kernel])
+                        .with_strides([stride, stride])
+                        .init(),
+                ),
+                Block::BatchNorm => Layer::Norm(BatchNormConfig::new(s[0]).init(device)),
                 Block::Dense { units } => {
                     let fan_in: usize = prev.iter().product();
                     Layer::Dense(dense(fan_in, units, &mut rng, device))
                 }
+                Block::Act { .. } | Block::Dropout { .. } => Layer::Plain(burn::nn::Relu::new()),
             });
             prev = *s;
         }
@@ -101,18 +203,45 @@ impl Net {
         Ok(Self {
             layers,
             head: dense(fan_in, classes, &mut rng, device),
-            relu: Relu::new(),
+            arch: arch.clone(),
         })
     }
 
-    /// Logits for a batch of images `[n, c, h, w]`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+    pub fn arch(&self) -> &ChainArch {
+        &self.arch
+    }
+
+    /// Logits for a batch of images `[n, c, h, w]`. `dropout` gives the
+    /// stream of the dropout masks while training; without it dropout is
+    /// the identity (inference). Batch norm uses batch statistics on an
+    /// autodiff device (training) and its running statistics otherwise.
+    pub fn forward(&self, x: Tensor<4>, mut dropout: Option<&mut SeededRng>) -> Tensor<2> {
         let mut v = Val::Maps(x);
-        for layer in &self.layers {
+        for (layer, block) in self.layers.iter().zip(&self.arch.blocks) {
             v = match (layer, v) {
-                (Layer::Conv(c), Val::Maps(x)) => Val::Maps(self.relu.forward(c.forward(x))),
-                (Layer::Pool(p), Val::Maps(x)) => Val::Maps(p.forward(x)),
-                (Layer::Dense(d), v) => Val::Flat(self.relu.forward(d.forward(v.flat()))),
+                (Layer::Conv(c), Val::Maps(x)) => Val::Maps(c.forward(x)),
+                (Layer::Sep(c), Val::Maps(x)) => {
+                    Val::Maps(c.pointwise.forward(c.depthwise.forward(x)))
+                }
+                (Layer::MaxPool(p), Val::Maps(x)) => Val::Maps(p.forward(x)),
+                (Layer::AvgPool(p), Val::Maps(x)) => Val::Maps(p.forward(x)),
+                (Layer::Norm(n), Val::Maps(x)) => Val::Maps(n.forward(x)),
+                (Layer::Norm(n), Val::Flat(x)) => {
+                    let [b, f] = x.dims();
+                    Val::Flat(n.forward(x.reshape([b, f, 1, 1])).reshape([b, f]))
+                }
+                (Layer::Dense(d), v) => Val::Flat(d.forward(v.flat())),
+                (Layer::Plain(_), v) => match *block {
+                    Block::Act { function } => v.map(|x| act4(function, x), |x| act2(function, x)),
+                    Block::Dropout { rate } => match dropout.as_deref_mut() {
+                        Some(rng) if rate > 0.0 => match v {
+                            Val::Maps(x) => Val::Maps(drop(x, rate, rng)),
+                            Val::Flat(x) => Val::Flat(drop(x, rate, rng)),
+                        },
+                        _ => v,
+                    },
+                    _ => unreachable!("only activations and dropout are plain"),
+                },
                 (_, Val::Flat(_)) => unreachable!("checked by arch::shapes"),
             };
         }
@@ -120,10 +249,14 @@ impl Net {
     }
 }
 
-fn dense(fan_in: usize, units: usize, rng: &mut SeededRng, device: &Device) -> Linear {
-    let mut l = LinearConfig::new(fan_in, units)
-        .with_initializer(Initializer::Zeros)
-        .init(device);
-    l.weight = weights([fan_in, units], fan_in, rng, device);
-    l
+/// Inverted dropout with a mask from `rng`.
+fn drop<const D: usize>(x: Tensor<D>, rate: f64, rng: &mut SeededRng) -> Tensor<D> {
+    let dims = x.dims();
+    let n: usize = dims.iter().product();
+    let keep = 1.0 / (1.0 - rate) as f32;
+    let mask: Vec<f32> = (0..n)
+        .map(|_| if rng.uniform() < rate { 0.0 } else { keep })
+        .collect();
+    let device = x.device();
+    x * Tensor::from_data(TensorData::new(mask, dims), &device)
 }

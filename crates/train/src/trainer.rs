@@ -5,6 +5,7 @@
 //! thread pool of fixed size (`pool.install`) for numbers that do not
 //! depend on the machine.
 
+use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData};
@@ -21,6 +22,24 @@ pub struct TrainConfig {
     pub epochs: usize,
     pub batch_size: usize,
     pub learning_rate: f64,
+    /// Stop with [`TrainError::TimeLimit`] once training took longer
+    /// (checked after every batch).
+    pub time_limit: Option<std::time::Duration>,
+    /// Refuse an architecture whose estimated training memory
+    /// ([`memory_estimate`]) is above this many bytes.
+    pub memory_limit: Option<u64>,
+}
+
+impl TrainConfig {
+    pub fn new(epochs: usize, batch_size: usize, learning_rate: f64) -> Self {
+        Self {
+            epochs,
+            batch_size,
+            learning_rate,
+            time_limit: None,
+            memory_limit: None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +48,10 @@ pub enum TrainError {
     Arch(#[from] ArchError),
     #[error("training diverged: loss {loss} in epoch {epoch}")]
     Diverged { epoch: usize, loss: f64 },
+    #[error("training took longer than the limit of {limit_s} s (stopped in epoch {epoch})")]
+    TimeLimit { epoch: usize, limit_s: f64 },
+    #[error("training would need about {estimate} MiB, over the limit of {limit} MiB")]
+    MemoryLimit { estimate: u64, limit: u64 },
 }
 
 pub struct Trained {
@@ -56,7 +79,18 @@ pub fn train(
     seed: u64,
 ) -> Result<Trained, TrainError> {
     let device = Device::flex().autodiff();
+    if let Some(limit) = cfg.memory_limit {
+        let estimate = memory_estimate(arch, data.shape, data.classes, cfg.batch_size)?;
+        if estimate > limit {
+            return Err(TrainError::MemoryLimit {
+                estimate: estimate >> 20,
+                limit: limit >> 20,
+            });
+        }
+    }
+    let started = std::time::Instant::now();
     let mut net = Net::new(arch, data.shape, data.classes, sub_seed(seed, 1), &device)?;
+    let mut dropout = SeededRng::new(sub_seed(seed, 3));
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let mut shuffle = SeededRng::new(sub_seed(seed, 2));
@@ -71,7 +105,7 @@ pub fn train(
             let x = images(data, idx, &device);
             let y: Vec<i64> = idx.iter().map(|&i| data.labels[i] as i64).collect();
             let y = Tensor::<1, Int>::from_data(TensorData::new(y, [idx.len()]), &device);
-            let loss = loss_fn.forward(net.forward(x), y);
+            let loss = loss_fn.forward(net.forward(x, Some(&mut dropout)), y);
             let l = loss.clone().into_scalar::<f32>() as f64;
             if !l.is_finite() {
                 return Err(TrainError::Diverged { epoch, loss: l });
@@ -80,20 +114,47 @@ pub fn train(
             batches += 1;
             let grads = GradientsParams::from_grads(loss.backward(), &net);
             net = optim.step(cfg.learning_rate, net, grads);
+            if let Some(limit) = cfg.time_limit {
+                if started.elapsed() > limit {
+                    return Err(TrainError::TimeLimit {
+                        epoch,
+                        limit_s: limit.as_secs_f64(),
+                    });
+                }
+            }
         }
         losses.push(sum / batches.max(1) as f64);
     }
     Ok(Trained { net, losses })
 }
 
-/// Predicted classes, in batches of 256.
+/// Logits of every image, row-major `[n, classes]`, in inference mode
+/// (batch norm with running statistics, no dropout), in batches of 256.
+pub fn logits(net: &Net, data: &Dataset) -> Vec<f32> {
+    let device = Device::flex();
+    let net = net.valid();
+    let all: Vec<usize> = (0..data.len()).collect();
+    let mut out = Vec::with_capacity(data.len() * data.classes);
+    for idx in all.chunks(256) {
+        let l = net.forward(images(data, idx, &device), None).into_data();
+        out.extend(
+            l.convert::<f32>()
+                .try_into_vec::<f32>()
+                .expect("logits are floats"),
+        );
+    }
+    out
+}
+
+/// Predicted classes, in inference mode, in batches of 256.
 pub fn predict(net: &Net, data: &Dataset) -> Vec<u8> {
-    let device = Device::flex().autodiff();
+    let device = Device::flex();
+    let net = net.valid();
     let all: Vec<usize> = (0..data.len()).collect();
     let mut out = Vec::with_capacity(data.len());
     for idx in all.chunks(256) {
         let p = net
-            .forward(images(data, idx, &device))
+            .forward(images(data, idx, &device), None)
             .argmax(1)
             .into_data();
         let p: Vec<i64> = p
@@ -110,4 +171,26 @@ pub fn accuracy(net: &Net, data: &Dataset) -> f64 {
     let p = predict(net, data);
     let right = p.iter().zip(&data.labels).filter(|(a, b)| a == b).count();
     right as f64 / data.len().max(1) as f64
+}
+
+/// Estimated peak memory of training `arch` in bytes: parameters with
+/// their gradients and two Adam moments, plus every block's output kept
+/// for the backward pass and its gradient, for one batch, in f32, times
+/// two for the backend's temporaries. A guard against architectures that
+/// would exhaust the machine, checked before anything is allocated.
+pub fn memory_estimate(
+    arch: &ChainArch,
+    input: [usize; 3],
+    classes: usize,
+    batch_size: usize,
+) -> Result<u64, ArchError> {
+    let cost = arch.cost(input, classes)?;
+    let activations: usize = crate::arch::shapes(arch, input)?
+        .iter()
+        .map(|s| s.iter().product::<usize>())
+        .sum::<usize>()
+        + input.iter().product::<usize>()
+        + classes;
+    let floats = 4 * cost.params + 2 * activations * batch_size.max(1);
+    Ok(2 * 4 * floats as u64)
 }

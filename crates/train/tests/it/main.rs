@@ -4,6 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use evonet_train::data::{csv, idx, Split};
+use evonet_train::{
+    accuracy, logits, onnx, predict, train, weights, Activation, Block, ChainArch, Net,
+    TrainConfig, TrainError,
+};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -65,31 +69,54 @@ fn digits_splits() -> evonet_train::Splits {
     .apply(&d, 0)
 }
 
+fn conv(filters: usize, kernel: usize, stride: usize) -> Block {
+    Block::Conv {
+        filters,
+        kernel,
+        stride,
+    }
+}
+
+fn relu() -> Block {
+    Block::Act {
+        function: Activation::Relu,
+    }
+}
+
+fn pool() -> Block {
+    Block::MaxPool {
+        kernel: 2,
+        stride: 2,
+    }
+}
+
+fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
+fn bits(l: &[f64]) -> Vec<u64> {
+    l.iter().map(|x| x.to_bits()).collect()
+}
+
 #[test]
 fn a_small_cnn_learns_the_digits_the_same_way_on_any_thread_count() {
-    use evonet_train::{accuracy, predict, train, Block, ChainArch, TrainConfig};
     let s = digits_splits();
     let arch = ChainArch {
         blocks: vec![
-            Block::Conv {
-                filters: 8,
-                kernel: 3,
-            },
-            Block::MaxPool,
+            conv(8, 3, 1),
+            relu(),
+            pool(),
             Block::Dense { units: 32 },
+            relu(),
         ],
     };
-    let cfg = TrainConfig {
-        epochs: 8,
-        batch_size: 32,
-        learning_rate: 3e-3,
-    };
+    let cfg = TrainConfig::new(8, 32, 3e-3);
     let run = |threads: usize, seed: u64| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        in_pool(threads, || {
             let t = train(&arch, &s.train, &cfg, seed).unwrap();
             let p = predict(&t.net, &s.validation);
             (t, p)
@@ -100,26 +127,198 @@ fn a_small_cnn_learns_the_digits_the_same_way_on_any_thread_count() {
     assert!(acc >= 0.9, "validation accuracy {acc}");
     assert!(a.losses.last().unwrap() < &a.losses[0], "{:?}", a.losses);
     let (b, pb) = run(2, 3);
-    let bits = |l: &[f64]| l.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&a.losses), bits(&b.losses), "1 and 2 threads differ");
     assert_eq!(pa, pb);
     let (c, _) = run(1, 4);
     assert_ne!(bits(&a.losses), bits(&c.losses), "the seed changes nothing");
 }
 
+/// Every kind of block in one network.
+fn every_block() -> ChainArch {
+    ChainArch {
+        blocks: vec![
+            Block::SepConv {
+                filters: 12,
+                kernel: 3,
+                stride: 1,
+            },
+            Block::BatchNorm,
+            Block::Act {
+                function: Activation::Gelu,
+            },
+            conv(8, 3, 2),
+            Block::AvgPool {
+                kernel: 2,
+                stride: 1,
+            },
+            Block::Dropout { rate: 0.2 },
+            Block::Dense { units: 24 },
+            Block::BatchNorm,
+            Block::Act {
+                function: Activation::Tanh,
+            },
+        ],
+    }
+}
+
 #[test]
-fn an_impossible_architecture_is_an_error_not_a_panic() {
-    use evonet_train::{train, Block, ChainArch, TrainConfig, TrainError};
+fn every_block_trains_deterministically_with_dropout_and_batch_norm() {
+    let s = digits_splits();
+    let arch = every_block();
+    let cfg = TrainConfig::new(6, 32, 3e-3);
+    let run = |threads| in_pool(threads, || train(&arch, &s.train, &cfg, 9).unwrap());
+    let (a, b) = (run(1), run(2));
+    assert_eq!(bits(&a.losses), bits(&b.losses));
+    assert_eq!(logits(&a.net, &s.test), logits(&b.net, &s.test));
+    let acc = accuracy(&a.net, &s.validation);
+    assert!(acc >= 0.85, "validation accuracy {acc} ({:?})", a.losses);
+    // Inference is deterministic too: dropout off, running statistics.
+    assert_eq!(logits(&a.net, &s.test), logits(&a.net, &s.test));
+}
+
+#[test]
+fn saved_weights_load_into_the_same_predictions_and_damage_is_detected() {
+    let s = digits_splits();
+    let arch = every_block();
+    let t = train(&arch, &s.train, &TrainConfig::new(2, 64, 3e-3), 1).unwrap();
+    let bytes = weights::to_bytes(&t.net, s.train.shape, 10);
+    let path = Path::new("weights.evow");
+    let device = burn::tensor::Device::flex();
+    let back = weights::from_bytes(&bytes, path, &device).unwrap();
+    assert_eq!(back.arch(), &arch);
+    assert_eq!(logits(&back, &s.test), logits(&t.net, &s.test), "not exact");
+
+    let mut bad = bytes.clone();
+    bad[40] ^= 1;
+    let e = weights::from_bytes(&bad, path, &device)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.starts_with("weights.evow: checksum mismatch"), "{e}");
+    let e = weights::from_bytes(&bytes[..bytes.len() / 2], path, &device)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("checksum mismatch"), "{e}");
+    let e = weights::from_bytes(b"PK\x03\x04 not weights at all", path, &device)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("wrong magic"), "{e}");
+    // Tensors of another architecture are refused by name and shape.
+    let other = Net::new(
+        &ChainArch {
+            blocks: vec![conv(3, 3, 1)],
+        },
+        [1, 8, 8],
+        10,
+        0,
+        &device,
+    )
+    .unwrap();
+    let e = other
+        .with_tensors(&t.net.tensors(), &device)
+        .err()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        e,
+        "tensor `block0.weight`: found `block0.depthwise.weight` in its place"
+    );
+    let narrow = Net::new(&arch.scaled(0.5), [1, 8, 8], 10, 0, &device).unwrap();
+    let e = narrow
+        .with_tensors(&t.net.tensors(), &device)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.starts_with(
+            "tensor `block0.pointwise.weight`: shape [12, 1, 1, 1], the network needs [6, 1, 1, 1]"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn limits_and_impossible_architectures_are_errors_not_panics() {
     let s = digits_splits();
     let arch = ChainArch {
-        blocks: vec![Block::MaxPool; 4],
+        blocks: vec![pool(), pool(), pool(), pool()],
     };
-    let cfg = TrainConfig {
-        epochs: 1,
-        batch_size: 32,
-        learning_rate: 1e-3,
-    };
-    let e = train(&arch, &s.train, &cfg, 0).err().expect("refused");
+    let e = train(&arch, &s.train, &TrainConfig::new(1, 32, 1e-3), 0)
+        .err()
+        .expect("refused");
     assert!(matches!(e, TrainError::Arch(_)), "{e}");
     assert!(e.to_string().contains("cannot pool a 1×1 map"), "{e}");
+
+    let big = ChainArch {
+        blocks: vec![conv(512, 7, 1), Block::Dense { units: 4096 }],
+    };
+    let mut cfg = TrainConfig::new(1, 32, 1e-3);
+    cfg.memory_limit = Some(64 << 20);
+    let e = train(&big, &s.train, &cfg, 0).err().expect("refused");
+    assert!(matches!(e, TrainError::MemoryLimit { .. }), "{e}");
+
+    let mut cfg = TrainConfig::new(50, 8, 1e-3);
+    cfg.time_limit = Some(std::time::Duration::from_millis(1));
+    let e = train(&every_block(), &s.train, &cfg, 0)
+        .err()
+        .expect("stopped");
+    assert!(matches!(e, TrainError::TimeLimit { epoch: 0, .. }), "{e}");
+}
+
+/// The python with onnx and onnxruntime (`EVONET_PYTHON`); in CI its
+/// absence is a failure, elsewhere the check is skipped.
+fn onnx_python() -> Option<PathBuf> {
+    match std::env::var_os("EVONET_PYTHON") {
+        Some(p) => Some(PathBuf::from(p)),
+        None if std::env::var_os("CI").is_some() => panic!("CI must set EVONET_PYTHON"),
+        None => {
+            eprintln!("skipped: set EVONET_PYTHON to a python with onnx and onnxruntime");
+            None
+        }
+    }
+}
+
+fn f32_bytes(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+#[test]
+fn onnx_export_predicts_like_evonet_in_onnxruntime() {
+    let Some(python) = onnx_python() else { return };
+    let s = digits_splits();
+    let dir = std::env::temp_dir().join(format!("evonet-onnx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut sep = every_block();
+    sep.blocks.insert(
+        3,
+        Block::MaxPool {
+            kernel: 3,
+            stride: 1,
+        },
+    );
+    sep.blocks.push(Block::Act {
+        function: Activation::Relu,
+    });
+    let plain = ChainArch {
+        blocks: vec![conv(6, 5, 1), relu(), pool()],
+    };
+    for (i, arch) in [sep, plain].iter().enumerate() {
+        let t = train(arch, &s.train, &TrainConfig::new(3, 32, 3e-3), 2).unwrap();
+        let model = dir.join(format!("m{i}.onnx"));
+        std::fs::write(&model, onnx::export(&t.net, s.test.shape, 10).unwrap()).unwrap();
+        std::fs::write(dir.join("x.f32"), f32_bytes(&s.test.images)).unwrap();
+        std::fs::write(dir.join("y.f32"), f32_bytes(&logits(&t.net, &s.test))).unwrap();
+        let out = std::process::Command::new(&python)
+            .arg(repo().join("scripts/check_onnx.py"))
+            .args([&model, &dir.join("x.f32"), &dir.join("y.f32")])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{arch}: {text}");
+        assert!(text.contains("\"images\": 359"), "{text}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
 }
