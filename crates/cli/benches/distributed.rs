@@ -96,6 +96,7 @@ fn batch(n: usize, from: u64) -> Vec<Candidate<f64>> {
     (0..n as u64)
         .map(|i| Candidate {
             id: CandidateId(from + i),
+            origin: None,
             genome: (from + i) as f64,
             request: EvalRequest::new(from + i),
         })
@@ -346,6 +347,7 @@ fn bytes_per_candidate() {
                         fitness: f,
                         cost: Cost::default(),
                         obs_stats: None,
+                        details: Vec::new(),
                         solved: false,
                     }),
                 }

@@ -37,9 +37,21 @@ impl EvalRequest {
     }
 }
 
+/// Where a candidate came from, for lineage in `metrics.jsonl`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// Its parents (none for a fresh random candidate).
+    pub parents: Vec<CandidateId>,
+    /// The variation applied, in words (`"random"`, `"add_layer 2 conv3x3-16"`).
+    pub operator: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Candidate<G> {
     pub id: CandidateId,
+    /// Set by strategies that record lineage (architecture search).
+    #[serde(default)]
+    pub origin: Option<Origin>,
     pub genome: G,
     pub request: EvalRequest,
 }
@@ -71,6 +83,11 @@ pub struct Evaluation {
     /// candidate.
     #[serde(default)]
     pub solved: bool,
+    /// Problem-specific figures of this evaluation, in a fixed order
+    /// (architecture search: validation accuracy, parameters, training
+    /// seconds); written to the candidate's line of `metrics.jsonl`.
+    #[serde(default)]
+    pub details: Vec<(String, f64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

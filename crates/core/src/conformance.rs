@@ -24,6 +24,7 @@ fn evaluate<G: Clone>(cands: &[Candidate<G>], f: FitnessFn<'_, G>) -> Vec<Evalua
                     episodes: 1,
                 },
                 obs_stats: None,
+                details: Vec::new(),
             }),
         })
         .collect()

@@ -16,11 +16,15 @@ pub mod seed;
 pub mod shaping;
 pub mod stats;
 pub mod strategy;
+pub mod variation;
 
-pub use candidate::{Candidate, CandidateId, Cost, EvalRequest, Evaluated, Evaluation, Outcome};
+pub use candidate::{
+    Candidate, CandidateId, Cost, EvalRequest, Evaluated, Evaluation, Origin, Outcome,
+};
 pub use genome::{PolicyParams, SeedChain, SeedMutation};
 pub use noise::NoiseTable;
 pub use problem::{EvalError, Problem, TestReport};
 pub use seed::{derive_seed, Purpose, SeededRng};
 pub use stats::RunningStats;
 pub use strategy::{Champion, SpeciesRecord, Strategy, StrategyError, TellReport};
+pub use variation::Variation;

@@ -36,4 +36,11 @@ pub trait Problem<G>: Sync {
 
     /// The task's success test, run on a champion with its own seed.
     fn test(&self, genome: &G, seed: u64) -> Result<TestReport, EvalError>;
+
+    /// A description of `genome` for its line in `metrics.jsonl`. Problems
+    /// that return one (architecture search) get a line per evaluated
+    /// candidate; others only the line per generation.
+    fn describe(&self, _genome: &G) -> Option<serde_json::Value> {
+        None
+    }
 }

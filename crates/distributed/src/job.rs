@@ -44,6 +44,7 @@ where
                 &self.problem,
                 &Candidate {
                     id: CandidateId(t.candidate),
+                    origin: None,
                     genome,
                     request: t.request,
                 },

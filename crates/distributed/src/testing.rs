@@ -27,6 +27,7 @@ impl Problem<f64> for Echo {
                 episodes: 1,
             },
             obs_stats: None,
+            details: Vec::new(),
             solved: false,
         })
     }

@@ -182,6 +182,7 @@ impl Strategy for Neat {
             .enumerate()
             .map(|(i, g)| Candidate {
                 id: CandidateId(g.id),
+                origin: None,
                 genome: g.clone(),
                 request: EvalRequest::new(derive_seed(
                     st.seed,

@@ -240,6 +240,7 @@ impl RlProblem {
             fitness,
             cost,
             obs_stats: stats,
+            details: Vec::new(),
         })
     }
 

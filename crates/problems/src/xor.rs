@@ -67,6 +67,7 @@ impl Problem<NeatGenome> for XorProblem {
                 episodes: 1,
             },
             obs_stats: None,
+            details: Vec::new(),
             solved,
         })
     }

@@ -13,7 +13,7 @@ pub mod run;
 
 pub use checkpoint::{Checkpoint, CheckpointError, CHECKPOINT_VERSION};
 pub use evaluator::{evaluate_one, Evaluator, EvaluatorError, ThreadEvaluator};
-pub use metrics::GenerationRecord;
+pub use metrics::{read_candidates, CandidateRecord, GenerationRecord};
 pub use run::{run, Observer, RunError, RunOutcome, RunSettings, RunnerState};
 
 /// Format version of `metrics.jsonl` lines and `best/champion.json`.

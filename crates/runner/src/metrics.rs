@@ -42,6 +42,65 @@ pub struct GenerationRecord {
     pub species: Vec<evonet_core::SpeciesRecord>,
 }
 
+/// One line of `metrics.jsonl` per evaluated candidate, written for
+/// problems that describe their genomes (architecture search). It carries
+/// `"kind": "candidate"`; generation lines have no `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateRecord {
+    pub kind: String,
+    pub format_version: u32,
+    /// The generation (ask/tell round) it was evaluated in.
+    pub generation: u64,
+    pub candidate: u64,
+    /// Parent candidate ids and the variation that made it, when the
+    /// strategy records lineage.
+    pub parents: Vec<u64>,
+    pub operator: Option<String>,
+    /// Its fitness, `null` when the evaluation failed.
+    pub fitness: Option<f64>,
+    /// Why the evaluation failed.
+    pub failed: Option<String>,
+    /// The problem's figures of this evaluation.
+    pub details: serde_json::Map<String, serde_json::Value>,
+    /// The problem's description of the genome.
+    pub genome: serde_json::Value,
+}
+
+impl CandidateRecord {
+    pub fn new<G>(
+        generation: u64,
+        r: &evonet_core::Evaluated<G>,
+        genome: serde_json::Value,
+    ) -> Self {
+        let origin = r.candidate.origin.as_ref();
+        let (fitness, failed, details) = match &r.outcome {
+            evonet_core::Outcome::Done(e) => (
+                finite(e.fitness),
+                None,
+                e.details
+                    .iter()
+                    .map(|(k, v)| (k.clone(), serde_json::json!(finite(*v))))
+                    .collect(),
+            ),
+            evonet_core::Outcome::Failed { reason, .. } => {
+                (None, Some(reason.clone()), serde_json::Map::new())
+            }
+        };
+        Self {
+            kind: "candidate".into(),
+            format_version: crate::FORMAT_VERSION,
+            generation,
+            candidate: r.candidate.id.0,
+            parents: origin.map_or(Vec::new(), |o| o.parents.iter().map(|p| p.0).collect()),
+            operator: origin.map(|o| o.operator.clone()),
+            fitness,
+            failed,
+            details,
+            genome,
+        }
+    }
+}
+
 pub fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
@@ -64,7 +123,7 @@ impl MetricsWriter {
         })
     }
 
-    pub fn append(&mut self, rec: &GenerationRecord) -> io::Result<()> {
+    pub fn append(&mut self, rec: &impl Serialize) -> io::Result<()> {
         let mut line = serde_json::to_string(rec).map_err(io::Error::other)?;
         line.push('\n');
         self.file.write_all(line.as_bytes())
@@ -104,11 +163,26 @@ pub fn truncate_to(path: &Path, generation: u64) -> io::Result<()> {
     crate::atomic::write_atomic(path, kept.as_bytes())
 }
 
-/// Reads every line (for reports and tests).
+fn is_candidate(line: &str) -> bool {
+    line.starts_with(r#"{"kind":"candidate""#)
+}
+
+/// Reads every generation line (for reports and tests).
 pub fn read_all(path: &Path) -> io::Result<Vec<GenerationRecord>> {
     let f = File::open(path)?;
     BufReader::new(f)
         .lines()
+        .filter(|l| l.as_ref().map_or(true, |l| !is_candidate(l)))
+        .map(|l| l.and_then(|l| serde_json::from_str(&l).map_err(io::Error::other)))
+        .collect()
+}
+
+/// Reads every candidate line.
+pub fn read_candidates(path: &Path) -> io::Result<Vec<CandidateRecord>> {
+    let f = File::open(path)?;
+    BufReader::new(f)
+        .lines()
+        .filter(|l| l.as_ref().map_or(true, |l| is_candidate(l)))
         .map(|l| l.and_then(|l| serde_json::from_str(&l).map_err(io::Error::other)))
         .collect()
 }

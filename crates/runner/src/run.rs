@@ -13,7 +13,7 @@ use evonet_core::{derive_seed, Champion, Problem, Purpose, Strategy, StrategyErr
 use crate::atomic::write_atomic;
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::evaluator::Evaluator;
-use crate::metrics::{finite, truncate_to, GenerationRecord, MetricsWriter};
+use crate::metrics::{finite, truncate_to, CandidateRecord, GenerationRecord, MetricsWriter};
 use crate::FORMAT_VERSION;
 
 /// How a run is driven. Plain data, filled by the CLI from the config.
@@ -176,6 +176,11 @@ pub fn run<S: Strategy>(
             let candidates = strategy.ask(&mut st);
             let results = evaluator.evaluate(problem, candidates)?;
             for r in &results {
+                if let Some(genome) = problem.describe(&r.candidate.genome) {
+                    metrics
+                        .append(&CandidateRecord::new(gen, r, genome))
+                        .map_err(io_err(&metrics_path))?;
+                }
                 evals += 1;
                 steps += r.outcome.cost().env_steps;
                 match &r.outcome {

@@ -373,6 +373,7 @@ impl Strategy for CmaEs {
                 EvalRequest::new(derive_seed(st.seed, st.generation, k, Purpose::Evaluate));
             out.push(Candidate {
                 id,
+                origin: None,
                 genome: PolicyParams {
                     params: x.iter().map(|v| *v as f32).collect(),
                     obs_norm: None,

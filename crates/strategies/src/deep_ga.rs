@@ -132,6 +132,7 @@ impl DeepGa {
                 st.asked.push(id);
                 Candidate {
                     id,
+                    origin: None,
                     genome,
                     request,
                 }

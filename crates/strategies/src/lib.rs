@@ -4,16 +4,23 @@
 //! Strategies never evaluate, print or do IO; their state is serde data.
 
 pub mod adam;
+pub mod aging_evolution;
 pub mod cma_es;
 pub mod deep_ga;
 mod eigen;
+pub mod members;
 pub mod open_es;
+pub mod random_sampling;
 pub mod random_search;
+pub mod truncation_ga;
 
+pub use aging_evolution::{AgingEvolution, AgingEvolutionConfig};
 pub use cma_es::{CmaEs, CmaEsConfig};
 pub use deep_ga::{DeepGa, DeepGaConfig};
 pub use open_es::{OpenEs, OpenEsConfig};
+pub use random_sampling::{RandomSampling, RandomSamplingConfig};
 pub use random_search::{random_search, RandomSearchConfig};
+pub use truncation_ga::{TruncationGa, TruncationGaConfig};
 
 /// What a strategy over flat parameter vectors needs to know of the problem.
 #[derive(Debug, Clone, PartialEq)]

@@ -187,6 +187,7 @@ impl Strategy for OpenEs {
                 st.asked.push(id);
                 out.push(Candidate {
                     id,
+                    origin: None,
                     genome: PolicyParams {
                         params,
                         obs_norm: norm.clone(),

@@ -69,6 +69,7 @@ fn a_busy_worker_keeps_its_tasks_past_the_lease() {
     let candidates: Vec<Candidate<f64>> = (0..2)
         .map(|i| Candidate {
             id: CandidateId(i),
+            origin: None,
             genome: i as f64 + 0.5,
             request: EvalRequest::new(i),
         })

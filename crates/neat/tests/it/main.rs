@@ -36,6 +36,7 @@ fn evaluate(cands: Vec<Candidate<NeatGenome>>) -> (Vec<Evaluated<NeatGenome>>, b
                     fitness,
                     cost: Default::default(),
                     obs_stats: None,
+                    details: Vec::new(),
                 }),
             }
         })
@@ -107,6 +108,7 @@ fn constant(cands: Vec<Candidate<NeatGenome>>) -> Vec<Evaluated<NeatGenome>> {
                 fitness: 1.0,
                 cost: Default::default(),
                 obs_stats: None,
+                details: Vec::new(),
             }),
         })
         .collect()
@@ -231,6 +233,7 @@ fn evaluate_any(cands: Vec<Candidate<NeatGenome>>) -> (Vec<Evaluated<NeatGenome>
                     fitness: f,
                     cost: Default::default(),
                     obs_stats: None,
+                    details: Vec::new(),
                 }),
             }
         })

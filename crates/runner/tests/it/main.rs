@@ -31,6 +31,7 @@ impl Problem<PolicyParams> for Sphere {
                 episodes: 1,
             },
             obs_stats: None,
+            details: Vec::new(),
         })
     }
     fn test(&self, g: &PolicyParams, _seed: u64) -> Result<TestReport, EvalError> {

@@ -1,0 +1,173 @@
+//! Regularized (aging) evolution, Real, Aggarwal, Huang & Le 2019,
+//! "Regularized Evolution for Image Classifier Architecture Search"
+//! (AAAI), Algorithm 1: a population of `population` (P) models, at first
+//! random; each child's parent is the fittest of `sample` (S) members drawn
+//! uniformly with replacement; the child is trained and joins the
+//! population, and the **oldest** member, not the worst, is removed.
+//!
+//! Real et al. ran it asynchronously on hundreds of workers; here each
+//! generation asks `batch` children at once, all chosen from the same
+//! population, so a run is the same on any number of threads or machines.
+//! `batch = 1` is the sequential algorithm. A failed child (a network that
+//! could not be trained) still joins the population with fitness −∞ and
+//! ages out like any other. Generic over the genome: the [`Variation`]
+//! makes and mutates it.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use evonet_core::{
+    Candidate, Champion, Evaluated, Origin, Purpose, SeededRng, Strategy, StrategyError,
+    TellReport, Variation,
+};
+
+use crate::members::{random_origin, Book, Member};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgingEvolutionConfig {
+    /// P: the population size (Real et al.: 100).
+    pub population: usize,
+    /// S: members sampled per tournament (Real et al.: 25).
+    pub sample: usize,
+    /// Children per generation (1 = Algorithm 1 exactly).
+    #[serde(default = "default_batch")]
+    pub batch: usize,
+}
+
+fn default_batch() -> usize {
+    1
+}
+
+pub struct AgingEvolution<G, V> {
+    cfg: AgingEvolutionConfig,
+    space: V,
+    _genome: std::marker::PhantomData<fn() -> G>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgingEvolutionState<G> {
+    pub book: Book<G>,
+    /// Oldest first.
+    pub population: VecDeque<Member<G>>,
+}
+
+impl<G, V: Variation<G>> AgingEvolution<G, V> {
+    pub fn new(cfg: AgingEvolutionConfig, space: V) -> Result<Self, StrategyError> {
+        let bad = |key, message: &str| {
+            Err(StrategyError::Config {
+                key,
+                message: message.into(),
+            })
+        };
+        if cfg.population < 2 {
+            return bad("population", "must be at least 2");
+        }
+        if cfg.sample < 1 || cfg.sample > cfg.population {
+            return bad("sample", "must be between 1 and the population size");
+        }
+        if cfg.batch < 1 {
+            return bad("batch", "must be at least 1");
+        }
+        Ok(Self {
+            cfg,
+            space,
+            _genome: std::marker::PhantomData,
+        })
+    }
+}
+
+/// The fittest of `sample` members drawn uniformly with replacement (the
+/// first drawn wins ties).
+pub fn tournament<'a, G>(
+    population: &'a VecDeque<Member<G>>,
+    sample: usize,
+    rng: &mut SeededRng,
+) -> &'a Member<G> {
+    let mut best: Option<&Member<G>> = None;
+    for _ in 0..sample {
+        let m = &population[rng.below(population.len() as u64) as usize];
+        if best.is_none_or(|b| m.fitness > b.fitness) {
+            best = Some(m);
+        }
+    }
+    best.expect("sample is at least 1")
+}
+
+impl<G, V> Strategy for AgingEvolution<G, V>
+where
+    G: Clone + Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    V: Variation<G>,
+{
+    type Genome = G;
+    type State = AgingEvolutionState<G>;
+
+    fn name(&self) -> &'static str {
+        "aging_evolution"
+    }
+
+    fn init(&self, seed: u64) -> Result<Self::State, StrategyError> {
+        Ok(AgingEvolutionState {
+            book: Book::new(seed),
+            population: VecDeque::new(),
+        })
+    }
+
+    fn ask(&self, st: &mut Self::State) -> Vec<Candidate<G>> {
+        let (seed, gen) = (st.book.seed, st.book.generation);
+        if st.population.is_empty() {
+            // The initial population: P random models.
+            return (0..self.cfg.population as u64)
+                .map(|i| {
+                    let mut rng = SeededRng::for_stream(seed, gen, i, Purpose::Init);
+                    let g = self.space.random(&mut rng);
+                    st.book.candidate(g, i, random_origin())
+                })
+                .collect();
+        }
+        (0..self.cfg.batch as u64)
+            .map(|i| {
+                let mut rng = SeededRng::for_stream(seed, gen, i, Purpose::Select);
+                let parent = tournament(&st.population, self.cfg.sample, &mut rng);
+                let mut rng = SeededRng::for_stream(seed, gen, i, Purpose::Sample);
+                let (child, operator) = self.space.mutate(&parent.genome, &mut rng);
+                let origin = Origin {
+                    parents: vec![parent.id],
+                    operator,
+                };
+                st.book.candidate(child, i, origin)
+            })
+            .collect()
+    }
+
+    fn tell(
+        &self,
+        st: &mut Self::State,
+        results: Vec<Evaluated<G>>,
+    ) -> Result<TellReport, StrategyError> {
+        let gen = st.book.generation;
+        let (members, mut report) = st.book.close(results);
+        if members.iter().all(|m| !m.fitness.is_finite()) && st.population.is_empty() {
+            return Err(StrategyError::AllFailed(gen));
+        }
+        st.population.extend(members);
+        while st.population.len() > self.cfg.population {
+            st.population.pop_front();
+        }
+        let fit: Vec<f64> = st.population.iter().map(|m| m.fitness).collect();
+        report.stats.push((
+            "population_mean".into(),
+            evonet_core::candidate::mean_finite(&fit),
+        ));
+        Ok(report)
+    }
+
+    fn generation(&self, st: &Self::State) -> u64 {
+        st.book.generation
+    }
+
+    fn champion(&self, st: &Self::State) -> Option<Champion<G>> {
+        st.book.champion()
+    }
+}

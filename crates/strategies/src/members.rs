@@ -1,0 +1,113 @@
+//! Pieces shared by the strategies over [`Variation`] genomes: evaluated
+//! members, the best one ever seen, and the round of candidates waiting for
+//! their results.
+
+use serde::{Deserialize, Serialize};
+
+use evonet_core::candidate::{best_finite, mean_finite, score};
+use evonet_core::{
+    derive_seed, Candidate, CandidateId, Champion, EvalRequest, Evaluated, Origin, Purpose,
+    TellReport,
+};
+
+/// An evaluated genome (fitness −∞ when its evaluation failed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member<G> {
+    pub id: CandidateId,
+    pub genome: G,
+    pub fitness: f64,
+}
+
+/// What every strategy over variation genomes keeps between rounds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Book<G> {
+    pub seed: u64,
+    pub generation: u64,
+    pub next_id: u64,
+    /// The best member ever evaluated (first found wins ties).
+    pub best: Option<Member<G>>,
+    /// Candidates asked for and not yet told.
+    pub pending: Vec<Candidate<G>>,
+}
+
+impl<G: Clone> Book<G> {
+    pub fn new(seed: u64) -> Self {
+        Self {
+            seed,
+            generation: 0,
+            next_id: 0,
+            best: None,
+            pending: Vec::new(),
+        }
+    }
+
+    /// A candidate of this generation with the next id; its evaluation seed
+    /// comes from (run seed, generation, index in the round).
+    pub fn candidate(&mut self, genome: G, index: u64, origin: Origin) -> Candidate<G> {
+        let id = CandidateId(self.next_id);
+        self.next_id += 1;
+        let c = Candidate {
+            id,
+            origin: Some(origin),
+            genome,
+            request: EvalRequest::new(derive_seed(
+                self.seed,
+                self.generation,
+                index,
+                Purpose::Evaluate,
+            )),
+        };
+        self.pending.push(c.clone());
+        c
+    }
+
+    /// Matches `results` to the pending round (in id order), updates the
+    /// best member and closes the generation.
+    pub fn close(&mut self, results: Vec<Evaluated<G>>) -> (Vec<Member<G>>, TellReport) {
+        let pending = std::mem::take(&mut self.pending);
+        let ids: Vec<CandidateId> = pending.iter().map(|c| c.id).collect();
+        let scored = score(&ids, results);
+        let members: Vec<Member<G>> = pending
+            .into_iter()
+            .zip(&scored.fitness)
+            .map(|(c, f)| Member {
+                id: c.id,
+                genome: c.genome,
+                fitness: *f,
+            })
+            .collect();
+        for m in &members {
+            if m.fitness.is_finite() && self.best.as_ref().is_none_or(|b| m.fitness > b.fitness) {
+                self.best = Some(m.clone());
+            }
+        }
+        self.generation += 1;
+        let report = TellReport {
+            generation_done: true,
+            best_fitness: best_finite(&scored.fitness),
+            mean_fitness: mean_finite(&scored.fitness),
+            failed: scored.failed,
+            stats: vec![(
+                "best_ever".into(),
+                self.best.as_ref().map_or(f64::NAN, |b| b.fitness),
+            )],
+            species: Vec::new(),
+        };
+        (members, report)
+    }
+
+    pub fn champion(&self) -> Option<Champion<G>> {
+        self.best.as_ref().map(|b| Champion {
+            genome: b.genome.clone(),
+            fitness: b.fitness,
+        })
+    }
+}
+
+/// Origin of a fresh random genome.
+pub fn random_origin() -> Origin {
+    Origin {
+        parents: Vec::new(),
+        operator: "random".into(),
+    }
+}

@@ -1,0 +1,88 @@
+//! Random search over a search space: every candidate a fresh random
+//! genome, `batch` per generation, the best ever kept. The baseline of
+//! architecture search (Elsken et al. 2019; Real et al. 2019 compare
+//! evolution against it at the same number of trained models). The Deep GA
+//! baseline of Such et al. over network weights is
+//! [`crate::random_search`].
+
+use serde::{Deserialize, Serialize};
+
+use evonet_core::{
+    Candidate, Champion, Evaluated, Purpose, SeededRng, Strategy, StrategyError, TellReport,
+    Variation,
+};
+
+use crate::members::{random_origin, Book};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomSamplingConfig {
+    /// Candidates per generation.
+    pub batch: usize,
+}
+
+pub struct RandomSampling<G, V> {
+    cfg: RandomSamplingConfig,
+    space: V,
+    _genome: std::marker::PhantomData<fn() -> G>,
+}
+
+impl<G, V: Variation<G>> RandomSampling<G, V> {
+    pub fn new(cfg: RandomSamplingConfig, space: V) -> Result<Self, StrategyError> {
+        if cfg.batch < 1 {
+            return Err(StrategyError::Config {
+                key: "batch",
+                message: "must be at least 1".into(),
+            });
+        }
+        Ok(Self {
+            cfg,
+            space,
+            _genome: std::marker::PhantomData,
+        })
+    }
+}
+
+impl<G, V> Strategy for RandomSampling<G, V>
+where
+    G: Clone + Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    V: Variation<G>,
+{
+    type Genome = G;
+    type State = Book<G>;
+
+    fn name(&self) -> &'static str {
+        "random_sampling"
+    }
+
+    fn init(&self, seed: u64) -> Result<Self::State, StrategyError> {
+        Ok(Book::new(seed))
+    }
+
+    fn ask(&self, st: &mut Self::State) -> Vec<Candidate<G>> {
+        let (seed, gen) = (st.seed, st.generation);
+        (0..self.cfg.batch as u64)
+            .map(|i| {
+                let mut rng = SeededRng::for_stream(seed, gen, i, Purpose::Init);
+                let g = self.space.random(&mut rng);
+                st.candidate(g, i, random_origin())
+            })
+            .collect()
+    }
+
+    fn tell(
+        &self,
+        st: &mut Self::State,
+        results: Vec<Evaluated<G>>,
+    ) -> Result<TellReport, StrategyError> {
+        Ok(st.close(results).1)
+    }
+
+    fn generation(&self, st: &Self::State) -> u64 {
+        st.generation
+    }
+
+    fn champion(&self, st: &Self::State) -> Option<Champion<G>> {
+        st.champion()
+    }
+}
