@@ -149,7 +149,7 @@ mod tests {
             Err(CheckpointError::Magic { .. })
         ));
         let mut v2 = b.clone();
-        v2[8] = 2;
+        v2[8] = 99;
         assert!(matches!(
             Checkpoint::from_bytes(p, &v2),
             Err(CheckpointError::Version { found: 2, .. })
