@@ -148,11 +148,11 @@ mod tests {
             Checkpoint::from_bytes(p, b"hello"),
             Err(CheckpointError::Magic { .. })
         ));
-        let mut v2 = b.clone();
-        v2[8] = 99;
+        let mut other = b.clone();
+        other[8] = 99;
         assert!(matches!(
-            Checkpoint::from_bytes(p, &v2),
-            Err(CheckpointError::Version { found: 2, .. })
+            Checkpoint::from_bytes(p, &other),
+            Err(CheckpointError::Version { found: 99, .. })
         ));
     }
 }
