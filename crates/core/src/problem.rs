@@ -40,7 +40,7 @@ pub trait Problem<G>: Sync {
     /// A description of `genome` for its line in `metrics.jsonl`. Problems
     /// that return one (architecture search) get a line per evaluated
     /// candidate; others only the line per generation.
-    fn describe(&self, _genome: &G) -> Option<serde_json::Value> {
+    fn describe_genome(&self, _genome: &G) -> Option<serde_json::Value> {
         None
     }
 }

@@ -176,7 +176,7 @@ pub fn run<S: Strategy>(
             let candidates = strategy.ask(&mut st);
             let results = evaluator.evaluate(problem, candidates)?;
             for r in &results {
-                if let Some(genome) = problem.describe(&r.candidate.genome) {
+                if let Some(genome) = problem.describe_genome(&r.candidate.genome) {
                     metrics
                         .append(&CandidateRecord::new(gen, r, genome))
                         .map_err(io_err(&metrics_path))?;

@@ -31,8 +31,12 @@ impl CsvFormat {
 }
 
 pub fn load(path: &Path, f: &CsvFormat) -> Result<Dataset, DataError> {
-    let bytes = read_maybe_gz(path)?;
-    let text = std::str::from_utf8(&bytes)
+    parse(&read_maybe_gz(path)?, path, f)
+}
+
+/// Parses CSV `bytes`; `path` names them in errors.
+pub fn parse(bytes: &[u8], path: &Path, f: &CsvFormat) -> Result<Dataset, DataError> {
+    let text = std::str::from_utf8(bytes)
         .map_err(|e| DataError::format(path, format!("not UTF-8 text: {e}")))?;
     let mut lines = text
         .lines()

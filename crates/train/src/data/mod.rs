@@ -54,6 +54,21 @@ impl Dataset {
     }
 
     /// Images per class.
+    /// This set followed by `other` (same shape and classes).
+    pub fn concat(&self, other: &Dataset) -> Dataset {
+        assert_eq!(self.shape, other.shape, "images of one shape");
+        let mut images = self.images.clone();
+        images.extend_from_slice(&other.images);
+        let mut labels = self.labels.clone();
+        labels.extend_from_slice(&other.labels);
+        Dataset {
+            images,
+            labels,
+            shape: self.shape,
+            classes: self.classes.max(other.classes),
+        }
+    }
+
     pub fn class_counts(&self) -> Vec<usize> {
         let mut c = vec![0; self.classes];
         for &l in &self.labels {

@@ -1,0 +1,22 @@
+//! Evolutionary neural architecture search, in the three parts of Elsken,
+//! Metzen & Hutter's survey (JMLR 2019):
+//!
+//! - search space: [`chain_space`] (chains of predefined blocks whose
+//!   hyperparameters evolve, at most `max_layers` long);
+//! - search strategy: the generic strategies of `evonet-strategies` over
+//!   the space's [`evonet_core::Variation`] (aging evolution, the
+//!   truncation GA with crossover, random sampling);
+//! - performance estimation: [`problem`] trains each candidate at a low
+//!   fidelity and scores it on validation data, then retrains the best at
+//!   full fidelity and scores them once on the test split.
+//!
+//! [`data`] loads the images named by a config. The training backend
+//! stays behind `evonet-train`.
+
+pub mod chain_space;
+pub mod data;
+pub mod problem;
+
+pub use chain_space::{ChainSpace, ChainSpaceConfig, Op};
+pub use data::DataConfig;
+pub use problem::{Fidelity, FinalTraining, NasProblem, Retrained};

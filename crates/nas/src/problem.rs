@@ -1,0 +1,259 @@
+//! Performance estimation (Elsken et al. 2019, section 4): a candidate
+//! architecture is trained by backprop at a low fidelity (fewer epochs, a
+//! fraction of the training images, narrower layers) and scored by its
+//! validation accuracy; the best are retrained at full fidelity on train +
+//! validation and scored once on the test split ([`NasProblem::retrain`]).
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use evonet_core::{Cost, EvalError, EvalRequest, Evaluation, Problem, TestReport};
+use evonet_train::{accuracy, train, ChainArch, Dataset, Net, Split, Splits, TrainConfig};
+
+/// How candidates are trained during the search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fidelity {
+    pub epochs: usize,
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+    #[serde(default = "default_lr")]
+    pub learning_rate: f64,
+    /// Fraction of the training images used (stratified, fixed per run).
+    #[serde(default = "one")]
+    pub data_fraction: f64,
+    /// Every width (filters, units) is multiplied by this while searching.
+    #[serde(default = "one")]
+    pub channel_scale: f64,
+    /// A candidate training longer fails (recorded, the search goes on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_limit_s: Option<f64>,
+    /// A candidate whose estimated training memory is larger fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_limit_mb: Option<u64>,
+}
+
+/// The final, full-fidelity training of the best architectures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinalTraining {
+    pub epochs: usize,
+    /// How many of the best architectures (by search validation accuracy,
+    /// distinct) are retrained and tested.
+    #[serde(default = "default_top_k")]
+    pub top_k: usize,
+}
+
+fn default_batch() -> usize {
+    64
+}
+fn default_lr() -> f64 {
+    2e-3
+}
+fn one() -> f64 {
+    1.0
+}
+fn default_top_k() -> usize {
+    3
+}
+
+impl Fidelity {
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if self.epochs == 0 || self.epochs > 10_000 {
+            return Err(("epochs", "must be between 1 and 10000".into()));
+        }
+        if self.batch_size == 0 || self.batch_size > 65_536 {
+            return Err(("batch_size", "must be between 1 and 65536".into()));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate < 10.0) {
+            return Err(("learning_rate", "must be in (0, 10)".into()));
+        }
+        if !(self.data_fraction > 0.0 && self.data_fraction <= 1.0) {
+            return Err(("data_fraction", "must be in (0, 1]".into()));
+        }
+        if !(self.channel_scale > 0.0 && self.channel_scale <= 4.0) {
+            return Err(("channel_scale", "must be in (0, 4]".into()));
+        }
+        if self.time_limit_s.is_some_and(|t| !(t > 0.0)) {
+            return Err(("time_limit_s", "must be positive".into()));
+        }
+        if self.memory_limit_mb == Some(0) {
+            return Err(("memory_limit_mb", "must be positive".into()));
+        }
+        Ok(())
+    }
+
+    fn train_config(&self, epochs: usize) -> TrainConfig {
+        TrainConfig {
+            epochs,
+            batch_size: self.batch_size,
+            learning_rate: self.learning_rate,
+            time_limit: self.time_limit_s.map(Duration::from_secs_f64),
+            memory_limit: self.memory_limit_mb.map(|m| m << 20),
+        }
+    }
+}
+
+/// Architecture search as a [`Problem`]: fitness is validation accuracy.
+pub struct NasProblem {
+    splits: Splits,
+    /// The training images of the search (the `data_fraction` part).
+    search_train: Dataset,
+    fidelity: Fidelity,
+    final_training: FinalTraining,
+}
+
+/// A network trained at full fidelity and its one test score.
+pub struct Retrained {
+    pub net: Net,
+    pub test_accuracy: f64,
+    pub train_s: f64,
+    pub losses: Vec<f64>,
+}
+
+impl NasProblem {
+    /// `seed` fixes which training images a fractional fidelity uses.
+    pub fn new(
+        splits: Splits,
+        fidelity: Fidelity,
+        final_training: FinalTraining,
+        seed: u64,
+    ) -> Self {
+        let search_train = if fidelity.data_fraction < 1.0 {
+            Split {
+                validation: 1.0 - fidelity.data_fraction,
+                test: 0.0,
+            }
+            .apply(&splits.train, seed)
+            .train
+        } else {
+            splits.train.clone()
+        };
+        Self {
+            splits,
+            search_train,
+            fidelity,
+            final_training,
+        }
+    }
+
+    pub fn splits(&self) -> &Splits {
+        &self.splits
+    }
+
+    pub fn input(&self) -> [usize; 3] {
+        self.splits.train.shape
+    }
+
+    pub fn classes(&self) -> usize {
+        self.splits.train.classes
+    }
+
+    pub fn final_training(&self) -> &FinalTraining {
+        &self.final_training
+    }
+
+    /// One line per fact a distributed worker must share with the
+    /// coordinator (data sizes and class counts, fidelity).
+    pub fn describe(&self) -> Vec<String> {
+        let s = &self.splits;
+        vec![
+            format!(
+                "data train {} validation {} test {} shape {:?} classes {}",
+                s.train.len(),
+                s.validation.len(),
+                s.test.len(),
+                s.train.shape,
+                s.train.classes
+            ),
+            format!("data checksum {:016x}", checksum(s)),
+            format!("search images {}", self.search_train.len()),
+            format!("fidelity {:?}", self.fidelity),
+            format!("final {:?}", self.final_training),
+        ]
+    }
+
+    /// Trains `arch` at full fidelity (all widths, the final epochs) on
+    /// train + validation and scores it once on the test split.
+    pub fn retrain(&self, arch: &ChainArch, seed: u64) -> Result<Retrained, EvalError> {
+        let started = Instant::now();
+        let both = self.splits.train.concat(&self.splits.validation);
+        let mut cfg = self.fidelity.train_config(self.final_training.epochs);
+        cfg.time_limit = None;
+        let t = train(arch, &both, &cfg, seed).map_err(|e| EvalError::Other(e.to_string()))?;
+        Ok(Retrained {
+            test_accuracy: accuracy(&t.net, &self.splits.test),
+            train_s: started.elapsed().as_secs_f64(),
+            losses: t.losses,
+            net: t.net,
+        })
+    }
+}
+
+/// FNV-1a over the labels and pixel bits of every split.
+fn checksum(s: &Splits) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    let mut eat = |b: u8| {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    };
+    for d in [&s.train, &s.validation, &s.test] {
+        d.labels.iter().for_each(|&l| eat(l));
+        d.images
+            .iter()
+            .flat_map(|v| v.to_bits().to_le_bytes())
+            .for_each(&mut eat);
+    }
+    h
+}
+
+impl Problem<ChainArch> for NasProblem {
+    fn evaluate(&self, arch: &ChainArch, request: &EvalRequest) -> Result<Evaluation, EvalError> {
+        let started = Instant::now();
+        let cost = arch
+            .cost(self.input(), self.classes())
+            .map_err(|e| EvalError::BadGenome(e.to_string()))?;
+        let scaled = arch.scaled(self.fidelity.channel_scale);
+        let cfg = self.fidelity.train_config(self.fidelity.epochs);
+        let t = train(&scaled, &self.search_train, &cfg, request.seed)
+            .map_err(|e| EvalError::Other(e.to_string()))?;
+        let val = accuracy(&t.net, &self.splits.validation);
+        let images = (self.search_train.len() * self.fidelity.epochs) as u64;
+        Ok(Evaluation {
+            fitness: val,
+            cost: Cost {
+                env_steps: images,
+                episodes: self.fidelity.epochs as u64,
+            },
+            obs_stats: None,
+            solved: false,
+            details: vec![
+                ("val_accuracy".into(), val),
+                ("params".into(), cost.params as f64),
+                ("flops".into(), cost.flops as f64),
+                (
+                    "final_loss".into(),
+                    t.losses.last().copied().unwrap_or(f64::NAN),
+                ),
+                ("train_s".into(), started.elapsed().as_secs_f64()),
+            ],
+        })
+    }
+
+    /// The search does not test its champion as it goes: the test split
+    /// is scored once, after the search, by [`NasProblem::retrain`].
+    fn test(&self, _arch: &ChainArch, _seed: u64) -> Result<TestReport, EvalError> {
+        Err(EvalError::Other(
+            "architecture search scores the test split once, after the search".into(),
+        ))
+    }
+
+    fn describe_genome(&self, arch: &ChainArch) -> Option<serde_json::Value> {
+        Some(serde_json::json!({
+            "summary": arch.to_string(),
+            "layers": arch.blocks.len(),
+            "arch": arch,
+        }))
+    }
+}

@@ -1,0 +1,142 @@
+//! A small architecture search on the built-in digits, driven by hand
+//! (the runner and the CLI drive it the same way): aging evolution over the
+//! chain space with low-fidelity training, on 1 and 2 threads.
+
+use std::path::Path;
+
+use evonet_core::{Evaluated, Outcome, Problem, Strategy};
+use evonet_nas::{ChainSpace, ChainSpaceConfig, DataConfig, Fidelity, FinalTraining, NasProblem};
+use evonet_strategies::{AgingEvolution, AgingEvolutionConfig};
+use rayon::prelude::*;
+
+fn problem(fidelity: Fidelity) -> NasProblem {
+    let splits = DataConfig::default().load(Path::new("."), 0).unwrap();
+    NasProblem::new(
+        splits,
+        fidelity,
+        FinalTraining {
+            epochs: 10,
+            top_k: 1,
+        },
+        0,
+    )
+}
+
+fn fidelity() -> Fidelity {
+    Fidelity {
+        epochs: 2,
+        batch_size: 64,
+        learning_rate: 3e-3,
+        data_fraction: 0.5,
+        channel_scale: 0.5,
+        time_limit_s: None,
+        memory_limit_mb: None,
+    }
+}
+
+/// Fitness values of every candidate of `rounds` rounds, in id order.
+fn search(threads: usize, p: &NasProblem, rounds: usize) -> Vec<(u64, Option<u64>, String)> {
+    let space = ChainSpace::new(
+        ChainSpaceConfig {
+            max_layers: 5,
+            ..ChainSpaceConfig::default()
+        },
+        p.input(),
+        p.classes(),
+    );
+    let ae = AgingEvolution::new(
+        AgingEvolutionConfig {
+            population: 4,
+            sample: 2,
+            batch: 2,
+        },
+        space,
+    )
+    .unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let mut st = ae.init(7).unwrap();
+    let mut out = Vec::new();
+    for _ in 0..rounds {
+        let cands = ae.ask(&mut st);
+        let results: Vec<Evaluated<_>> = pool.install(|| {
+            cands
+                .par_iter()
+                .map(|c| Evaluated {
+                    candidate: c.clone(),
+                    outcome: match p.evaluate(&c.genome, &c.request) {
+                        Ok(e) => Outcome::Done(e),
+                        Err(e) => Outcome::Failed {
+                            reason: e.to_string(),
+                            cost: Default::default(),
+                        },
+                    },
+                })
+                .collect()
+        });
+        for r in &results {
+            let fit = match &r.outcome {
+                Outcome::Done(e) => Some(e.fitness.to_bits()),
+                Outcome::Failed { .. } => None,
+            };
+            out.push((r.candidate.id.0, fit, r.candidate.genome.to_string()));
+        }
+        ae.tell(&mut st, results).unwrap();
+    }
+    out
+}
+
+#[test]
+fn a_search_gives_the_same_candidates_and_scores_on_any_thread_count() {
+    let p = problem(fidelity());
+    let one = search(1, &p, 3);
+    let two = search(2, &p, 3);
+    assert_eq!(one.len(), 8);
+    assert_eq!(one, two);
+    assert!(
+        one.iter()
+            .filter_map(|c| c.1)
+            .any(|f| f64::from_bits(f) > 0.5),
+        "nothing learned: {one:?}"
+    );
+}
+
+#[test]
+fn failures_are_evaluation_errors_and_retraining_scores_the_test_split() {
+    use evonet_train::{Block, ChainArch};
+    let mut f = fidelity();
+    f.memory_limit_mb = Some(1);
+    let p = problem(f);
+    let big = ChainArch {
+        blocks: vec![Block::Dense { units: 4096 }],
+    };
+    let e = p
+        .evaluate(&big, &evonet_core::EvalRequest::new(1))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("over the limit of 1 MiB"), "{e}");
+    let p = problem(fidelity());
+    let small = ChainArch {
+        blocks: vec![
+            Block::Conv {
+                filters: 16,
+                kernel: 3,
+                stride: 1,
+            },
+            Block::Act {
+                function: evonet_train::Activation::Relu,
+            },
+            Block::MaxPool {
+                kernel: 2,
+                stride: 2,
+            },
+        ],
+    };
+    let r = p.retrain(&small, 3).unwrap();
+    assert!(r.test_accuracy > 0.9, "{}", r.test_accuracy);
+    assert_eq!(r.losses.len(), 10);
+    let d = p.describe_genome(&small).unwrap();
+    assert_eq!(d["summary"], "conv3x3-16 relu max2/2");
+}
