@@ -6,10 +6,14 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use evonet_envs::EnvId;
+use evonet_nas::{ChainSpaceConfig, DataConfig, Fidelity, FinalTraining};
 use evonet_neat::NeatConfig;
 use evonet_nn::Activation;
 use evonet_problems::Faults;
-use evonet_strategies::{CmaEsConfig, DeepGaConfig, OpenEsConfig, RandomSearchConfig};
+use evonet_strategies::{
+    AgingEvolutionConfig, CmaEsConfig, DeepGaConfig, OpenEsConfig, RandomSamplingConfig,
+    RandomSearchConfig, TruncationGaConfig,
+};
 
 /// `[task]`: a problem that is not an environment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,7 +69,26 @@ pub struct Config {
     /// left out; NEAT evolves its own topology and refuses it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyConfig>,
+    /// Architecture search: the images to classify...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataConfig>,
+    /// ...the space of networks...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_space: Option<SearchSpaceConfig>,
+    /// ...how candidates are trained during the search...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<Fidelity>,
+    /// ...and how the best are retrained and tested after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_training: Option<FinalTraining>,
     pub strategy: StrategyConfig,
+}
+
+/// `[search_space]` of an architecture search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SearchSpaceConfig {
+    Chain(ChainSpaceConfig),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -185,6 +208,10 @@ pub enum StrategyConfig {
     OpenEs(OpenEsConfig),
     CmaEs(CmaEsConfig),
     Neat(Box<NeatConfig>),
+    /// Architecture search strategies.
+    AgingEvolution(AgingEvolutionConfig),
+    TruncationGa(TruncationGaConfig),
+    RandomSampling(RandomSamplingConfig),
 }
 
 impl StrategyConfig {
@@ -195,7 +222,20 @@ impl StrategyConfig {
             StrategyConfig::OpenEs(_) => "open_es",
             StrategyConfig::CmaEs(_) => "cma_es",
             StrategyConfig::Neat(_) => "neat",
+            StrategyConfig::AgingEvolution(_) => "aging_evolution",
+            StrategyConfig::TruncationGa(_) => "truncation_ga",
+            StrategyConfig::RandomSampling(_) => "random_sampling",
         }
+    }
+
+    /// Whether this strategy searches architectures (over `[data]`).
+    pub fn is_nas(&self) -> bool {
+        matches!(
+            self,
+            StrategyConfig::AgingEvolution(_)
+                | StrategyConfig::TruncationGa(_)
+                | StrategyConfig::RandomSampling(_)
+        )
     }
 }
 
@@ -236,6 +276,9 @@ impl Config {
         // policy of the other strategies.
         if let StrategyConfig::Neat(c) = &cfg.strategy {
             cfg.strategy = StrategyConfig::Neat(Box::new(c.filled()));
+        } else if cfg.strategy.is_nas() {
+            cfg.search_space
+                .get_or_insert(SearchSpaceConfig::Chain(ChainSpaceConfig::default()));
         } else if cfg.policy.is_none() {
             cfg.policy = Some(PolicyConfig::default());
         }
@@ -262,6 +305,18 @@ impl Config {
             key: key.into(),
             message: message.into(),
         };
+        if self.strategy.is_nas() || self.data.is_some() {
+            return self.validate_nas(file);
+        }
+        for (present, key) in [
+            (self.search_space.is_some(), "search_space"),
+            (self.training.is_some(), "training"),
+            (self.final_training.is_some(), "final_training"),
+        ] {
+            if present {
+                return Err(err(key, "belongs to architecture search (with [data])"));
+            }
+        }
         match (&self.env, &self.task) {
             (Some(_), Some(_)) => return Err(err("task", "give either [env] or [task], not both")),
             (None, None) => {
@@ -318,8 +373,96 @@ impl Config {
             StrategyConfig::OpenEs(c) => c.validate(),
             StrategyConfig::CmaEs(c) => c.validate(),
             StrategyConfig::Neat(c) => c.resolve().validate(),
+            _ => unreachable!("architecture search is validated above"),
         };
         strategy_check.map_err(|e| match e {
+            evonet_core::StrategyError::Config { key, message } => {
+                err(&format!("strategy.{key}"), &message)
+            }
+            other => err("strategy", &other.to_string()),
+        })
+    }
+
+    /// An architecture search: `[data]`, `[training]`, `[final_training]`
+    /// and a NAS strategy; no environment and no policy.
+    fn validate_nas(&self, file: &Path) -> Result<(), ConfigError> {
+        let err = |key: &str, message: &str| ConfigError {
+            file: file.to_path_buf(),
+            key: key.into(),
+            message: message.into(),
+        };
+        let within = |section: &str, (key, message): (&str, String)| {
+            err(&format!("{section}.{key}"), &message)
+        };
+        if !self.strategy.is_nas() {
+            return Err(err(
+                "strategy.kind",
+                "[data] is for architecture search: use aging_evolution, truncation_ga or random_sampling",
+            ));
+        }
+        let Some(data) = &self.data else {
+            return Err(err(
+                "data",
+                "missing: architecture search needs [data] (format = \"digits\" is built in)",
+            ));
+        };
+        for (present, key) in [
+            (self.env.is_some(), "env"),
+            (self.task.is_some(), "task"),
+            (self.policy.is_some(), "policy"),
+        ] {
+            if present {
+                return Err(err(
+                    key,
+                    "architecture search trains networks on [data]: remove it",
+                ));
+            }
+        }
+        data.validate().map_err(|e| within("data", e))?;
+        let Some(training) = &self.training else {
+            return Err(err("training", "missing: give at least `epochs`"));
+        };
+        training.validate().map_err(|e| within("training", e))?;
+        let Some(fin) = &self.final_training else {
+            return Err(err("final_training", "missing: give at least `epochs`"));
+        };
+        if fin.epochs == 0 || fin.epochs > 10_000 {
+            return Err(err("final_training.epochs", "must be between 1 and 10000"));
+        }
+        if fin.learning_rate.is_some_and(|l| !(l > 0.0 && l < 10.0)) {
+            return Err(err("final_training.learning_rate", "must be in (0, 10)"));
+        }
+        if fin.top_k == 0 || fin.top_k > 100 {
+            return Err(err("final_training.top_k", "must be between 1 and 100"));
+        }
+        if let Some(SearchSpaceConfig::Chain(c)) = &self.search_space {
+            c.validate().map_err(|e| within("search_space", e))?;
+        }
+        if self.run.max_generations == 0 {
+            return Err(err("run.max_generations", "must be at least 1"));
+        }
+        if self.run.max_evaluations == Some(0) {
+            return Err(err(
+                "run.max_evaluations",
+                "must be at least 1 (or left out)",
+            ));
+        }
+        if self.run.threads > 4096 {
+            return Err(err("run.threads", "must be between 0 (all cores) and 4096"));
+        }
+        let check = match &self.strategy {
+            StrategyConfig::AgingEvolution(c) => {
+                evonet_strategies::AgingEvolution::new(c.clone(), NoSpace).map(|_| ())
+            }
+            StrategyConfig::TruncationGa(c) => {
+                evonet_strategies::TruncationGa::new(c.clone(), NoSpace).map(|_| ())
+            }
+            StrategyConfig::RandomSampling(c) => {
+                evonet_strategies::RandomSampling::new(c.clone(), NoSpace).map(|_| ())
+            }
+            _ => unreachable!("checked above"),
+        };
+        check.map_err(|e| match e {
             evonet_core::StrategyError::Config { key, message } => {
                 err(&format!("strategy.{key}"), &message)
             }
@@ -432,5 +575,16 @@ sigma = 0.05
         );
         let e = parse(&GOOD.replace("[env]", "[env]\nfoo = 1")).unwrap_err();
         assert!(e.to_string().starts_with("x.toml: `env"), "{e}");
+    }
+}
+
+/// A space that is never used: the strategies check their settings on
+/// construction, before any genome exists.
+struct NoSpace;
+
+impl evonet_core::Variation<()> for NoSpace {
+    fn random(&self, _: &mut evonet_core::SeededRng) {}
+    fn mutate(&self, _: &(), _: &mut evonet_core::SeededRng) -> ((), String) {
+        ((), String::new())
     }
 }

@@ -7,6 +7,7 @@ mod champion;
 mod config;
 mod draw;
 mod eval_cmd;
+mod nas_final;
 mod progress;
 mod remote;
 mod run_cmd;

@@ -236,6 +236,7 @@ fn execute(
         max_evaluations: cfg.run.max_evaluations,
         stop_when_solved: cfg.run.stop_when_solved,
         test_every: cfg.run.test_every,
+        test_champion: !cfg.strategy.is_nas(),
         checkpoint_every: cfg.run.checkpoint_every,
         config_text: config_text.to_string(),
         stop,
@@ -278,6 +279,14 @@ enum Backend {
 }
 
 impl Drive<'_> {
+    pub(crate) fn out(&self) -> &Path {
+        self.out
+    }
+
+    pub(crate) fn quiet(&self) -> bool {
+        self.quiet
+    }
+
     pub(crate) fn drive<S: Strategy>(
         self,
         s: &S,
@@ -319,12 +328,12 @@ impl Drive<'_> {
             RunOutcome::Finished(rs) => (rs, 0),
             RunOutcome::Interrupted(rs) => (rs, 130),
         };
-        summary(self.out, &rs, code == 130);
+        summary(self.out, &rs, code == 130, self.settings.test_champion);
         Ok(code)
     }
 }
 
-fn summary(out: &Path, rs: &RunnerState, interrupted: bool) {
+fn summary(out: &Path, rs: &RunnerState, interrupted: bool, tested: bool) {
     println!(
         "{} {} generations, {} evaluations, {} env steps in {:.1} s",
         if interrupted {
@@ -339,7 +348,8 @@ fn summary(out: &Path, rs: &RunnerState, interrupted: bool) {
     );
     match (rs.solved_at_generation, rs.solved_at_evaluations) {
         (Some(g), Some(e)) => println!("solved at generation {g} after {e} evaluations"),
-        _ => println!("not solved"),
+        _ if tested => println!("not solved"),
+        _ => {}
     }
     if let Some(b) = rs.best_test {
         println!(

@@ -10,16 +10,20 @@ use anyhow::Result;
 
 use evonet_core::{Champion, NoiseTable, PolicyParams, SeedChain, Strategy, TestReport};
 use evonet_distributed::{Fingerprint, Job, ProblemJob, PROTOCOL_VERSION};
+use evonet_nas::{ChainSpace, NasProblem};
 use evonet_neat::{Neat, NeatGenome};
 use evonet_nn::Activation;
 use evonet_problems::rollout::RolloutEnv;
 use evonet_problems::{PolicySpec, RlProblem, Task, TaskKind, XorProblem};
-use evonet_strategies::{random_search, CmaEs, DeepGa, OpenEs, ParamSpace};
+use evonet_strategies::{
+    random_search, AgingEvolution, CmaEs, DeepGa, OpenEs, ParamSpace, RandomSampling, TruncationGa,
+};
+use evonet_train::ChainArch;
 
 use crate::champion::{
     ChampionFile, EnvRef, NeatChampionFile, ProblemRef, Provenance, KIND, NEAT_KIND,
 };
-use crate::config::{Config, StrategyConfig};
+use crate::config::{Config, SearchSpaceConfig, StrategyConfig};
 use crate::run_cmd::Drive;
 use crate::user;
 
@@ -49,11 +53,73 @@ pub(crate) enum Built {
         problem: RlProblem,
         problem_ref: ProblemRef,
     },
+    /// Architecture search over a chain space.
+    Nas {
+        strategy: NasStrategy,
+        problem: Box<NasProblem>,
+        /// Threads of the final retraining (0 = all cores).
+        threads: usize,
+        seed: u64,
+    },
+}
+
+/// The strategies that search architectures.
+pub(crate) enum NasStrategy {
+    Aging(AgingEvolution<ChainArch, ChainSpace>),
+    Ga(TruncationGa<ChainArch, ChainSpace>),
+    Random(RandomSampling<ChainArch, ChainSpace>),
+}
+
+impl NasStrategy {
+    fn name(&self) -> &'static str {
+        match self {
+            NasStrategy::Aging(s) => s.name(),
+            NasStrategy::Ga(s) => s.name(),
+            NasStrategy::Random(s) => s.name(),
+        }
+    }
+}
+
+/// Loads `[data]` and builds the search.
+fn nas(cfg: &Config, file: &Path) -> Result<Built> {
+    let data = cfg.data.as_ref().expect("validated");
+    let splits = data
+        .load(Path::new("."), cfg.run.seed)
+        .map_err(|e| user(format!("{}: `data`: {e}", file.display())))?;
+    let problem = NasProblem::new(
+        splits,
+        cfg.training.clone().expect("validated"),
+        cfg.final_training.clone().expect("validated"),
+        cfg.run.seed,
+    );
+    let Some(SearchSpaceConfig::Chain(space)) = cfg.search_space.clone() else {
+        unreachable!("filled in by Config::parse")
+    };
+    let space = ChainSpace::new(space, problem.input(), problem.classes());
+    let strategy = match &cfg.strategy {
+        StrategyConfig::AgingEvolution(c) => {
+            NasStrategy::Aging(AgingEvolution::new(c.clone(), space)?)
+        }
+        StrategyConfig::TruncationGa(c) => NasStrategy::Ga(TruncationGa::new(c.clone(), space)?),
+        StrategyConfig::RandomSampling(c) => {
+            NasStrategy::Random(RandomSampling::new(c.clone(), space)?)
+        }
+        _ => unreachable!("is_nas"),
+    };
+    Ok(Built::Nas {
+        strategy,
+        problem: Box::new(problem),
+        threads: cfg.run.threads,
+        seed: cfg.run.seed,
+    })
 }
 
 impl Built {
     /// `pool` builds the noise table; `file` is named in errors.
     pub(crate) fn new(cfg: &Config, pool: &rayon::ThreadPool, file: &Path) -> Result<Self> {
+        if cfg.strategy.is_nas() {
+            return nas(cfg, file);
+        }
         if let StrategyConfig::Neat(c) = &cfg.strategy {
             let params = c.resolve();
             if cfg.task.is_some() {
@@ -136,7 +202,7 @@ impl Built {
                 problem,
                 base,
             },
-            StrategyConfig::Neat(_) => unreachable!("handled above"),
+            _ => unreachable!("handled above"),
         })
     }
 
@@ -177,6 +243,13 @@ impl Built {
                 std::any::type_name::<NeatGenome>(),
                 problem.describe(),
             ),
+            Built::Nas {
+                strategy, problem, ..
+            } => (
+                strategy.name(),
+                std::any::type_name::<ChainArch>(),
+                problem.fingerprint_lines(),
+            ),
         };
         let mut lines = vec![
             format!("evonet {}", env!("CARGO_PKG_VERSION")),
@@ -197,6 +270,7 @@ impl Built {
             }
             Built::NeatXor { .. } => Box::new(ProblemJob::<NeatGenome, _>::new(XorProblem)),
             Built::NeatEnv { problem, .. } => Box::new(ProblemJob::<NeatGenome, _>::new(problem)),
+            Built::Nas { problem, .. } => Box::new(ProblemJob::<ChainArch, _>::new(*problem)),
         }
     }
 
@@ -228,6 +302,26 @@ impl Built {
             } => ctx.drive(strategy, problem, &|ch, _t| {
                 neat_json(problem_ref.clone(), ch)
             }),
+            Built::Nas {
+                strategy,
+                problem,
+                threads,
+                seed,
+            } => {
+                let out = ctx.out().to_path_buf();
+                let quiet = ctx.quiet();
+                let export = &|ch: &Champion<ChainArch>, _t: &TestReport| serde_json::json!({ "architecture": ch.genome, "fitness": ch.fitness });
+                let p: &NasProblem = problem;
+                let code = match strategy {
+                    NasStrategy::Aging(s) => ctx.drive(s, p, export)?,
+                    NasStrategy::Ga(s) => ctx.drive(s, p, export)?,
+                    NasStrategy::Random(s) => ctx.drive(s, p, export)?,
+                };
+                if code == 0 {
+                    crate::nas_final::finalize(&out, p, *seed, *threads, quiet)?;
+                }
+                Ok(code)
+            }
         }
     }
 }

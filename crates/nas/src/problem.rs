@@ -39,6 +39,9 @@ pub struct Fidelity {
 #[serde(deny_unknown_fields)]
 pub struct FinalTraining {
     pub epochs: usize,
+    /// The learning rate of the final training (default: the search's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learning_rate: Option<f64>,
     /// How many of the best architectures (by search validation accuracy,
     /// distinct) are retrained and tested.
     #[serde(default = "default_top_k")]
@@ -156,7 +159,7 @@ impl NasProblem {
 
     /// One line per fact a distributed worker must share with the
     /// coordinator (data sizes and class counts, fidelity).
-    pub fn describe(&self) -> Vec<String> {
+    pub fn fingerprint_lines(&self) -> Vec<String> {
         let s = &self.splits;
         vec![
             format!(
@@ -181,6 +184,9 @@ impl NasProblem {
         let both = self.splits.train.concat(&self.splits.validation);
         let mut cfg = self.fidelity.train_config(self.final_training.epochs);
         cfg.time_limit = None;
+        if let Some(lr) = self.final_training.learning_rate {
+            cfg.learning_rate = lr;
+        }
         let t = train(arch, &both, &cfg, seed).map_err(|e| EvalError::Other(e.to_string()))?;
         Ok(Retrained {
             test_accuracy: accuracy(&t.net, &self.splits.test),

@@ -28,6 +28,9 @@ pub struct RunSettings {
     pub stop_when_solved: bool,
     /// Test the champion every N generations (and after the last one).
     pub test_every: u64,
+    /// Whether the runner tests champions at all (architecture search
+    /// scores its test split once, after the search, instead).
+    pub test_champion: bool,
     /// Write `checkpoints/latest.evock` every N generations (and on stop).
     pub checkpoint_every: u64,
     /// Resolved config, stored in checkpoints.
@@ -226,7 +229,7 @@ pub fn run<S: Strategy>(
         let scheduled = settings.test_every > 0
             && (rs.generation % settings.test_every == 0 || last)
             || (settings.test_every == 0 && last);
-        if scheduled || solver.is_some() {
+        if settings.test_champion && (scheduled || solver.is_some()) {
             let champ = match solver.take() {
                 Some((_, s)) => Some(s),
                 None => strategy.champion(&st),

@@ -64,10 +64,106 @@ pub enum Block {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A chain network's blocks. In JSON and TOML each block is an object
+/// tagged by `op`; binary formats (checkpoints, the Redis protocol) use a
+/// compact externally tagged form, as bincode cannot read tagged enums.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChainArch {
     pub blocks: Vec<Block>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChainArchText {
+    blocks: Vec<Block>,
+}
+
+/// [`Block`] for binary formats.
+#[derive(Serialize, Deserialize)]
+enum BlockBin {
+    Conv(usize, usize, usize),
+    SepConv(usize, usize, usize),
+    MaxPool(usize, usize),
+    AvgPool(usize, usize),
+    BatchNorm,
+    Act(Activation),
+    Dropout(f64),
+    Dense(usize),
+}
+
+impl From<&Block> for BlockBin {
+    fn from(b: &Block) -> Self {
+        match *b {
+            Block::Conv {
+                filters,
+                kernel,
+                stride,
+            } => BlockBin::Conv(filters, kernel, stride),
+            Block::SepConv {
+                filters,
+                kernel,
+                stride,
+            } => BlockBin::SepConv(filters, kernel, stride),
+            Block::MaxPool { kernel, stride } => BlockBin::MaxPool(kernel, stride),
+            Block::AvgPool { kernel, stride } => BlockBin::AvgPool(kernel, stride),
+            Block::BatchNorm => BlockBin::BatchNorm,
+            Block::Act { function } => BlockBin::Act(function),
+            Block::Dropout { rate } => BlockBin::Dropout(rate),
+            Block::Dense { units } => BlockBin::Dense(units),
+        }
+    }
+}
+
+impl From<BlockBin> for Block {
+    fn from(b: BlockBin) -> Self {
+        match b {
+            BlockBin::Conv(filters, kernel, stride) => Block::Conv {
+                filters,
+                kernel,
+                stride,
+            },
+            BlockBin::SepConv(filters, kernel, stride) => Block::SepConv {
+                filters,
+                kernel,
+                stride,
+            },
+            BlockBin::MaxPool(kernel, stride) => Block::MaxPool { kernel, stride },
+            BlockBin::AvgPool(kernel, stride) => Block::AvgPool { kernel, stride },
+            BlockBin::BatchNorm => Block::BatchNorm,
+            BlockBin::Act(function) => Block::Act { function },
+            BlockBin::Dropout(rate) => Block::Dropout { rate },
+            BlockBin::Dense(units) => Block::Dense { units },
+        }
+    }
+}
+
+impl Serialize for ChainArch {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            ChainArchText {
+                blocks: self.blocks.clone(),
+            }
+            .serialize(s)
+        } else {
+            let v: Vec<BlockBin> = self.blocks.iter().map(BlockBin::from).collect();
+            v.serialize(s)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ChainArch {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            Ok(ChainArch {
+                blocks: ChainArchText::deserialize(d)?.blocks,
+            })
+        } else {
+            let v = Vec::<BlockBin>::deserialize(d)?;
+            Ok(ChainArch {
+                blocks: v.into_iter().map(Block::from).collect(),
+            })
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -416,6 +512,8 @@ mod tests {
             r#"{"blocks":[{"op":"conv","filters":4,"kernel":5,"stride":1},{"op":"dropout","rate":0.25}]}"#
         );
         assert_eq!(serde_json::from_str::<ChainArch>(&j).unwrap(), a);
+        let bin = bincode::serialize(&a).unwrap();
+        assert_eq!(bincode::deserialize::<ChainArch>(&bin).unwrap(), a);
         let e = serde_json::from_str::<ChainArch>(r#"{"blocks":[{"op":"conv","filters":4}]}"#)
             .unwrap_err()
             .to_string();

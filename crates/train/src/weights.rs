@@ -269,8 +269,13 @@ pub fn to_bytes(net: &Net, input: [usize; 3], classes: usize) -> Vec<u8> {
     })
 }
 
+/// Reads a weights file and rebuilds its network on the CPU.
+pub fn load(path: &Path) -> Result<Net, WeightsError> {
+    load_on(path, &Device::flex())
+}
+
 /// Reads a weights file and rebuilds its network on `device`.
-pub fn load(path: &Path, device: &Device) -> Result<Net, WeightsError> {
+pub fn load_on(path: &Path, device: &Device) -> Result<Net, WeightsError> {
     let bytes = std::fs::read(path).map_err(|source| WeightsError::Io {
         path: path.display().to_string(),
         source,

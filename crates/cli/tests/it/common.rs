@@ -71,7 +71,31 @@ pub fn assert_same_run(a: &Path, b: &Path, what: &str) {
         metrics_without_time(b),
         "metrics differ {what}"
     );
-    assert_eq!(champion(a), champion(b), "champion differs {what}");
+    if a.join("best/champion.json").exists() {
+        assert_eq!(champion(a), champion(b), "champion differs {what}");
+    } else {
+        // Architecture search: the retrained best, its weights and export.
+        assert_eq!(nas_summary(a), nas_summary(b), "summary differs {what}");
+        for f in ["weights.evow", "model.onnx", "architecture.json"] {
+            assert_eq!(
+                std::fs::read(a.join("best").join(f)).unwrap(),
+                std::fs::read(b.join("best").join(f)).unwrap(),
+                "best/{f} differs {what}"
+            );
+        }
+    }
+}
+
+/// `best/summary.json` of an architecture search without its wall clock.
+pub fn nas_summary(dir: &Path) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("best/summary.json")).expect("summary.json"),
+    )
+    .unwrap();
+    for row in v["top_k"].as_array_mut().unwrap() {
+        row.as_object_mut().unwrap().remove("retrain_s");
+    }
+    v
 }
 
 /// metrics.jsonl without the wall-clock fields, one JSON value per line.
@@ -83,6 +107,9 @@ pub fn metrics_without_time(dir: &Path) -> Vec<serde_json::Value> {
             let o = v.as_object_mut().unwrap();
             o.remove("elapsed_s");
             o.remove("evals_per_s");
+            if let Some(d) = o.get_mut("details").and_then(|d| d.as_object_mut()) {
+                d.remove("train_s");
+            }
             v
         })
         .collect()

@@ -6,5 +6,6 @@ mod configs;
 mod determinism;
 mod distributed;
 mod faults;
+mod nas;
 mod neat;
 mod resume;

@@ -16,6 +16,7 @@ fn problem(fidelity: Fidelity) -> NasProblem {
         fidelity,
         FinalTraining {
             epochs: 10,
+            learning_rate: None,
             top_k: 1,
         },
         0,

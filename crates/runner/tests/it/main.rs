@@ -66,6 +66,7 @@ fn strategy() -> CmaEs {
 fn settings(dir: &str, gens: u64) -> RunSettings {
     let out = std::env::temp_dir().join(format!("evonet-runner-it-{dir}-{}", std::process::id()));
     RunSettings {
+        test_champion: true,
         out_dir: out,
         seed: 3,
         max_generations: gens,

@@ -1,0 +1,178 @@
+//! The end of an architecture search: the best distinct architectures of
+//! the search (by validation accuracy, read back from `metrics.jsonl`) are
+//! retrained at full fidelity on train + validation and scored once on the
+//! test split; the best by search validation accuracy (never by test
+//! accuracy) goes to `best/` with its weights, an ONNX export and
+//! `summary.json`. Resuming a finished search does this again and writes
+//! the same files.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use serde_json::json;
+
+use evonet_core::{derive_seed, Purpose};
+use evonet_nas::NasProblem;
+use evonet_runner::atomic::write_atomic;
+use evonet_train::{onnx, weights, ChainArch};
+
+/// Format version of `best/summary.json` and `best/architecture.json`.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A successful candidate of the search.
+struct Found {
+    id: u64,
+    val_accuracy: f64,
+    arch: ChainArch,
+    details: serde_json::Map<String, serde_json::Value>,
+}
+
+fn number(d: &serde_json::Map<String, serde_json::Value>, key: &str) -> serde_json::Value {
+    d.get(key).cloned().unwrap_or(serde_json::Value::Null)
+}
+
+pub(crate) fn finalize(
+    out: &Path,
+    problem: &NasProblem,
+    seed: u64,
+    threads: usize,
+    quiet: bool,
+) -> Result<()> {
+    let metrics = out.join("metrics.jsonl");
+    let records = evonet_runner::read_candidates(&metrics)
+        .with_context(|| format!("reading {}", metrics.display()))?;
+    let trained = records.len();
+    let failed = records.iter().filter(|r| r.failed.is_some()).count();
+    let mut found: Vec<Found> = records
+        .into_iter()
+        .filter_map(|r| {
+            let arch = serde_json::from_value(r.genome.get("arch")?.clone()).ok()?;
+            Some(Found {
+                id: r.candidate,
+                val_accuracy: r.fitness?,
+                arch,
+                details: r.details,
+            })
+        })
+        .collect();
+    // Best first; the earlier candidate first among equals.
+    found.sort_by(|a, b| {
+        b.val_accuracy
+            .total_cmp(&a.val_accuracy)
+            .then(a.id.cmp(&b.id))
+    });
+    let mut top: Vec<Found> = Vec::new();
+    for f in found {
+        if top.len() < problem.final_training().top_k && top.iter().all(|t| t.arch != f.arch) {
+            top.push(f);
+        }
+    }
+    if top.is_empty() {
+        anyhow::bail!("no candidate of the search trained successfully: nothing to retrain");
+    }
+    let epochs = problem.final_training().epochs;
+    if !quiet {
+        eprintln!(
+            "retraining the best {} architectures for {epochs} epochs on train + validation",
+            top.len()
+        );
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("starting retraining threads")?;
+    let retrained: Vec<_> = pool.install(|| {
+        top.par_iter()
+            .map(|f| problem.retrain(&f.arch, derive_seed(seed, 0, f.id, Purpose::Test)))
+            .collect()
+    });
+    let mut table = Vec::new();
+    let mut chosen = None;
+    for (rank, (f, r)) in top.iter().zip(retrained).enumerate() {
+        let (test, secs, error) = match &r {
+            Ok(r) => (Some(r.test_accuracy), Some(r.train_s), None),
+            Err(e) => (None, None, Some(e.to_string())),
+        };
+        table.push(json!({
+            "rank": rank + 1,
+            "candidate": f.id,
+            "summary": f.arch.to_string(),
+            "val_accuracy": f.val_accuracy,
+            "test_accuracy": test,
+            "params": number(&f.details, "params"),
+            "flops": number(&f.details, "flops"),
+            "retrain_s": secs,
+            "error": error,
+        }));
+        if chosen.is_none() {
+            if let Ok(r) = r {
+                chosen = Some((f, r));
+            }
+        }
+    }
+    let Some((f, r)) = chosen else {
+        anyhow::bail!("retraining failed for every one of the best architectures: {table:?}");
+    };
+    let best = out.join("best");
+    let (input, classes) = (problem.input(), problem.classes());
+    let arch_json = json!({
+        "format_version": FORMAT_VERSION,
+        "kind": "chain",
+        "input": input,
+        "classes": classes,
+        "architecture": f.arch,
+    });
+    write(&best.join("architecture.json"), &pretty(&arch_json))?;
+    write(
+        &best.join("weights.evow"),
+        &weights::to_bytes(&r.net, input, classes),
+    )?;
+    let model = onnx::export(&r.net, input, classes).context("exporting ONNX")?;
+    write(&best.join("model.onnx"), &model)?;
+    let summary = json!({
+        "format_version": FORMAT_VERSION,
+        "kind": "nas_summary",
+        "candidate": f.id,
+        "summary": f.arch.to_string(),
+        "val_accuracy": f.val_accuracy,
+        "test_accuracy": r.test_accuracy,
+        "params": number(&f.details, "params"),
+        "flops": number(&f.details, "flops"),
+        "final_epochs": epochs,
+        "final_losses": r.losses,
+        "candidates_trained": trained,
+        "candidates_failed": failed,
+        "test_images": problem.splits().test.len(),
+        "files": {
+            "architecture": "architecture.json",
+            "weights": "weights.evow",
+            "onnx": "model.onnx"
+        },
+        "top_k": table,
+    });
+    write(&best.join("summary.json"), &pretty(&summary))?;
+    println!(
+        "best architecture (candidate #{}): {}\n  validation accuracy {:.4} (search), test accuracy {:.4} after {epochs} epochs on train + validation, {} parameters",
+        f.id,
+        f.arch,
+        f.val_accuracy,
+        r.test_accuracy,
+        f.details
+            .get("params")
+            .and_then(|p| p.as_f64())
+            .map_or("?".into(), |p| format!("{p:.0}"))
+    );
+    println!("  {}", best.join("summary.json").display());
+    Ok(())
+}
+
+fn pretty(v: &serde_json::Value) -> Vec<u8> {
+    let mut s = serde_json::to_string_pretty(v).expect("json");
+    s.push('\n');
+    s.into_bytes()
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic(path, bytes).with_context(|| format!("writing {}", path.display()))
+}

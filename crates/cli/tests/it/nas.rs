@@ -1,0 +1,237 @@
+//! Architecture search from the CLI: a short search on the built-in digits
+//! with the real binary.
+
+use std::path::Path;
+
+use crate::common::*;
+
+/// A search of 14 trained candidates that takes a few seconds.
+pub(crate) const SMALL_NAS: &str = r#"
+[run]
+seed = 3
+max_generations = 100
+max_evaluations = 14
+checkpoint_every = 1
+[data]
+format = "digits"
+[search_space]
+kind = "chain"
+max_layers = 4
+filters = [4, 8]
+units = [16, 32]
+[training]
+epochs = 2
+batch_size = 64
+learning_rate = 0.005
+data_fraction = 0.6
+channel_scale = 0.5
+[final_training]
+epochs = 6
+top_k = 2
+[strategy]
+kind = "aging_evolution"
+population = 6
+sample = 3
+batch = 2
+"#;
+
+fn lines(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_search_writes_candidates_and_best_and_is_the_same_on_1_and_2_threads() {
+    let d = tmp("nas-threads");
+    let c = write_config(&d, "nas.toml", SMALL_NAS);
+    let (one, two) = (d.join("one"), d.join("two"));
+    let out = run_into(&c, &one, &["--threads", "1"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("best architecture (candidate #"), "{text}");
+    run_into(&c, &two, &["--threads", "2"]);
+    assert_same_run(&one, &two, "between 1 and 2 threads");
+
+    let all = lines(&one);
+    let cands: Vec<_> = all.iter().filter(|l| l["kind"] == "candidate").collect();
+    assert_eq!(cands.len(), 14, "one line per trained candidate");
+    let gens = all.len() - cands.len();
+    assert_eq!(gens, 5, "6 initial models, then 4 rounds of 2 children");
+    for c in &cands {
+        let d = &c["details"];
+        for k in ["val_accuracy", "params", "flops", "train_s"] {
+            assert!(d[k].is_number(), "{k} missing in {c}");
+        }
+        assert!(c["genome"]["summary"].is_string());
+        assert!(c["genome"]["arch"]["blocks"].is_array());
+    }
+    let child = cands.iter().find(|c| c["candidate"] == 6).unwrap();
+    assert_eq!(child["parents"].as_array().unwrap().len(), 1);
+    let op = child["operator"].as_str().unwrap();
+    assert!(
+        ["add", "remove", "alter", "identity"]
+            .iter()
+            .any(|k| op.starts_with(k)),
+        "{op}"
+    );
+    assert_eq!(cands[0]["operator"], "random");
+
+    let s = nas_summary(&one);
+    for k in ["val_accuracy", "test_accuracy", "params", "flops"] {
+        assert!(s[k].is_number(), "summary.json lacks {k}: {s}");
+    }
+    assert!(s["test_accuracy"].as_f64().unwrap() > 0.5, "{s}");
+    assert_eq!(s["top_k"].as_array().unwrap().len(), 2);
+    // The best is the first by search validation accuracy, not by test.
+    assert_eq!(s["candidate"], s["top_k"][0]["candidate"]);
+    let best_val = cands
+        .iter()
+        .filter_map(|c| c["fitness"].as_f64())
+        .fold(f64::MIN, f64::max);
+    assert_eq!(s["val_accuracy"].as_f64().unwrap(), best_val);
+    let arch: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(one.join("best/architecture.json")).unwrap())
+            .unwrap();
+    assert_eq!(arch["format_version"], 1);
+    assert_eq!(arch["input"], serde_json::json!([1, 8, 8]));
+    check_onnx(&one, 3);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// Runs scripts/check_onnx.py on `best/model.onnx` against evonet's own
+/// predictions on the test split of the digits (split with `seed`).
+fn check_onnx(run: &Path, seed: u64) {
+    let python = match std::env::var_os("EVONET_PYTHON") {
+        Some(p) => p,
+        None if std::env::var_os("CI").is_some() => panic!("CI must set EVONET_PYTHON"),
+        None => {
+            eprintln!("ONNX check skipped: set EVONET_PYTHON to a python with onnxruntime");
+            return;
+        }
+    };
+    let splits = evonet_nas::DataConfig::default()
+        .load(Path::new("."), seed)
+        .unwrap();
+    let net = evonet_train::weights::load(&run.join("best/weights.evow")).unwrap();
+    let bytes = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+    let x = run.join("test-images.f32");
+    let y = run.join("test-logits.f32");
+    std::fs::write(&x, bytes(&splits.test.images)).unwrap();
+    std::fs::write(&y, bytes(&evonet_train::logits(&net, &splits.test))).unwrap();
+    let out = std::process::Command::new(python)
+        .arg(repo().join("scripts/check_onnx.py"))
+        .arg(run.join("best/model.onnx"))
+        .args([&x, &y])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("\"images\": {}", splits.test.len())),
+        "{text}"
+    );
+    // evonet's test accuracy is the one summary.json reports.
+    let p = evonet_train::predict(&net, &splits.test);
+    let right = p
+        .iter()
+        .zip(&splits.test.labels)
+        .filter(|(a, b)| a == b)
+        .count();
+    let acc = right as f64 / splits.test.len() as f64;
+    assert_eq!(nas_summary(run)["test_accuracy"].as_f64().unwrap(), acc);
+}
+
+#[test]
+fn a_search_killed_at_any_moment_resumes_to_the_same_end() {
+    let cfg = SMALL_NAS.replace("max_evaluations = 14", "max_evaluations = 40");
+    crate::resume::kill_and_resume_matches(&cfg, "nas-kill", &[300, 900, 1600, 2400]);
+}
+
+#[test]
+fn candidates_that_fail_are_recorded_and_the_search_goes_on() {
+    let d = tmp("nas-fail");
+    // Wide networks exceed the memory limit: they fail, the rest train.
+    let cfg = SMALL_NAS
+        .replace("filters = [4, 8]", "filters = [4, 256]")
+        .replace("units = [16, 32]", "units = [16, 2048]")
+        .replace(
+            "channel_scale = 0.5",
+            "channel_scale = 1.0\nmemory_limit_mb = 4",
+        );
+    let c = write_config(&d, "fail.toml", &cfg);
+    let out = d.join("out");
+    run_into(&c, &out, &[]);
+    let all = lines(&out);
+    let cands: Vec<_> = all.iter().filter(|l| l["kind"] == "candidate").collect();
+    let failed: Vec<_> = cands.iter().filter(|c| c["failed"].is_string()).collect();
+    assert!(
+        !failed.is_empty() && failed.len() < cands.len(),
+        "{cands:?}"
+    );
+    assert!(
+        failed[0]["failed"]
+            .as_str()
+            .unwrap()
+            .contains("over the limit of 4 MiB"),
+        "{}",
+        failed[0]
+    );
+    assert!(failed.iter().all(|c| c["fitness"].is_null()));
+    let total: u64 = all
+        .iter()
+        .filter(|l| l["kind"].is_null())
+        .map(|l| l["failed"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total as usize, failed.len());
+    assert!(out.join("best/model.onnx").exists());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn bad_search_configs_exit_2_naming_the_key() {
+    let d = tmp("nas-bad");
+    for (edit, key) in [
+        (("epochs = 2", "epochs = 0"), "training.epochs"),
+        (
+            ("max_layers = 4", "max_layers = 4\nfilterz = [3]"),
+            "search_space.filterz",
+        ),
+        (("kernel", "kernel"), ""),
+        (("sample = 3", "sample = 30"), "strategy.sample"),
+        (("format = \"digits\"", "format = \"mnist\""), "data"),
+        (
+            ("data_fraction = 0.6", "data_fraction = 1.5"),
+            "training.data_fraction",
+        ),
+    ] {
+        if key.is_empty() {
+            continue;
+        }
+        let c = write_config(&d, "bad.toml", &SMALL_NAS.replace(edit.0, edit.1));
+        let out = bin()
+            .args(run_args(&c, &d.join("out"), &[]))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{key}: {err}");
+        assert!(err.contains(&format!("`{key}")), "{key}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+    // A missing IDX file names the file.
+    let idx = SMALL_NAS.replace(
+        "format = \"digits\"",
+        "format = \"idx\"\ntrain_images = \"nowhere/train-images.gz\"\ntrain_labels = \"a\"\ntest_images = \"b\"\ntest_labels = \"c\"",
+    );
+    let c = write_config(&d, "idx.toml", &idx);
+    let out = bin()
+        .args(run_args(&c, &d.join("out"), &[]))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("nowhere/train-images.gz"), "{err}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
