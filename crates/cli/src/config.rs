@@ -432,8 +432,11 @@ impl Config {
         if fin.learning_rate.is_some_and(|l| !(l > 0.0 && l < 10.0)) {
             return Err(err("final_training.learning_rate", "must be in (0, 10)"));
         }
-        if fin.top_k == 0 || fin.top_k > 100 {
-            return Err(err("final_training.top_k", "must be between 1 and 100"));
+        if fin.top_k > 100 {
+            return Err(err(
+                "final_training.top_k",
+                "must be between 0 (no final training) and 100",
+            ));
         }
         if let Some(SearchSpaceConfig::Chain(c)) = &self.search_space {
             c.validate().map_err(|e| within("search_space", e))?;
@@ -528,6 +531,17 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A space that is never used: the strategies check their settings on
+/// construction, before any genome exists.
+struct NoSpace;
+
+impl evonet_core::Variation<()> for NoSpace {
+    fn random(&self, _: &mut evonet_core::SeededRng) {}
+    fn mutate(&self, _: &(), _: &mut evonet_core::SeededRng) -> ((), String) {
+        ((), String::new())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -575,16 +589,5 @@ sigma = 0.05
         );
         let e = parse(&GOOD.replace("[env]", "[env]\nfoo = 1")).unwrap_err();
         assert!(e.to_string().starts_with("x.toml: `env"), "{e}");
-    }
-}
-
-/// A space that is never used: the strategies check their settings on
-/// construction, before any genome exists.
-struct NoSpace;
-
-impl evonet_core::Variation<()> for NoSpace {
-    fn random(&self, _: &mut evonet_core::SeededRng) {}
-    fn mutate(&self, _: &(), _: &mut evonet_core::SeededRng) -> ((), String) {
-        ((), String::new())
     }
 }

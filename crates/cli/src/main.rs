@@ -8,6 +8,7 @@ mod config;
 mod draw;
 mod eval_cmd;
 mod nas_final;
+mod plot_cmd;
 mod progress;
 mod remote;
 mod run_cmd;
@@ -86,6 +87,29 @@ enum Command {
     /// Print a documented example config for a strategy
     /// (deep_ga, random_search, open_es, cma_es, neat).
     Config { kind: String },
+    /// Plot architecture searches: best validation accuracy so far against
+    /// candidates trained, per strategy (SVG), with a Markdown table.
+    Plot {
+        runs: Vec<PathBuf>,
+        #[arg(long, default_value = "search.svg")]
+        out: PathBuf,
+        /// Compare at this many candidates (default: the fewest any run has).
+        #[arg(long)]
+        budget: Option<usize>,
+    },
+    /// Retrain the best architectures of a finished search at full
+    /// fidelity and test them again, with other settings.
+    Retrain {
+        dir: PathBuf,
+        /// How many of the best distinct architectures.
+        #[arg(long)]
+        top_k: Option<usize>,
+        /// Final training epochs.
+        #[arg(long)]
+        epochs: Option<usize>,
+        #[arg(long)]
+        threads: Option<usize>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -116,6 +140,13 @@ fn main() -> ExitCode {
             json,
         } => eval_cmd::eval(&path, episodes, seed, json).map(|_| 0),
         Command::Config { kind } => run_cmd::print_example(&kind).map(|_| 0),
+        Command::Plot { runs, out, budget } => plot_cmd::plot(&runs, &out, budget).map(|_| 0),
+        Command::Retrain {
+            dir,
+            top_k,
+            epochs,
+            threads,
+        } => nas_final::retrain(&dir, top_k, epochs, threads).map(|_| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -32,6 +32,49 @@ fn number(d: &serde_json::Map<String, serde_json::Value>, key: &str) -> serde_js
     d.get(key).cloned().unwrap_or(serde_json::Value::Null)
 }
 
+/// `evonet retrain DIR`: the final training of a finished search again,
+/// with other settings.
+pub(crate) fn retrain(
+    dir: &Path,
+    top_k: Option<usize>,
+    epochs: Option<usize>,
+    threads: Option<usize>,
+) -> Result<()> {
+    let path = dir.join("config.toml");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| crate::user(format!("{}: cannot read: {e}", path.display())))?;
+    let mut cfg = crate::config::Config::parse(&path, &text)?;
+    if !cfg.strategy.is_nas() {
+        return Err(crate::user(format!(
+            "{}: not an architecture search",
+            dir.display()
+        )));
+    }
+    let fin = cfg.final_training.as_mut().expect("validated");
+    if let Some(k) = top_k {
+        fin.top_k = k.max(1);
+    }
+    if let Some(e) = epochs {
+        fin.epochs = e.max(1);
+    }
+    if let Some(t) = threads {
+        cfg.run.threads = t;
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .context("starting a thread")?;
+    match crate::setup::Built::new(&cfg, &pool, &path)? {
+        crate::setup::Built::Nas {
+            problem,
+            threads,
+            seed,
+            ..
+        } => finalize(dir, &problem, seed, threads, false),
+        _ => unreachable!("is_nas"),
+    }
+}
+
 pub(crate) fn finalize(
     out: &Path,
     problem: &NasProblem,
@@ -39,6 +82,10 @@ pub(crate) fn finalize(
     threads: usize,
     quiet: bool,
 ) -> Result<()> {
+    if problem.final_training().top_k == 0 {
+        println!("no final training (final_training.top_k = 0); `evonet retrain` does it later");
+        return Ok(());
+    }
     let metrics = out.join("metrics.jsonl");
     let records = evonet_runner::read_candidates(&metrics)
         .with_context(|| format!("reading {}", metrics.display()))?;

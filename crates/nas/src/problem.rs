@@ -78,7 +78,7 @@ impl Fidelity {
         if !(self.channel_scale > 0.0 && self.channel_scale <= 4.0) {
             return Err(("channel_scale", "must be in (0, 4]".into()));
         }
-        if self.time_limit_s.is_some_and(|t| !(t > 0.0)) {
+        if self.time_limit_s.is_some_and(|t| t.is_nan() || t <= 0.0) {
             return Err(("time_limit_s", "must be positive".into()));
         }
         if self.memory_limit_mb == Some(0) {

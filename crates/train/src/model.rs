@@ -23,6 +23,8 @@ pub struct SepConv {
 
 /// The burn module of one block. Parameter-free blocks (activation,
 /// dropout) hold a placeholder: the block itself says what to do.
+// A network holds a handful of layers, built once: their size is no concern.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Layer {
     Conv(Conv2d),

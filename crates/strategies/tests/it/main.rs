@@ -256,6 +256,8 @@ impl evonet_core::Variation<Vec<bool>> for Bits {
     }
 }
 
+// The conformance suite takes a fitness of `&Genome`, here `&Vec<bool>`.
+#[allow(clippy::ptr_arg)]
 fn ones(g: &Vec<bool>) -> f64 {
     g.iter().filter(|b| **b).count() as f64
 }

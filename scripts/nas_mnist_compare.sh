@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Regularized evolution against random search on MNIST (Real et al. 2019),
+# at the same budget of low-fidelity trained candidates, SEEDS seeds each;
+# then a plot and table of the best validation accuracy so far, and the
+# full-fidelity retraining of the best architecture found (tested once).
+# Usage: scripts/nas_mnist_compare.sh [SEEDS] [OUT]   (default 5, runs/mnist-compare)
+# Needs MNIST where configs/mnist-nas.toml points (../shared/data/mnist).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SEEDS="${1:-5}"
+OUT="${2:-runs/mnist-compare}"
+cargo build --release -q -p evonet-cli
+EVONET=target/release/evonet
+mkdir -p "$OUT"
+for seed in $(seq 0 $((SEEDS - 1))); do
+  for kind in nas random; do
+    dir="$OUT/$kind-$seed"
+    if [ -f "$dir/checkpoints/latest.evock" ]; then
+      "$EVONET" resume "$dir" -q   # finishes (or re-finalizes) an earlier run
+    else
+      "$EVONET" run "configs/mnist-$kind.toml" --seed "$seed" --out "$dir" -q
+    fi
+  done
+done
+"$EVONET" plot "$OUT"/nas-* "$OUT"/random-* --out "$OUT/best-so-far.svg" | tee "$OUT/table.md"
+# The best run by validation accuracy, retrained at full fidelity.
+best=$(for d in "$OUT"/nas-* "$OUT"/random-*; do
+  python3 -c 'import json,sys
+b=max((json.loads(l)["fitness"] or 0) for l in open(sys.argv[1]+"/metrics.jsonl") if l.startswith("{\"kind\":\"candidate\""))
+print(b, sys.argv[1])' "$d"
+done | sort -g | tail -1 | cut -d' ' -f2)
+echo "retraining the best architecture of $best"
+"$EVONET" retrain "$best" --top-k 1 --epochs "${EPOCHS:-12}" | tee "$OUT/retrain.txt"
+cp "$best/best/summary.json" "$OUT/best-summary.json"
