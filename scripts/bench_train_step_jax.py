@@ -17,6 +17,8 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--reps", type=int, default=5)
 ap.add_argument("--steps", type=int, default=20)
 ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--layout", choices=["nchw", "nhwc"], default="nhwc",
+                help="image layout (NHWC is XLA's fast one on CPU; evonet uses NCHW)")
 a = ap.parse_args()
 os.environ["XLA_FLAGS"] = (
     f"--xla_cpu_multi_thread_eigen={'true' if a.threads > 1 else 'false'} "
@@ -37,22 +39,30 @@ def init(key):
         return jax.random.uniform(k, shape, jnp.float32, -b, b)
 
     return {
-        "c1": (u(k[0], (32, 1, 3, 3), 9), jnp.zeros(32)),
-        "c2": (u(k[1], (64, 32, 3, 3), 288), jnp.zeros(64)),
+        "c1": (u(k[0], KSHAPE(32, 1), 9), jnp.zeros(32)),
+        "c2": (u(k[1], KSHAPE(64, 32), 288), jnp.zeros(64)),
         "d1": (u(k[2], (64 * 7 * 7, 128), 3136), jnp.zeros(128)),
         "h": (u(k[3], (128, 10), 128), jnp.zeros(10)),
     }
 
 
+NHWC = a.layout == "nhwc"
+
+
+def KSHAPE(o, i):
+    return (3, 3, i, o) if NHWC else (o, i, 3, 3)
+
+
 def conv(x, wb):
     w, b = wb
-    y = jax.lax.conv_general_dilated(x, w, (1, 1), ((1, 1), (1, 1)),
-                                     dimension_numbers=("NCHW", "OIHW", "NCHW"))
-    return y + b[None, :, None, None]
+    dn = ("NHWC", "HWIO", "NHWC") if NHWC else ("NCHW", "OIHW", "NCHW")
+    y = jax.lax.conv_general_dilated(x, w, (1, 1), ((1, 1), (1, 1)), dimension_numbers=dn)
+    return y + (b[None, None, None, :] if NHWC else b[None, :, None, None])
 
 
 def pool(x):
-    return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+    win = (1, 2, 2, 1) if NHWC else (1, 1, 2, 2)
+    return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, win, win, "VALID")
 
 
 def forward(p, x):
@@ -81,7 +91,7 @@ key = jax.random.PRNGKey(0)
 p = init(key)
 s = opt.init(p)
 batch = 128
-xs = jax.random.uniform(key, (a.steps, batch, 1, 28, 28))
+xs = jax.random.uniform(key, (a.steps, batch, 28, 28, 1) if NHWC else (a.steps, batch, 1, 28, 28))
 ys = jnp.arange(a.steps * batch).reshape(a.steps, batch) % 10
 p, s, l = step(p, s, xs[0], ys[0])  # compile
 l.block_until_ready()
@@ -94,7 +104,7 @@ for _ in range(a.reps):
     times.append((time.perf_counter() - t) * 1e3 / a.steps)
 times.sort()
 print(json.dumps({
-    "framework": f"jax {jax.__version__} (jit, cpu)",
+    "framework": f"jax {jax.__version__} (jit, cpu, {a.layout})",
     "threads": a.threads,
     "batch": batch,
     "steps": a.steps,

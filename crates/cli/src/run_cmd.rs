@@ -194,9 +194,12 @@ pub fn print_example(kind: &str) -> Result<()> {
         "open_es" => include_str!("../../../configs/cartpole-es.toml"),
         "cma_es" => include_str!("../../../configs/dpv-cmaes.toml"),
         "neat" => include_str!("../../../configs/xor-neat.toml"),
+        "aging_evolution" => include_str!("../../../configs/digits-nas.toml"),
+        "truncation_ga" => include_str!("../../../configs/digits-nas-ga.toml"),
+        "random_sampling" => include_str!("../../../configs/digits-nas-random.toml"),
         _ => {
             return Err(user(format!(
-            "unknown strategy `{kind}`; available: deep_ga, random_search, open_es, cma_es, neat"
+            "unknown strategy `{kind}`; available: deep_ga, random_search, open_es, cma_es, neat, aging_evolution, truncation_ga, random_sampling"
         )))
         }
     };

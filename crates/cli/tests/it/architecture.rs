@@ -37,6 +37,9 @@ fn workspace_dependency_edges_follow_the_architecture() {
         // environment and no config format.
         ("evonet-distributed", &["evonet-core", "evonet-runner"][..]),
         ("evonet-train", &["evonet-core"][..]),
+        // Architecture search: the only crate besides `train` that knows
+        // about training; the backend itself stays behind `train`.
+        ("evonet-nas", &["evonet-core", "evonet-train"][..]),
     ]);
     // Crates that may not do IO or threads must not depend on crates for them.
     let no_io: &[&str] = &[
@@ -46,8 +49,22 @@ fn workspace_dependency_edges_follow_the_architecture() {
         "evonet-strategies",
         "evonet-neat",
         "evonet-problems",
+        "evonet-nas",
     ];
     let forbidden_in_libs = ["anyhow", "clap", "toml", "tracing-subscriber", "indicatif"];
+    // Only `train` may use the training backend.
+    for pkg in meta["packages"].as_array().unwrap() {
+        let name = pkg["name"].as_str().unwrap();
+        if name != "evonet-train" {
+            for d in pkg["dependencies"].as_array().unwrap() {
+                let d = d["name"].as_str().unwrap();
+                assert!(
+                    !d.starts_with("burn"),
+                    "{name} must not use {d}: only evonet-train knows the backend"
+                );
+            }
+        }
+    }
     for pkg in meta["packages"].as_array().unwrap() {
         let name = pkg["name"].as_str().unwrap();
         let deps: Vec<(&str, &str)> = pkg["dependencies"]

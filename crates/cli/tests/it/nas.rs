@@ -235,3 +235,45 @@ fn bad_search_configs_exit_2_naming_the_key() {
     assert!(err.contains("nowhere/train-images.gz"), "{err}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn plot_compares_searches_and_retrain_redoes_the_final_training() {
+    let d = tmp("nas-plot");
+    let evo = write_config(&d, "evo.toml", SMALL_NAS);
+    let random = SMALL_NAS
+        .replace("kind = \"aging_evolution\"", "kind = \"random_sampling\"")
+        .replace("population = 6\nsample = 3\n", "");
+    let rnd = write_config(&d, "rnd.toml", &random);
+    for (c, name) in [(&evo, "evo"), (&rnd, "rnd")] {
+        run_into(c, &d.join(name), &["--seed", "1"]);
+    }
+    let svg = d.join("cmp.svg");
+    let out = run_ok(&[
+        "plot",
+        &path(&d.join("evo")),
+        &path(&d.join("rnd")),
+        "--out",
+        &path(&svg),
+    ]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("| aging_evolution | 1 |"), "{table}");
+    assert!(table.contains("| random_sampling | 1 |"), "{table}");
+    assert!(table.contains("after 14 candidates"), "{table}");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg") && text.contains("format_version 1"));
+    assert_eq!(text.matches("<polyline").count(), 4, "a run and a mean per strategy");
+    // Plotting a run that is not a search says so.
+    let bad = bin()
+        .args(["plot", &path(&d), "--out", &path(&svg)])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+
+    let before = nas_summary(&d.join("evo"));
+    run_ok(&["retrain", &path(&d.join("evo")), "--top-k", "1", "--epochs", "3"]);
+    let after = nas_summary(&d.join("evo"));
+    assert_eq!(after["final_epochs"], 3);
+    assert_eq!(after["top_k"].as_array().unwrap().len(), 1);
+    assert_eq!(after["candidate"], before["candidate"], "the same best by validation");
+    std::fs::remove_dir_all(&d).unwrap();
+}
