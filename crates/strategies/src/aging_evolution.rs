@@ -22,7 +22,7 @@ use evonet_core::{
     TellReport, Variation,
 };
 
-use crate::members::{random_origin, Book, Member};
+use crate::members::{Book, Member};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -115,17 +115,11 @@ where
     }
 
     fn ask(&self, st: &mut Self::State) -> Vec<Candidate<G>> {
-        let (seed, gen) = (st.book.seed, st.book.generation);
         if st.population.is_empty() {
             // The initial population: P random models.
-            return (0..self.cfg.population as u64)
-                .map(|i| {
-                    let mut rng = SeededRng::for_stream(seed, gen, i, Purpose::Init);
-                    let g = self.space.random(&mut rng);
-                    st.book.candidate(g, i, random_origin())
-                })
-                .collect();
+            return st.book.random_round(&self.space, self.cfg.population);
         }
+        let (seed, gen) = (st.book.seed, st.book.generation);
         (0..self.cfg.batch as u64)
             .map(|i| {
                 let mut rng = SeededRng::for_stream(seed, gen, i, Purpose::Select);

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use evonet_core::candidate::{best_finite, mean_finite, score};
 use evonet_core::{
     derive_seed, Candidate, CandidateId, Champion, EvalRequest, Evaluated, Origin, Purpose,
-    TellReport,
+    SeededRng, TellReport, Variation,
 };
 
 /// An evaluated genome (fitness −∞ when its evaluation failed).
@@ -59,6 +59,18 @@ impl<G: Clone> Book<G> {
         };
         self.pending.push(c.clone());
         c
+    }
+
+    /// A round of `n` fresh random genomes of `space`.
+    pub fn random_round<V: Variation<G>>(&mut self, space: &V, n: usize) -> Vec<Candidate<G>> {
+        let (seed, gen) = (self.seed, self.generation);
+        (0..n as u64)
+            .map(|i| {
+                let mut rng = SeededRng::for_stream(seed, gen, i, Purpose::Init);
+                let g = space.random(&mut rng);
+                self.candidate(g, i, random_origin())
+            })
+            .collect()
     }
 
     /// Matches `results` to the pending round (in id order), updates the

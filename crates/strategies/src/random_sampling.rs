@@ -7,12 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use evonet_core::{
-    Candidate, Champion, Evaluated, Purpose, SeededRng, Strategy, StrategyError, TellReport,
-    Variation,
-};
+use evonet_core::{Candidate, Champion, Evaluated, Strategy, StrategyError, TellReport, Variation};
 
-use crate::members::{random_origin, Book};
+use crate::members::Book;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,14 +57,7 @@ where
     }
 
     fn ask(&self, st: &mut Self::State) -> Vec<Candidate<G>> {
-        let (seed, gen) = (st.seed, st.generation);
-        (0..self.cfg.batch as u64)
-            .map(|i| {
-                let mut rng = SeededRng::for_stream(seed, gen, i, Purpose::Init);
-                let g = self.space.random(&mut rng);
-                st.candidate(g, i, random_origin())
-            })
-            .collect()
+        st.random_round(&self.space, self.cfg.batch)
     }
 
     fn tell(

@@ -15,7 +15,7 @@ use evonet_core::{
     TellReport, Variation,
 };
 
-use crate::members::{random_origin, Book, Member};
+use crate::members::{Book, Member};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,16 +99,10 @@ where
     }
 
     fn ask(&self, st: &mut Self::State) -> Vec<Candidate<G>> {
-        let (seed, gen) = (st.book.seed, st.book.generation);
         if st.ranked.is_empty() {
-            return (0..self.cfg.population as u64)
-                .map(|i| {
-                    let mut rng = SeededRng::for_stream(seed, gen, i, Purpose::Init);
-                    let g = self.space.random(&mut rng);
-                    st.book.candidate(g, i, random_origin())
-                })
-                .collect();
+            return st.book.random_round(&self.space, self.cfg.population);
         }
+        let (seed, gen) = (st.book.seed, st.book.generation);
         let parents = self.cfg.parents.min(st.ranked.len());
         let children = self.cfg.population - self.cfg.elites.min(st.ranked.len());
         (0..children as u64)

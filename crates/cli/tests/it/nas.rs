@@ -261,7 +261,11 @@ fn plot_compares_searches_and_retrain_redoes_the_final_training() {
     assert!(table.contains("after 14 candidates"), "{table}");
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<svg") && text.contains("format_version 1"));
-    assert_eq!(text.matches("<polyline").count(), 4, "a run and a mean per strategy");
+    assert_eq!(
+        text.matches("<polyline").count(),
+        4,
+        "a run and a mean per strategy"
+    );
     // Plotting a run that is not a search says so.
     let bad = bin()
         .args(["plot", &path(&d), "--out", &path(&svg)])
@@ -270,10 +274,20 @@ fn plot_compares_searches_and_retrain_redoes_the_final_training() {
     assert_eq!(bad.status.code(), Some(2));
 
     let before = nas_summary(&d.join("evo"));
-    run_ok(&["retrain", &path(&d.join("evo")), "--top-k", "1", "--epochs", "3"]);
+    run_ok(&[
+        "retrain",
+        &path(&d.join("evo")),
+        "--top-k",
+        "1",
+        "--epochs",
+        "3",
+    ]);
     let after = nas_summary(&d.join("evo"));
     assert_eq!(after["final_epochs"], 3);
     assert_eq!(after["top_k"].as_array().unwrap().len(), 1);
-    assert_eq!(after["candidate"], before["candidate"], "the same best by validation");
+    assert_eq!(
+        after["candidate"], before["candidate"],
+        "the same best by validation"
+    );
     std::fs::remove_dir_all(&d).unwrap();
 }

@@ -108,7 +108,7 @@ fn a_worker_refuses_a_run_whose_problem_it_builds_differently() {
         let v: Option<String> = check
             .call(|con| {
                 redis::cmd("HGET")
-                    .arg("evonet:v1:run:refused:refusals")
+                    .arg(evonet_distributed::keys::refusals("refused"))
                     .arg("w0")
                     .query(con)
             })
