@@ -9,8 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS="${1:-5}"
 OUT="${2:-runs/mnist-compare}"
-cargo build --release -q -p evonet-cli
-EVONET=target/release/evonet
+# EVONET=path uses that binary instead of building one.
+if [ -z "${EVONET:-}" ]; then
+  cargo build --release -q -p evonet-cli
+  EVONET=target/release/evonet
+fi
 mkdir -p "$OUT"
 for seed in $(seq 0 $((SEEDS - 1))); do
   for kind in nas random; do

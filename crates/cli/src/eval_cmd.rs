@@ -79,6 +79,9 @@ pub fn eval(path: &Path, episodes: u32, seed: u64, json: bool) -> Result<()> {
     if episodes == 0 {
         return Err(user("--episodes must be at least 1"));
     }
+    if path.join("weights.evow").exists() {
+        return crate::nas_final::eval(path, json);
+    }
     match load(path)? {
         Loaded::Mlp(c) => {
             let problem = env_problem(path, &c.env, c.task, c.success_threshold, c.policy.clone())?;

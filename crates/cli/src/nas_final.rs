@@ -32,6 +32,52 @@ fn number(d: &serde_json::Map<String, serde_json::Value>, key: &str) -> serde_js
     d.get(key).cloned().unwrap_or(serde_json::Value::Null)
 }
 
+/// `evonet eval RUN/best` for an architecture search: the saved network's
+/// accuracy on the run's test and validation splits (rebuilt from the
+/// run's `config.toml`), beside what `summary.json` recorded.
+pub(crate) fn eval(best: &Path, json_out: bool) -> Result<()> {
+    let run = best.parent().unwrap_or(Path::new("."));
+    let path = run.join("config.toml");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| crate::user(format!("{}: cannot read: {e}", path.display())))?;
+    let cfg = crate::config::Config::parse(&path, &text)?;
+    let data = cfg
+        .data
+        .as_ref()
+        .ok_or_else(|| crate::user(format!("{}: not an architecture search", path.display())))?;
+    let splits = data
+        .load(Path::new("."), cfg.run.seed)
+        .map_err(|e| crate::user(format!("{}: `data`: {e}", path.display())))?;
+    let w = best.join("weights.evow");
+    let net = weights::load(&w).map_err(|e| crate::user(e.to_string()))?;
+    let test = evonet_train::accuracy(&net, &splits.test);
+    let val = evonet_train::accuracy(&net, &splits.validation);
+    let recorded = std::fs::read_to_string(best.join("summary.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["test_accuracy"].as_f64());
+    if json_out {
+        println!(
+            "{}",
+            json!({
+                "test_accuracy": test,
+                "test_images": splits.test.len(),
+                "validation_accuracy": val,
+                "recorded_test_accuracy": recorded,
+                "architecture": net.arch().to_string(),
+            })
+        );
+    } else {
+        println!("{}: {}", w.display(), net.arch());
+        println!(
+            "test accuracy {test:.4} on {} images (summary.json: {}); validation {val:.4} (trained on it)",
+            splits.test.len(),
+            recorded.map_or("none".into(), |r| format!("{r:.4}"))
+        );
+    }
+    Ok(())
+}
+
 /// `evonet retrain DIR`: the final training of a finished search again,
 /// with other settings.
 pub(crate) fn retrain(

@@ -97,6 +97,14 @@ fn a_search_writes_candidates_and_best_and_is_the_same_on_1_and_2_threads() {
     assert_eq!(arch["format_version"], 1);
     assert_eq!(arch["input"], serde_json::json!([1, 8, 8]));
     check_onnx(&one, 3);
+    // `evonet eval` reloads the network and measures what summary.json says.
+    let out = run_ok(&["eval", &path(&one.join("best")), "--json"]);
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(e["test_accuracy"], s["test_accuracy"], "{e}");
+    assert_eq!(
+        e["test_images"].as_u64().unwrap(),
+        s["test_images"].as_u64().unwrap()
+    );
     std::fs::remove_dir_all(&d).unwrap();
 }
 
