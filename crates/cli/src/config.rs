@@ -305,6 +305,21 @@ impl Config {
             key: key.into(),
             message: message.into(),
         };
+        if self.run.max_generations == 0 {
+            return Err(err("run.max_generations", "must be at least 1"));
+        }
+        if self.run.max_evaluations == Some(0) {
+            return Err(err(
+                "run.max_evaluations",
+                "must be at least 1 (or left out)",
+            ));
+        }
+        if self.run.noise_table_size < 1024 {
+            return Err(err("run.noise_table_size", "must be at least 1024 floats"));
+        }
+        if self.run.threads > 4096 {
+            return Err(err("run.threads", "must be between 0 (all cores) and 4096"));
+        }
         if self.strategy.is_nas() || self.data.is_some() {
             return self.validate_nas(file);
         }
@@ -335,21 +350,6 @@ impl Config {
         }
         if let Some(env) = &self.env {
             self.validate_env(env, file)?;
-        }
-        if self.run.max_generations == 0 {
-            return Err(err("run.max_generations", "must be at least 1"));
-        }
-        if self.run.max_evaluations == Some(0) {
-            return Err(err(
-                "run.max_evaluations",
-                "must be at least 1 (or left out)",
-            ));
-        }
-        if self.run.noise_table_size < 1024 {
-            return Err(err("run.noise_table_size", "must be at least 1024 floats"));
-        }
-        if self.run.threads > 4096 {
-            return Err(err("run.threads", "must be between 0 (all cores) and 4096"));
         }
         if self.policy.is_some() && matches!(self.strategy, StrategyConfig::Neat(_)) {
             return Err(err(
@@ -440,18 +440,6 @@ impl Config {
         }
         if let Some(SearchSpaceConfig::Chain(c)) = &self.search_space {
             c.validate().map_err(|e| within("search_space", e))?;
-        }
-        if self.run.max_generations == 0 {
-            return Err(err("run.max_generations", "must be at least 1"));
-        }
-        if self.run.max_evaluations == Some(0) {
-            return Err(err(
-                "run.max_evaluations",
-                "must be at least 1 (or left out)",
-            ));
-        }
-        if self.run.threads > 4096 {
-            return Err(err("run.threads", "must be between 0 (all cores) and 4096"));
         }
         let check = match &self.strategy {
             StrategyConfig::AgingEvolution(c) => {
