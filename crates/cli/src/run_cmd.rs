@@ -164,6 +164,13 @@ fn resume_conflict(old: &Config, new: &Config) -> Option<String> {
     if old.env != new.env || old.task != new.task {
         return Some("the problem ([env] / [task]) cannot change on resume".into());
     }
+    if old.data != new.data || old.search_space != new.search_space || old.training != new.training
+    {
+        return Some(
+            "an architecture search keeps its [data], [search_space] and [training] on resume (only [run] and [final_training] may change)"
+                .into(),
+        );
+    }
     if old.run.seed != new.run.seed {
         return Some("`run.seed` cannot change on resume".into());
     }

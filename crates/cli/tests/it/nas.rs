@@ -299,3 +299,32 @@ fn plot_compares_searches_and_retrain_redoes_the_final_training() {
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_search_resumes_only_under_the_same_data_space_and_fidelity() {
+    let d = tmp("nas-edit");
+    let c = write_config(&d, "nas.toml", SMALL_NAS);
+    let out = d.join("out");
+    run_into(&c, &out, &["--max-generations", "2"]);
+    let edited = write_config(
+        &d,
+        "edited.toml",
+        &SMALL_NAS.replace("epochs = 2", "epochs = 3"),
+    );
+    let res = bin()
+        .args(["resume", &path(&out), "--config", &path(&edited), "--quiet"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{err}");
+    assert!(err.contains("[training]"), "{err}");
+    // The final training may change.
+    let later = write_config(
+        &d,
+        "later.toml",
+        &SMALL_NAS.replace("top_k = 2", "top_k = 1"),
+    );
+    run_ok(&["resume", &path(&out), "--config", &path(&later), "--quiet"]);
+    assert_eq!(nas_summary(&out)["top_k"].as_array().unwrap().len(), 1);
+    std::fs::remove_dir_all(&d).unwrap();
+}
