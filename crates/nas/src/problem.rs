@@ -103,6 +103,9 @@ pub struct NasProblem {
     splits: Splits,
     /// The training images of the search (the `data_fraction` part).
     search_train: Dataset,
+    /// Train + validation for the final trainings, joined once when the
+    /// first one starts (the K retrainings run in parallel and share it).
+    final_train: std::sync::OnceLock<Dataset>,
     fidelity: Fidelity,
     final_training: FinalTraining,
 }
@@ -136,6 +139,7 @@ impl NasProblem {
         Self {
             splits,
             search_train,
+            final_train: std::sync::OnceLock::new(),
             fidelity,
             final_training,
         }
@@ -181,13 +185,15 @@ impl NasProblem {
     /// train + validation and scores it once on the test split.
     pub fn retrain(&self, arch: &ChainArch, seed: u64) -> Result<Retrained, EvalError> {
         let started = Instant::now();
-        let both = self.splits.train.concat(&self.splits.validation);
+        let both = self
+            .final_train
+            .get_or_init(|| self.splits.train.concat(&self.splits.validation));
         let mut cfg = self.fidelity.train_config(self.final_training.epochs);
         cfg.time_limit = None;
         if let Some(lr) = self.final_training.learning_rate {
             cfg.learning_rate = lr;
         }
-        let t = train(arch, &both, &cfg, seed).map_err(|e| EvalError::Other(e.to_string()))?;
+        let t = train(arch, both, &cfg, seed).map_err(|e| EvalError::Other(e.to_string()))?;
         Ok(Retrained {
             test_accuracy: accuracy(&t.net, &self.splits.test),
             train_s: started.elapsed().as_secs_f64(),
