@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use evonet_envs::EnvId;
-use evonet_nas::{ChainSpaceConfig, DataConfig, Fidelity, FinalTraining};
+use evonet_nas::{ChainSpaceConfig, DataConfig, Fidelity, FinalTraining, SearchSpaceConfig};
 use evonet_neat::NeatConfig;
 use evonet_nn::Activation;
 use evonet_problems::Faults;
@@ -82,13 +82,6 @@ pub struct Config {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_training: Option<FinalTraining>,
     pub strategy: StrategyConfig,
-}
-
-/// `[search_space]` of an architecture search.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum SearchSpaceConfig {
-    Chain(ChainSpaceConfig),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -438,8 +431,8 @@ impl Config {
                 "must be between 0 (no final training) and 100",
             ));
         }
-        if let Some(SearchSpaceConfig::Chain(c)) = &self.search_space {
-            c.validate().map_err(|e| within("search_space", e))?;
+        if let Some(space) = &self.search_space {
+            space.validate().map_err(|e| within("search_space", e))?;
         }
         let check = match &self.strategy {
             StrategyConfig::AgingEvolution(c) => {

@@ -15,16 +15,19 @@ use serde_json::json;
 use evonet_core::{derive_seed, Purpose};
 use evonet_nas::NasProblem;
 use evonet_runner::atomic::write_atomic;
-use evonet_train::{onnx, weights, ChainArch};
+use evonet_train::{onnx, weights, Arch};
 
 /// Format version of `best/summary.json` and `best/architecture.json`.
 pub const FORMAT_VERSION: u32 = 1;
+/// Format version of `best/architecture.json` (2: the architecture is
+/// tagged by its `space`, chain or cell).
+pub const ARCH_FORMAT_VERSION: u32 = 2;
 
 /// A successful candidate of the search.
 struct Found {
     id: u64,
     val_accuracy: f64,
-    arch: ChainArch,
+    arch: Arch,
     details: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -210,8 +213,8 @@ pub(crate) fn finalize(
     let best = out.join("best");
     let (input, classes) = (problem.input(), problem.classes());
     let arch_json = json!({
-        "format_version": FORMAT_VERSION,
-        "kind": "chain",
+        "format_version": ARCH_FORMAT_VERSION,
+        "kind": f.arch.space(),
         "input": input,
         "classes": classes,
         "architecture": f.arch,

@@ -10,7 +10,7 @@ use anyhow::Result;
 
 use evonet_core::{Champion, NoiseTable, PolicyParams, SeedChain, Strategy, TestReport};
 use evonet_distributed::{Fingerprint, Job, ProblemJob, PROTOCOL_VERSION};
-use evonet_nas::{ChainSpace, NasProblem};
+use evonet_nas::{NasProblem, SearchSpace};
 use evonet_neat::{Neat, NeatGenome};
 use evonet_nn::Activation;
 use evonet_problems::rollout::RolloutEnv;
@@ -18,12 +18,12 @@ use evonet_problems::{PolicySpec, RlProblem, Task, TaskKind, XorProblem};
 use evonet_strategies::{
     random_search, AgingEvolution, CmaEs, DeepGa, OpenEs, ParamSpace, RandomSampling, TruncationGa,
 };
-use evonet_train::ChainArch;
+use evonet_train::Arch;
 
 use crate::champion::{
     ChampionFile, EnvRef, NeatChampionFile, ProblemRef, Provenance, KIND, NEAT_KIND,
 };
-use crate::config::{Config, SearchSpaceConfig, StrategyConfig};
+use crate::config::{Config, StrategyConfig};
 use crate::run_cmd::Drive;
 use crate::user;
 
@@ -65,9 +65,9 @@ pub(crate) enum Built {
 
 /// The strategies that search architectures.
 pub(crate) enum NasStrategy {
-    Aging(AgingEvolution<ChainArch, ChainSpace>),
-    Ga(TruncationGa<ChainArch, ChainSpace>),
-    Random(RandomSampling<ChainArch, ChainSpace>),
+    Aging(AgingEvolution<Arch, SearchSpace>),
+    Ga(TruncationGa<Arch, SearchSpace>),
+    Random(RandomSampling<Arch, SearchSpace>),
 }
 
 impl NasStrategy {
@@ -92,10 +92,17 @@ fn nas(cfg: &Config, file: &Path) -> Result<Built> {
         cfg.final_training.clone().expect("validated"),
         cfg.run.seed,
     );
-    let Some(SearchSpaceConfig::Chain(space)) = cfg.search_space.clone() else {
-        unreachable!("filled in by Config::parse")
-    };
-    let space = ChainSpace::new(space, problem.input(), problem.classes());
+    let space = cfg
+        .search_space
+        .clone()
+        .expect("filled in by Config::parse");
+    let space = SearchSpace::new(space, problem.input(), problem.classes());
+    space.check().map_err(|(key, message)| {
+        user(format!(
+            "{}: `search_space.{key}`: {message}",
+            file.display()
+        ))
+    })?;
     let strategy = match &cfg.strategy {
         StrategyConfig::AgingEvolution(c) => {
             NasStrategy::Aging(AgingEvolution::new(c.clone(), space)?)
@@ -247,7 +254,7 @@ impl Built {
                 strategy, problem, ..
             } => (
                 strategy.name(),
-                std::any::type_name::<ChainArch>(),
+                std::any::type_name::<Arch>(),
                 problem.fingerprint_lines(),
             ),
         };
@@ -270,7 +277,7 @@ impl Built {
             }
             Built::NeatXor { .. } => Box::new(ProblemJob::<NeatGenome, _>::new(XorProblem)),
             Built::NeatEnv { problem, .. } => Box::new(ProblemJob::<NeatGenome, _>::new(problem)),
-            Built::Nas { problem, .. } => Box::new(ProblemJob::<ChainArch, _>::new(*problem)),
+            Built::Nas { problem, .. } => Box::new(ProblemJob::<Arch, _>::new(*problem)),
         }
     }
 
@@ -310,7 +317,7 @@ impl Built {
             } => {
                 let out = ctx.out().to_path_buf();
                 let quiet = ctx.quiet();
-                let export = &|ch: &Champion<ChainArch>, _t: &TestReport| serde_json::json!({ "architecture": ch.genome, "fitness": ch.fitness });
+                let export = &|ch: &Champion<Arch>, _t: &TestReport| serde_json::json!({ "architecture": ch.genome, "fitness": ch.fitness });
                 let p: &NasProblem = problem;
                 let code = match strategy {
                     NasStrategy::Aging(s) => ctx.drive(s, p, export)?,

@@ -10,7 +10,7 @@ use bincode::Options;
 use evonet_core::{EvalRequest, Outcome};
 
 /// Version of the keys and payloads below. A change of any of them bumps it.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Largest task payload (a genome and its request).
 pub const MAX_TASK_BYTES: u64 = 16 << 20;

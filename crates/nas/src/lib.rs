@@ -2,7 +2,9 @@
 //! Metzen & Hutter's survey (JMLR 2019):
 //!
 //! - search space: [`chain_space`] (chains of predefined blocks whose
-//!   hyperparameters evolve, at most `max_layers` long);
+//!   hyperparameters evolve, at most `max_layers` long) and [`cell_space`]
+//!   (NASNet's normal and reduction cells, with AmoebaNet's hidden-state,
+//!   op and identity mutations); [`space`] makes either one `Variation`;
 //! - search strategy: the generic strategies of `evonet-strategies` over
 //!   the space's [`evonet_core::Variation`] (aging evolution, the
 //!   truncation GA with crossover, random sampling);
@@ -13,10 +15,14 @@
 //! [`data`] loads the images named by a config. The training backend
 //! stays behind `evonet-train`.
 
+pub mod cell_space;
 pub mod chain_space;
 pub mod data;
 pub mod problem;
+pub mod space;
 
+pub use cell_space::{CellSpace, CellSpaceConfig};
 pub use chain_space::{ChainSpace, ChainSpaceConfig, Op};
 pub use data::DataConfig;
 pub use problem::{Fidelity, FinalTraining, NasProblem, Retrained};
+pub use space::{SearchSpace, SearchSpaceConfig};

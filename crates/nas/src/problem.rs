@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use evonet_core::{Cost, EvalError, EvalRequest, Evaluation, Problem, TestReport};
-use evonet_train::{accuracy, train, ChainArch, Dataset, Net, Split, Splits, TrainConfig};
+use evonet_train::{accuracy, train, Arch, Dataset, Net, Split, Splits, TrainConfig};
 
 /// How candidates are trained during the search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -183,7 +183,7 @@ impl NasProblem {
 
     /// Trains `arch` at full fidelity (all widths, the final epochs) on
     /// train + validation and scores it once on the test split.
-    pub fn retrain(&self, arch: &ChainArch, seed: u64) -> Result<Retrained, EvalError> {
+    pub fn retrain(&self, arch: &Arch, seed: u64) -> Result<Retrained, EvalError> {
         let started = Instant::now();
         let both = self
             .final_train
@@ -220,8 +220,8 @@ fn checksum(s: &Splits) -> u64 {
     h
 }
 
-impl Problem<ChainArch> for NasProblem {
-    fn evaluate(&self, arch: &ChainArch, request: &EvalRequest) -> Result<Evaluation, EvalError> {
+impl Problem<Arch> for NasProblem {
+    fn evaluate(&self, arch: &Arch, request: &EvalRequest) -> Result<Evaluation, EvalError> {
         let started = Instant::now();
         let cost = arch
             .cost(self.input(), self.classes())
@@ -255,16 +255,16 @@ impl Problem<ChainArch> for NasProblem {
 
     /// The search does not test its champion as it goes: the test split
     /// is scored once, after the search, by [`NasProblem::retrain`].
-    fn test(&self, _arch: &ChainArch, _seed: u64) -> Result<TestReport, EvalError> {
+    fn test(&self, _arch: &Arch, _seed: u64) -> Result<TestReport, EvalError> {
         Err(EvalError::Other(
             "architecture search scores the test split once, after the search".into(),
         ))
     }
 
-    fn describe_genome(&self, arch: &ChainArch) -> Option<serde_json::Value> {
+    fn describe_genome(&self, arch: &Arch) -> Option<serde_json::Value> {
         Some(serde_json::json!({
             "summary": arch.to_string(),
-            "layers": arch.blocks.len(),
+            "layers": arch.size(),
             "arch": arch,
         }))
     }

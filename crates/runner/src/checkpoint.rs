@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::run::RunnerState;
 
 pub const MAGIC: &[u8; 8] = b"EVONETCK";
-pub const CHECKPOINT_VERSION: u32 = 2;
+pub const CHECKPOINT_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Checkpoint {

@@ -66,7 +66,7 @@ fn main() {
         .num_threads(threads)
         .build()
         .unwrap();
-    let arch = small_cnn();
+    let arch = evonet_train::Arch::Chain(small_cnn());
     let cfg = TrainConfig::new(1, batch, 1e-3);
     pool.install(|| {
         // Warm-up: one epoch of `steps` steps.
@@ -84,7 +84,7 @@ fn main() {
             per_step[reps / 2],
             per_step[0],
             per_step[reps - 1],
-            arch.params([1, 28, 28], 10).unwrap()
+            arch.cost([1, 28, 28], 10).unwrap().params
         );
     });
 }

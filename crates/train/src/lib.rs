@@ -4,13 +4,17 @@
 //! CIFAR-10's binary batches, CSV with one pixel per column) into one
 //! in-memory form, and splits them deterministically into train,
 //! validation and test parts. Every malformed file is an error naming the
-//! file and what is wrong with it. `arch` describes chain networks,
-//! `model` builds one with burn (Flex backend) from a seed of evonet's own,
-//! and `trainer` trains it by backprop with seeded shuffling and dropout
+//! file and what is wrong with it. `arch` describes chain networks and
+//! `cell` NASNet-style cell networks (an `architecture::Arch` is either);
+//! `model` and `cell_model` build them with burn (Flex backend) from a
+//! seed of evonet's own, and `trainer` trains it by backprop with seeded shuffling and dropout
 //! masks and scores it. `weights` stores a trained network in a versioned,
 //! checksummed file; `onnx` exports it for other runtimes.
 
 pub mod arch;
+pub mod architecture;
+pub mod cell;
+pub mod cell_model;
 pub mod data;
 pub mod model;
 pub mod onnx;
@@ -18,6 +22,8 @@ pub mod trainer;
 pub mod weights;
 
 pub use arch::{Activation, ArchError, Block, ChainArch, Cost};
+pub use architecture::Arch;
+pub use cell::{Cell, CellArch, CellBlock, CellOp};
 pub use data::{DataError, Dataset, Split, Splits};
 pub use model::Net;
 pub use trainer::{

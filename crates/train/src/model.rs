@@ -1,7 +1,9 @@
-//! A chain architecture built into a burn network at run time (burn 0.22.1,
-//! Flex backend on the CPU). Weights and dropout masks are drawn from
-//! evonet's own seeded streams, never from burn's process-wide generator
-//! (ARCHITECTURE.md), so a trained network depends only on its seed.
+//! An architecture built into a burn network at run time (burn 0.22.1,
+//! Flex backend on the CPU): [`Net`] is a chain network (this file) or a
+//! cell network ([`crate::cell_model`]). Weights and dropout masks are
+//! drawn from evonet's own seeded streams, never from burn's process-wide
+//! generator (ARCHITECTURE.md), so a trained network depends only on its
+//! seed.
 
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -13,6 +15,52 @@ use burn::tensor::{Device, Tensor, TensorData};
 use evonet_core::SeededRng;
 
 use crate::arch::{shapes, Activation, ArchError, Block, ChainArch};
+use crate::architecture::Arch;
+use crate::cell_model::CellNet;
+
+/// A trainable network of any architecture.
+// Built once per candidate: the size of the variants is no concern.
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum Net {
+    Chain(ChainNet),
+    Cell(CellNet),
+}
+
+impl Net {
+    /// Builds `arch` for inputs of `input` shape and `classes` outputs, with
+    /// weights from `seed` (biases start at zero, batch norm at identity).
+    pub fn new(
+        arch: &Arch,
+        input: [usize; 3],
+        classes: usize,
+        seed: u64,
+        device: &Device,
+    ) -> Result<Self, ArchError> {
+        Ok(match arch {
+            Arch::Chain(a) => Net::Chain(ChainNet::new(a, input, classes, seed, device)?),
+            Arch::Cell(a) => Net::Cell(CellNet::new(a, input, classes, seed, device)?),
+        })
+    }
+
+    pub fn arch(&self) -> Arch {
+        match self {
+            Net::Chain(n) => Arch::Chain(n.arch().clone()),
+            Net::Cell(n) => Arch::Cell(n.arch().clone()),
+        }
+    }
+
+    /// Logits for a batch of images `[n, c, h, w]`. `dropout` gives the
+    /// stream of the dropout masks while training; without it dropout is
+    /// the identity (inference). Batch norm uses batch statistics on an
+    /// autodiff device (training) and its running statistics otherwise.
+    pub fn forward(&self, x: Tensor<4>, dropout: Option<&mut SeededRng>) -> Tensor<2> {
+        match self {
+            Net::Chain(n) => n.forward(x, dropout),
+            Net::Cell(n) => n.forward(x),
+        }
+    }
+}
 
 /// A depthwise convolution followed by a pointwise one.
 #[derive(Module, Debug)]
@@ -37,7 +85,7 @@ pub enum Layer {
 }
 
 #[derive(Module, Debug)]
-pub struct Net {
+pub struct ChainNet {
     pub(crate) layers: Vec<Layer>,
     pub(crate) head: Linear,
     #[module(skip)]
@@ -92,7 +140,7 @@ fn act2(f: Activation, x: Tensor<2>) -> Tensor<2> {
 }
 
 /// Kaiming-uniform weights, `U(±sqrt(6 / fan_in))`, from `rng`.
-fn weights<const D: usize>(
+pub(crate) fn weights<const D: usize>(
     shape: [usize; D],
     fan_in: usize,
     rng: &mut SeededRng,
@@ -106,11 +154,14 @@ fn weights<const D: usize>(
     Param::from_tensor(Tensor::from_data(TensorData::new(v, shape), device))
 }
 
-fn conv(
+/// A `kernel` × `kernel` convolution padded by `(kernel - 1) / 2`, with a
+/// bias (zero) when `bias`, Kaiming-uniform weights from `rng`.
+pub(crate) fn conv_layer(
     channels: [usize; 2],
     kernel: usize,
     stride: usize,
     groups: usize,
+    bias: bool,
     rng: &mut SeededRng,
     device: &Device,
 ) -> Conv2d {
@@ -119,6 +170,7 @@ fn conv(
         .with_stride([stride, stride])
         .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
         .with_groups(groups)
+        .with_bias(bias)
         .with_initializer(Initializer::Zeros)
         .init(device);
     let per_group = channels[0] / groups;
@@ -131,7 +183,18 @@ fn conv(
     c
 }
 
-fn dense(fan_in: usize, units: usize, rng: &mut SeededRng, device: &Device) -> Linear {
+fn conv(
+    channels: [usize; 2],
+    kernel: usize,
+    stride: usize,
+    groups: usize,
+    rng: &mut SeededRng,
+    device: &Device,
+) -> Conv2d {
+    conv_layer(channels, kernel, stride, groups, true, rng, device)
+}
+
+pub(crate) fn dense(fan_in: usize, units: usize, rng: &mut SeededRng, device: &Device) -> Linear {
     let mut l = LinearConfig::new(fan_in, units)
         .with_initializer(Initializer::Zeros)
         .init(device);
@@ -139,9 +202,7 @@ fn dense(fan_in: usize, units: usize, rng: &mut SeededRng, device: &Device) -> L
     l
 }
 
-impl Net {
-    /// Builds `arch` for inputs of `input` shape and `classes` outputs, with
-    /// weights from `seed` (biases start at zero, batch norm at identity).
+impl ChainNet {
     pub fn new(
         arch: &ChainArch,
         input: [usize; 3],
@@ -213,10 +274,7 @@ impl Net {
         &self.arch
     }
 
-    /// Logits for a batch of images `[n, c, h, w]`. `dropout` gives the
-    /// stream of the dropout masks while training; without it dropout is
-    /// the identity (inference). Batch norm uses batch statistics on an
-    /// autodiff device (training) and its running statistics otherwise.
+    /// Logits; see [`Net::forward`].
     pub fn forward(&self, x: Tensor<4>, mut dropout: Option<&mut SeededRng>) -> Tensor<2> {
         let mut v = Val::Maps(x);
         for (layer, block) in self.layers.iter().zip(&self.arch.blocks) {

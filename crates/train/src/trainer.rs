@@ -13,7 +13,8 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use evonet_core::seed::sub_seed;
 use evonet_core::SeededRng;
 
-use crate::arch::{ArchError, ChainArch};
+use crate::arch::ArchError;
+use crate::architecture::Arch;
 use crate::data::Dataset;
 use crate::model::Net;
 
@@ -73,7 +74,7 @@ fn images(data: &Dataset, idx: &[usize], device: &Device) -> Tensor<4> {
 /// Trains `arch` on `data`. `seed` decides the initial weights and the
 /// order of the batches: the same seed gives the same network.
 pub fn train(
-    arch: &ChainArch,
+    arch: &Arch,
     data: &Dataset,
     cfg: &TrainConfig,
     seed: u64,
@@ -179,18 +180,23 @@ pub fn accuracy(net: &Net, data: &Dataset) -> f64 {
 /// two for the backend's temporaries. A guard against architectures that
 /// would exhaust the machine, checked before anything is allocated.
 pub fn memory_estimate(
-    arch: &ChainArch,
+    arch: &Arch,
     input: [usize; 3],
     classes: usize,
     batch_size: usize,
 ) -> Result<u64, ArchError> {
-    let cost = arch.cost(input, classes)?;
-    let activations: usize = crate::arch::shapes(arch, input)?
-        .iter()
-        .map(|s| s.iter().product::<usize>())
-        .sum::<usize>()
-        + input.iter().product::<usize>()
-        + classes;
+    let (cost, activations) = match arch {
+        Arch::Chain(a) => {
+            let acts = crate::arch::shapes(a, input)?
+                .iter()
+                .map(|s| s.iter().product::<usize>())
+                .sum::<usize>()
+                + input.iter().product::<usize>()
+                + classes;
+            (a.cost(input, classes)?, acts)
+        }
+        Arch::Cell(a) => a.walk(input, classes)?,
+    };
     let floats = 4 * cost.params + 2 * activations * batch_size.max(1);
     Ok(2 * 4 * floats as u64)
 }

@@ -1,7 +1,8 @@
 //! A trained network's tensors by name, and the weights file
 //! (`weights.evow`) that stores them with the architecture they belong to.
 //!
-//! File layout, format version 1: the magic `EVONETW\0`, a little-endian
+//! File layout, format version 2 (version 1 held chain architectures
+//! without the `space` tag): the magic `EVONETW\0`, a little-endian
 //! `u32` format version, a bincode body ([`WeightsFile`]) and a CRC-32 of
 //! everything before it. Loading checks all four and that every tensor
 //! fits the architecture, so a file can never be applied to a network it
@@ -13,11 +14,16 @@ use burn::module::Param;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::arch::ChainArch;
-use crate::model::{Layer, Net};
+use burn::module::RunningState;
+use burn::nn::conv::Conv2d;
+use burn::nn::{BatchNorm, Linear};
+
+use crate::architecture::Arch;
+use crate::cell_model::{CellNet, ConvNorm, OpLayer};
+use crate::model::{ChainNet, Layer, Net};
 
 pub const MAGIC: &[u8; 8] = b"EVONETW\0";
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// One tensor: its name (`block3.weight`, `head.bias`), shape and values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,7 +68,7 @@ fn values<const D: usize>(name: String, t: Tensor<D>) -> NamedTensor {
 
 /// Takes the next tensor, which must be called `name` and have `shape`.
 fn take<const D: usize>(
-    it: &mut std::slice::Iter<'_, NamedTensor>,
+    it: &mut Tensors,
     name: &str,
     shape: [usize; D],
     device: &Device,
@@ -95,7 +101,7 @@ fn take<const D: usize>(
 }
 
 fn param<const D: usize>(
-    it: &mut std::slice::Iter<'_, NamedTensor>,
+    it: &mut Tensors,
     name: &str,
     old: &Param<Tensor<D>>,
     device: &Device,
@@ -108,49 +114,102 @@ fn param<const D: usize>(
     )?))
 }
 
+type Tensors<'a> = std::slice::Iter<'a, NamedTensor>;
+
+fn push_conv(out: &mut Vec<NamedTensor>, p: &str, c: &Conv2d) {
+    out.push(values(format!("{p}.weight"), c.weight.val()));
+    if let Some(b) = &c.bias {
+        out.push(values(format!("{p}.bias"), b.val()));
+    }
+}
+
+fn push_norm(out: &mut Vec<NamedTensor>, p: &str, n: &BatchNorm) {
+    out.push(values(format!("{p}.gamma"), n.gamma.val()));
+    out.push(values(format!("{p}.beta"), n.beta.val()));
+    out.push(values(
+        format!("{p}.running_mean"),
+        n.running_mean.value_sync(),
+    ));
+    out.push(values(
+        format!("{p}.running_var"),
+        n.running_var.value_sync(),
+    ));
+}
+
+fn push_dense(out: &mut Vec<NamedTensor>, p: &str, d: &Linear) {
+    out.push(values(format!("{p}.weight"), d.weight.val()));
+    let b = d.bias.as_ref().expect("dense layers have a bias");
+    out.push(values(format!("{p}.bias"), b.val()));
+}
+
+fn load_conv(
+    it: &mut Tensors,
+    p: &str,
+    c: &mut Conv2d,
+    device: &Device,
+) -> Result<(), WeightsError> {
+    c.weight = param(it, &format!("{p}.weight"), &c.weight, device)?;
+    if let Some(b) = &c.bias {
+        c.bias = Some(param(it, &format!("{p}.bias"), b, device)?);
+    }
+    Ok(())
+}
+
+fn load_norm(
+    it: &mut Tensors,
+    p: &str,
+    n: &mut BatchNorm,
+    device: &Device,
+) -> Result<(), WeightsError> {
+    n.gamma = param(it, &format!("{p}.gamma"), &n.gamma, device)?;
+    n.beta = param(it, &format!("{p}.beta"), &n.beta, device)?;
+    let shape = n.running_mean.value().dims();
+    n.running_mean = RunningState::new(take(it, &format!("{p}.running_mean"), shape, device)?);
+    n.running_var = RunningState::new(take(it, &format!("{p}.running_var"), shape, device)?);
+    Ok(())
+}
+
+fn load_dense(
+    it: &mut Tensors,
+    p: &str,
+    d: &mut Linear,
+    device: &Device,
+) -> Result<(), WeightsError> {
+    d.weight = param(it, &format!("{p}.weight"), &d.weight, device)?;
+    let b = d.bias.as_ref().expect("dense layers have a bias");
+    d.bias = Some(param(it, &format!("{p}.bias"), b, device)?);
+    Ok(())
+}
+
+fn push_conv_norm(out: &mut Vec<NamedTensor>, p: &str, c: &ConvNorm) {
+    push_conv(out, &format!("{p}.conv"), &c.conv);
+    push_norm(out, &format!("{p}.bn"), &c.norm);
+}
+
+fn load_conv_norm(
+    it: &mut Tensors,
+    p: &str,
+    c: &mut ConvNorm,
+    device: &Device,
+) -> Result<(), WeightsError> {
+    load_conv(it, &format!("{p}.conv"), &mut c.conv, device)?;
+    load_norm(it, &format!("{p}.bn"), &mut c.norm, device)
+}
+
 impl Net {
-    /// Every tensor in a fixed order: per block its weight and bias (the
-    /// depthwise then the pointwise convolution of a separable block; scale,
-    /// shift, running mean and variance of batch norm), then the head.
-    /// Dense weights are `[inputs, units]`.
+    /// Every tensor in a fixed order. Chain networks: per block its weight
+    /// and bias (the depthwise then the pointwise convolution of a separable
+    /// block; scale, shift, running mean and variance of batch norm), then
+    /// the head. Cell networks: the stem, then per cell its two input
+    /// adjustments and the ops of its blocks in order (convolutions without
+    /// bias, each followed by its batch norm), then the head. Dense weights
+    /// are `[inputs, units]`.
     pub fn tensors(&self) -> Vec<NamedTensor> {
         let mut out = Vec::new();
-        let conv = |out: &mut Vec<NamedTensor>, p: &str, c: &burn::nn::conv::Conv2d| {
-            out.push(values(format!("{p}.weight"), c.weight.val()));
-            let b = c.bias.as_ref().expect("convolutions have a bias");
-            out.push(values(format!("{p}.bias"), b.val()));
-        };
-        for (i, layer) in self.layers.iter().enumerate() {
-            let p = format!("block{i}");
-            match layer {
-                Layer::Conv(c) => conv(&mut out, &p, c),
-                Layer::Sep(s) => {
-                    conv(&mut out, &format!("{p}.depthwise"), &s.depthwise);
-                    conv(&mut out, &format!("{p}.pointwise"), &s.pointwise);
-                }
-                Layer::Norm(n) => {
-                    out.push(values(format!("{p}.gamma"), n.gamma.val()));
-                    out.push(values(format!("{p}.beta"), n.beta.val()));
-                    out.push(values(
-                        format!("{p}.running_mean"),
-                        n.running_mean.value_sync(),
-                    ));
-                    out.push(values(
-                        format!("{p}.running_var"),
-                        n.running_var.value_sync(),
-                    ));
-                }
-                Layer::Dense(d) => {
-                    out.push(values(format!("{p}.weight"), d.weight.val()));
-                    let b = d.bias.as_ref().expect("dense layers have a bias");
-                    out.push(values(format!("{p}.bias"), b.val()));
-                }
-                Layer::MaxPool(_) | Layer::AvgPool(_) | Layer::Plain(_) => {}
-            }
+        match self {
+            Net::Chain(n) => n.push_tensors(&mut out),
+            Net::Cell(n) => n.push_tensors(&mut out),
         }
-        out.push(values("head.weight".into(), self.head.weight.val()));
-        let b = self.head.bias.as_ref().expect("the head has a bias");
-        out.push(values("head.bias".into(), b.val()));
         out
     }
 
@@ -161,54 +220,11 @@ impl Net {
         tensors: &[NamedTensor],
         device: &Device,
     ) -> Result<Self, WeightsError> {
-        use burn::module::RunningState;
-        use burn::nn::conv::Conv2d;
         let mut it = tensors.iter();
-        let conv = |it: &mut std::slice::Iter<'_, NamedTensor>,
-                    p: &str,
-                    c: &mut Conv2d|
-         -> Result<(), WeightsError> {
-            c.weight = param(it, &format!("{p}.weight"), &c.weight, device)?;
-            let b = c.bias.as_ref().expect("convolutions have a bias");
-            c.bias = Some(param(it, &format!("{p}.bias"), b, device)?);
-            Ok(())
-        };
-        for (i, layer) in self.layers.iter_mut().enumerate() {
-            let p = format!("block{i}");
-            match layer {
-                Layer::Conv(c) => conv(&mut it, &p, c)?,
-                Layer::Sep(s) => {
-                    conv(&mut it, &format!("{p}.depthwise"), &mut s.depthwise)?;
-                    conv(&mut it, &format!("{p}.pointwise"), &mut s.pointwise)?;
-                }
-                Layer::Norm(n) => {
-                    n.gamma = param(&mut it, &format!("{p}.gamma"), &n.gamma, device)?;
-                    n.beta = param(&mut it, &format!("{p}.beta"), &n.beta, device)?;
-                    let shape = n.running_mean.value().dims();
-                    n.running_mean = RunningState::new(take(
-                        &mut it,
-                        &format!("{p}.running_mean"),
-                        shape,
-                        device,
-                    )?);
-                    n.running_var = RunningState::new(take(
-                        &mut it,
-                        &format!("{p}.running_var"),
-                        shape,
-                        device,
-                    )?);
-                }
-                Layer::Dense(d) => {
-                    d.weight = param(&mut it, &format!("{p}.weight"), &d.weight, device)?;
-                    let b = d.bias.as_ref().expect("dense layers have a bias");
-                    d.bias = Some(param(&mut it, &format!("{p}.bias"), b, device)?);
-                }
-                Layer::MaxPool(_) | Layer::AvgPool(_) | Layer::Plain(_) => {}
-            }
+        match &mut self {
+            Net::Chain(n) => n.load_tensors(&mut it, device)?,
+            Net::Cell(n) => n.load_tensors(&mut it, device)?,
         }
-        self.head.weight = param(&mut it, "head.weight", &self.head.weight, device)?;
-        let b = self.head.bias.as_ref().expect("the head has a bias");
-        self.head.bias = Some(param(&mut it, "head.bias", b, device)?);
         if let Some(extra) = it.next() {
             return Err(WeightsError::Mismatch {
                 name: extra.name.clone(),
@@ -216,6 +232,88 @@ impl Net {
             });
         }
         Ok(self)
+    }
+}
+
+impl ChainNet {
+    fn push_tensors(&self, out: &mut Vec<NamedTensor>) {
+        for (i, layer) in self.layers.iter().enumerate() {
+            let p = format!("block{i}");
+            match layer {
+                Layer::Conv(c) => push_conv(out, &p, c),
+                Layer::Sep(s) => {
+                    push_conv(out, &format!("{p}.depthwise"), &s.depthwise);
+                    push_conv(out, &format!("{p}.pointwise"), &s.pointwise);
+                }
+                Layer::Norm(n) => push_norm(out, &p, n),
+                Layer::Dense(d) => push_dense(out, &p, d),
+                Layer::MaxPool(_) | Layer::AvgPool(_) | Layer::Plain(_) => {}
+            }
+        }
+        push_dense(out, "head", &self.head);
+    }
+
+    fn load_tensors(&mut self, it: &mut Tensors, device: &Device) -> Result<(), WeightsError> {
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            let p = format!("block{i}");
+            match layer {
+                Layer::Conv(c) => load_conv(it, &p, c, device)?,
+                Layer::Sep(s) => {
+                    load_conv(it, &format!("{p}.depthwise"), &mut s.depthwise, device)?;
+                    load_conv(it, &format!("{p}.pointwise"), &mut s.pointwise, device)?;
+                }
+                Layer::Norm(n) => load_norm(it, &p, n, device)?,
+                Layer::Dense(d) => load_dense(it, &p, d, device)?,
+                Layer::MaxPool(_) | Layer::AvgPool(_) | Layer::Plain(_) => {}
+            }
+        }
+        load_dense(it, "head", &mut self.head, device)
+    }
+}
+
+impl CellNet {
+    fn push_tensors(&self, out: &mut Vec<NamedTensor>) {
+        push_conv_norm(out, "stem", &self.stem);
+        for (i, cell) in self.cells.iter().enumerate() {
+            for (k, c) in cell.inputs.iter().enumerate() {
+                push_conv_norm(out, &format!("cell{i}.input{k}"), c);
+            }
+            for (k, op) in cell.ops.iter().enumerate() {
+                let p = format!("cell{i}.block{}.op{}", k / 2, k % 2);
+                match op {
+                    OpLayer::Conv(c) => push_conv_norm(out, &p, c),
+                    OpLayer::Sep(s) => {
+                        push_conv(out, &format!("{p}.depthwise"), &s.depthwise);
+                        push_conv(out, &format!("{p}.pointwise"), &s.pointwise);
+                        push_norm(out, &format!("{p}.bn"), &s.norm);
+                    }
+                    OpLayer::Max(_) | OpLayer::Avg(_) | OpLayer::Identity(_) => {}
+                }
+            }
+        }
+        push_dense(out, "head", &self.head);
+    }
+
+    fn load_tensors(&mut self, it: &mut Tensors, device: &Device) -> Result<(), WeightsError> {
+        load_conv_norm(it, "stem", &mut self.stem, device)?;
+        for (i, cell) in self.cells.iter_mut().enumerate() {
+            for (k, c) in cell.inputs.iter_mut().enumerate() {
+                load_conv_norm(it, &format!("cell{i}.input{k}"), c, device)?;
+            }
+            for (k, op) in cell.ops.iter_mut().enumerate() {
+                let p = format!("cell{i}.block{}.op{}", k / 2, k % 2);
+                match op {
+                    OpLayer::Conv(c) => load_conv_norm(it, &p, c, device)?,
+                    OpLayer::Sep(s) => {
+                        load_conv(it, &format!("{p}.depthwise"), &mut s.depthwise, device)?;
+                        load_conv(it, &format!("{p}.pointwise"), &mut s.pointwise, device)?;
+                        load_norm(it, &format!("{p}.bn"), &mut s.norm, device)?;
+                    }
+                    OpLayer::Max(_) | OpLayer::Avg(_) | OpLayer::Identity(_) => {}
+                }
+            }
+        }
+        load_dense(it, "head", &mut self.head, device)
     }
 }
 
@@ -262,7 +360,7 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<WeightsFile, WeightsError> {
 /// does no writing).
 pub fn to_bytes(net: &Net, input: [usize; 3], classes: usize) -> Vec<u8> {
     encode(&WeightsFile {
-        arch_json: serde_json::to_string(net.arch()).expect("architectures serialise"),
+        arch_json: serde_json::to_string(&net.arch()).expect("architectures serialise"),
         input,
         classes,
         tensors: net.tensors(),
@@ -290,7 +388,7 @@ pub fn from_bytes(bytes: &[u8], path: &Path, device: &Device) -> Result<Net, Wei
         path: path.display().to_string(),
         message,
     };
-    let arch: ChainArch =
+    let arch: Arch =
         serde_json::from_str(&file.arch_json).map_err(|e| bad(format!("architecture: {e}")))?;
     let net = Net::new(&arch, file.input, file.classes, 0, device)
         .map_err(|e| bad(format!("architecture: {e}")))?;

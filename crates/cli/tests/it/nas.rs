@@ -94,7 +94,9 @@ fn a_search_writes_candidates_and_best_and_is_the_same_on_1_and_2_threads() {
     let arch: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(one.join("best/architecture.json")).unwrap())
             .unwrap();
-    assert_eq!(arch["format_version"], 1);
+    assert_eq!(arch["format_version"], 2);
+    assert_eq!(arch["kind"], "chain");
+    assert_eq!(arch["architecture"]["space"], "chain");
     assert_eq!(arch["input"], serde_json::json!([1, 8, 8]));
     check_onnx(&one, 3);
     // `evonet eval` reloads the network and measures what summary.json says.
@@ -105,6 +107,79 @@ fn a_search_writes_candidates_and_best_and_is_the_same_on_1_and_2_threads() {
         e["test_images"].as_u64().unwrap(),
         s["test_images"].as_u64().unwrap()
     );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// A search of the cell space with the GA (uniform crossover of blocks).
+const SMALL_CELLS: &str = r#"
+[run]
+seed = 5
+max_generations = 100
+max_evaluations = 10
+checkpoint_every = 1
+[data]
+format = "digits"
+[search_space]
+kind = "cell"
+blocks = 3
+filters = 8
+reductions = 1
+identity_probability = 0.1
+[training]
+epochs = 2
+batch_size = 64
+learning_rate = 0.005
+data_fraction = 0.6
+channel_scale = 0.5
+[final_training]
+epochs = 5
+top_k = 1
+[strategy]
+kind = "truncation_ga"
+population = 4
+parents = 2
+"#;
+
+#[test]
+fn a_cell_search_evolves_cells_exports_them_and_is_the_same_on_1_and_2_threads() {
+    let d = tmp("nas-cells");
+    let c = write_config(&d, "cells.toml", SMALL_CELLS);
+    let (one, two) = (d.join("one"), d.join("two"));
+    run_into(&c, &one, &["--threads", "1"]);
+    run_into(&c, &two, &["--threads", "2"]);
+    assert_same_run(&one, &two, "between 1 and 2 threads");
+    let all = lines(&one);
+    let cands: Vec<_> = all.iter().filter(|l| l["kind"] == "candidate").collect();
+    assert_eq!(cands.len(), 10);
+    let mut operators = std::collections::BTreeSet::new();
+    for c in &cands {
+        let arch = &c["genome"]["arch"];
+        assert_eq!(arch["space"], "cell", "{c}");
+        assert_eq!(arch["normal"]["blocks"].as_array().unwrap().len(), 3);
+        assert_eq!(c["genome"]["layers"], 6);
+        let op = c["operator"].as_str().unwrap();
+        operators.insert(op.split(' ').next().unwrap().to_string());
+    }
+    for op in &operators {
+        assert!(
+            ["random", "op", "hidden", "identity", "crossover"].contains(&op.as_str()),
+            "{op}"
+        );
+    }
+    assert!(operators.len() >= 3, "{operators:?}");
+    let s = nas_summary(&one);
+    assert!(
+        s["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("N=1 F=8 R=1 normal["),
+        "{s}"
+    );
+    assert!(s["test_accuracy"].as_f64().unwrap() > 0.5, "{s}");
+    check_onnx(&one, 5);
+    let out = run_ok(&["eval", &path(&one.join("best")), "--json"]);
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(e["test_accuracy"], s["test_accuracy"], "{e}");
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -209,6 +284,20 @@ fn bad_search_configs_exit_2_naming_the_key() {
         ),
         (("kernel", "kernel"), ""),
         (("sample = 3", "sample = 30"), "strategy.sample"),
+        (
+            (
+                "kind = \"chain\"\nmax_layers = 4\nfilters = [4, 8]\nunits = [16, 32]",
+                "kind = \"cell\"\nreductions = 5",
+            ),
+            "search_space.reductions",
+        ),
+        (
+            (
+                "kind = \"chain\"\nmax_layers = 4\nfilters = [4, 8]\nunits = [16, 32]",
+                "kind = \"cell\"\nops = [\"conv7x7\"]",
+            ),
+            "search_space",
+        ),
         (("format = \"digits\"", "format = \"mnist\""), "data"),
         (
             ("data_fraction = 0.6", "data_fraction = 1.5"),

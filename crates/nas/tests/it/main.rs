@@ -1,11 +1,14 @@
 //! A small architecture search on the built-in digits, driven by hand
 //! (the runner and the CLI drive it the same way): aging evolution over the
-//! chain space with low-fidelity training, on 1 and 2 threads.
+//! chain and the cell space with low-fidelity training, on 1 and 2 threads.
 
 use std::path::Path;
 
 use evonet_core::{Evaluated, Outcome, Problem, Strategy};
-use evonet_nas::{ChainSpace, ChainSpaceConfig, DataConfig, Fidelity, FinalTraining, NasProblem};
+use evonet_nas::{
+    CellSpaceConfig, ChainSpaceConfig, DataConfig, Fidelity, FinalTraining, NasProblem,
+    SearchSpace, SearchSpaceConfig,
+};
 use evonet_strategies::{AgingEvolution, AgingEvolutionConfig};
 use rayon::prelude::*;
 
@@ -36,15 +39,13 @@ fn fidelity() -> Fidelity {
 }
 
 /// Fitness values of every candidate of `rounds` rounds, in id order.
-fn search(threads: usize, p: &NasProblem, rounds: usize) -> Vec<(u64, Option<u64>, String)> {
-    let space = ChainSpace::new(
-        ChainSpaceConfig {
-            max_layers: 5,
-            ..ChainSpaceConfig::default()
-        },
-        p.input(),
-        p.classes(),
-    );
+fn search(
+    threads: usize,
+    p: &NasProblem,
+    space: SearchSpaceConfig,
+    rounds: usize,
+) -> Vec<(u64, Option<u64>, String)> {
+    let space = SearchSpace::new(space, p.input(), p.classes());
     let ae = AgingEvolution::new(
         AgingEvolutionConfig {
             population: 4,
@@ -92,34 +93,46 @@ fn search(threads: usize, p: &NasProblem, rounds: usize) -> Vec<(u64, Option<u64
 #[test]
 fn a_search_gives_the_same_candidates_and_scores_on_any_thread_count() {
     let p = problem(fidelity());
-    let one = search(1, &p, 3);
-    let two = search(2, &p, 3);
-    assert_eq!(one.len(), 8);
-    assert_eq!(one, two);
-    assert!(
-        one.iter()
-            .filter_map(|c| c.1)
-            .any(|f| f64::from_bits(f) > 0.5),
-        "nothing learned: {one:?}"
-    );
+    let chain = SearchSpaceConfig::Chain(ChainSpaceConfig {
+        max_layers: 5,
+        ..ChainSpaceConfig::default()
+    });
+    let cell = SearchSpaceConfig::Cell(CellSpaceConfig {
+        blocks: 3,
+        filters: 8,
+        reductions: 1,
+        ..CellSpaceConfig::default()
+    });
+    for space in [chain, cell] {
+        let one = search(1, &p, space.clone(), 3);
+        let two = search(2, &p, space, 3);
+        assert_eq!(one.len(), 8);
+        assert_eq!(one, two);
+        assert!(
+            one.iter()
+                .filter_map(|c| c.1)
+                .any(|f| f64::from_bits(f) > 0.5),
+            "nothing learned: {one:?}"
+        );
+    }
 }
 
 #[test]
 fn failures_are_evaluation_errors_and_retraining_scores_the_test_split() {
-    use evonet_train::{Block, ChainArch};
+    use evonet_train::{Arch, Block, ChainArch};
     let mut f = fidelity();
     f.memory_limit_mb = Some(1);
     let p = problem(f);
-    let big = ChainArch {
+    let big = Arch::Chain(ChainArch {
         blocks: vec![Block::Dense { units: 4096 }],
-    };
+    });
     let e = p
         .evaluate(&big, &evonet_core::EvalRequest::new(1))
         .unwrap_err()
         .to_string();
     assert!(e.contains("over the limit of 1 MiB"), "{e}");
     let p = problem(fidelity());
-    let small = ChainArch {
+    let small = Arch::Chain(ChainArch {
         blocks: vec![
             Block::Conv {
                 filters: 16,
@@ -134,7 +147,7 @@ fn failures_are_evaluation_errors_and_retraining_scores_the_test_split() {
                 stride: 2,
             },
         ],
-    };
+    });
     let r = p.retrain(&small, 3).unwrap();
     assert!(r.test_accuracy > 0.9, "{}", r.test_accuracy);
     assert_eq!(r.losses.len(), 10);

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use evonet_train::data::{csv, idx, Split};
 use evonet_train::{
-    accuracy, logits, onnx, predict, train, weights, Activation, Block, ChainArch, Net,
-    TrainConfig, TrainError,
+    accuracy, logits, onnx, predict, train, weights, Activation, Arch, Block, Cell, CellArch,
+    CellBlock, CellOp, ChainArch, Net, TrainConfig, TrainError,
 };
 
 fn repo() -> PathBuf {
@@ -105,15 +105,13 @@ fn bits(l: &[f64]) -> Vec<u64> {
 #[test]
 fn a_small_cnn_learns_the_digits_the_same_way_on_any_thread_count() {
     let s = digits_splits();
-    let arch = ChainArch {
-        blocks: vec![
-            conv(8, 3, 1),
-            relu(),
-            pool(),
-            Block::Dense { units: 32 },
-            relu(),
-        ],
-    };
+    let arch = chain(vec![
+        conv(8, 3, 1),
+        relu(),
+        pool(),
+        Block::Dense { units: 32 },
+        relu(),
+    ]);
     let cfg = TrainConfig::new(8, 32, 3e-3);
     let run = |threads: usize, seed: u64| {
         in_pool(threads, || {
@@ -134,7 +132,15 @@ fn a_small_cnn_learns_the_digits_the_same_way_on_any_thread_count() {
 }
 
 /// Every kind of block in one network.
-fn every_block() -> ChainArch {
+fn every_block() -> Arch {
+    chain_arch_with_every_block().into()
+}
+
+fn chain(blocks: Vec<Block>) -> Arch {
+    Arch::Chain(ChainArch { blocks })
+}
+
+fn chain_arch_with_every_block() -> ChainArch {
     ChainArch {
         blocks: vec![
             Block::SepConv {
@@ -185,7 +191,7 @@ fn saved_weights_load_into_the_same_predictions_and_damage_is_detected() {
     let path = Path::new("weights.evow");
     let device = burn::tensor::Device::flex();
     let back = weights::from_bytes(&bytes, path, &device).unwrap();
-    assert_eq!(back.arch(), &arch);
+    assert_eq!(back.arch(), arch);
     assert_eq!(logits(&back, &s.test), logits(&t.net, &s.test), "not exact");
 
     let mut bad = bytes.clone();
@@ -206,16 +212,7 @@ fn saved_weights_load_into_the_same_predictions_and_damage_is_detected() {
         .to_string();
     assert!(e.contains("wrong magic"), "{e}");
     // Tensors of another architecture are refused by name and shape.
-    let other = Net::new(
-        &ChainArch {
-            blocks: vec![conv(3, 3, 1)],
-        },
-        [1, 8, 8],
-        10,
-        0,
-        &device,
-    )
-    .unwrap();
+    let other = Net::new(&chain(vec![conv(3, 3, 1)]), [1, 8, 8], 10, 0, &device).unwrap();
     let e = other
         .with_tensors(&t.net.tensors(), &device)
         .err()
@@ -242,18 +239,14 @@ fn saved_weights_load_into_the_same_predictions_and_damage_is_detected() {
 #[test]
 fn limits_and_impossible_architectures_are_errors_not_panics() {
     let s = digits_splits();
-    let arch = ChainArch {
-        blocks: vec![pool(), pool(), pool(), pool()],
-    };
+    let arch = chain(vec![pool(), pool(), pool(), pool()]);
     let e = train(&arch, &s.train, &TrainConfig::new(1, 32, 1e-3), 0)
         .err()
         .expect("refused");
     assert!(matches!(e, TrainError::Arch(_)), "{e}");
     assert!(e.to_string().contains("cannot pool a 1×1 map"), "{e}");
 
-    let big = ChainArch {
-        blocks: vec![conv(512, 7, 1), Block::Dense { units: 4096 }],
-    };
+    let big = chain(vec![conv(512, 7, 1), Block::Dense { units: 4096 }]);
     let mut cfg = TrainConfig::new(1, 32, 1e-3);
     cfg.memory_limit = Some(64 << 20);
     let e = train(&big, &s.train, &cfg, 0).err().expect("refused");
@@ -290,7 +283,7 @@ fn onnx_export_predicts_like_evonet_in_onnxruntime() {
     let s = digits_splits();
     let dir = std::env::temp_dir().join(format!("evonet-onnx-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut sep = every_block();
+    let mut sep = chain_arch_with_every_block();
     sep.blocks.insert(
         3,
         Block::MaxPool {
@@ -301,10 +294,8 @@ fn onnx_export_predicts_like_evonet_in_onnxruntime() {
     sep.blocks.push(Block::Act {
         function: Activation::Relu,
     });
-    let plain = ChainArch {
-        blocks: vec![conv(6, 5, 1), relu(), pool()],
-    };
-    for (i, arch) in [sep, plain].iter().enumerate() {
+    let plain = chain(vec![conv(6, 5, 1), relu(), pool()]);
+    for (i, arch) in [sep.into(), plain, every_op()].iter().enumerate() {
         let t = train(arch, &s.train, &TrainConfig::new(3, 32, 3e-3), 2).unwrap();
         let model = dir.join(format!("m{i}.onnx"));
         std::fs::write(&model, onnx::export(&t.net, s.test.shape, 10).unwrap()).unwrap();
@@ -321,4 +312,72 @@ fn onnx_export_predicts_like_evonet_in_onnxruntime() {
         assert!(text.contains("\"images\": 359"), "{text}");
     }
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A cell network that uses every op, strided and not, with a cell whose
+/// output concatenates several blocks.
+fn every_op() -> Arch {
+    let b = |i: usize, a: CellOp, j: usize, c: CellOp| CellBlock {
+        inputs: [i, j],
+        ops: [a, c],
+    };
+    Arch::Cell(CellArch {
+        normal: Cell {
+            blocks: vec![
+                b(0, CellOp::Sep3x3, 1, CellOp::Identity),
+                b(1, CellOp::Conv3x3, 2, CellOp::Avg3x3),
+                b(0, CellOp::Max3x3, 1, CellOp::Sep5x5),
+            ],
+        },
+        reduction: Cell {
+            blocks: vec![
+                b(0, CellOp::Identity, 1, CellOp::Max3x3),
+                b(1, CellOp::Avg3x3, 2, CellOp::Conv5x5),
+                b(0, CellOp::Sep3x3, 1, CellOp::Conv3x3),
+            ],
+        },
+        filters: 6,
+        cells_per_stage: 1,
+        reductions: 1,
+    })
+}
+
+#[test]
+fn a_cell_network_learns_the_digits_the_same_way_on_any_thread_count() {
+    let s = digits_splits();
+    let arch = every_op();
+    let cfg = TrainConfig::new(4, 32, 3e-3);
+    let run = |threads| in_pool(threads, || train(&arch, &s.train, &cfg, 5).unwrap());
+    let (a, b) = (run(1), run(2));
+    assert_eq!(bits(&a.losses), bits(&b.losses), "1 and 2 threads differ");
+    assert_eq!(logits(&a.net, &s.test), logits(&b.net, &s.test));
+    let acc = accuracy(&a.net, &s.validation);
+    assert!(acc >= 0.85, "validation accuracy {acc} ({:?})", a.losses);
+    let cost = arch.cost([1, 8, 8], 10).unwrap();
+    let counted: usize = a
+        .net
+        .tensors()
+        .iter()
+        .filter(|t| !t.name.contains("running"))
+        .map(|t| t.data.len())
+        .sum();
+    assert_eq!(cost.params, counted, "cost() disagrees with the network");
+
+    let bytes = weights::to_bytes(&a.net, s.train.shape, 10);
+    let device = burn::tensor::Device::flex();
+    let back = weights::from_bytes(&bytes, Path::new("w.evow"), &device).unwrap();
+    assert_eq!(back.arch(), arch);
+    assert_eq!(logits(&back, &s.test), logits(&a.net, &s.test), "not exact");
+    // The cell's tensors do not fit another cell.
+    let Arch::Cell(mut other) = arch.clone() else {
+        unreachable!()
+    };
+    other.normal.blocks[0].ops[0] = CellOp::Conv3x3;
+    let other = Net::new(&other.into(), [1, 8, 8], 10, 0, &device).unwrap();
+    let e = other
+        .with_tensors(&a.net.tensors(), &device)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("cell0.block0.op0"), "{e}");
 }

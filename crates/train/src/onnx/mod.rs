@@ -1,4 +1,4 @@
-//! ONNX export of a trained chain network (IR version 9, opset 20), for
+//! ONNX export of a trained network (IR version 9, opset 20), for
 //! inference: dropout is left out, batch norm uses its running statistics.
 //!
 //! The model is encoded directly in protobuf's wire format. evonet writes
@@ -9,9 +9,12 @@
 //! tests check the file with the `onnx` checker and compare onnxruntime's
 //! predictions with evonet's (`scripts/check_onnx.py`).
 
-use crate::arch::{shapes, Activation, ArchError, Block};
+use crate::arch::ArchError;
 use crate::model::Net;
 use crate::weights::NamedTensor;
+
+mod cell;
+mod chain;
 
 pub const IR_VERSION: u64 = 9;
 pub const OPSET: u64 = 20;
@@ -59,27 +62,47 @@ const ATTR_INT: i64 = 2;
 const ATTR_INTS: i64 = 7;
 const FLOAT: i64 = 1;
 
-enum Attr {
+pub(crate) enum Attr {
     Int(i64),
     Ints(Vec<i64>),
     Float(f32),
 }
 
-/// The graph under construction.
-#[derive(Default)]
-struct Graph {
+/// The graph under construction: its nodes, the network's tensors as
+/// initializers (taken in [`Net::tensors`] order) and the name of the
+/// last value computed.
+pub(crate) struct Graph<'a> {
     nodes: Vec<Msg>,
     initializers: Vec<Msg>,
     next: usize,
+    tensors: std::slice::Iter<'a, NamedTensor>,
+    pub(crate) last: String,
 }
 
-impl Graph {
-    fn node(&mut self, op: &str, inputs: &[&str], attrs: &[(&str, Attr)]) -> String {
+impl<'a> Graph<'a> {
+    fn new(tensors: &'a [NamedTensor]) -> Self {
+        Self {
+            nodes: Vec::new(),
+            initializers: Vec::new(),
+            next: 0,
+            tensors: tensors.iter(),
+            last: "input".into(),
+        }
+    }
+
+    /// The next tensor of the network, as an initializer.
+    pub(crate) fn next(&mut self) -> String {
+        let t = self.tensors.next().expect("one tensor per parameter");
+        self.initializer(t)
+    }
+
+    /// A node whose output is a fresh name, returned.
+    pub(crate) fn node(&mut self, op: &str, inputs: &[&str], attrs: &[(&str, Attr)]) -> String {
         let out = format!("t{}", self.next);
         self.named_node(op, inputs, attrs, out)
     }
 
-    fn named_node(
+    pub(crate) fn named_node(
         &mut self,
         op: &str,
         inputs: &[&str],
@@ -133,6 +156,18 @@ impl Graph {
     }
 }
 
+/// The `kernel_shape`, `strides` and `pads` attributes of a square window.
+pub(crate) fn window(kernel: usize, stride: usize, pad: usize) -> Vec<(&'static str, Attr)> {
+    let k = kernel as i64;
+    let s = stride as i64;
+    let p = pad as i64;
+    vec![
+        ("kernel_shape", Attr::Ints(vec![k, k])),
+        ("strides", Attr::Ints(vec![s, s])),
+        ("pads", Attr::Ints(vec![p, p, p, p])),
+    ]
+}
+
 /// `ValueInfoProto` of a float tensor whose first dimension is `batch`.
 fn value_info(name: &str, dims: &[usize]) -> Msg {
     let mut shape = Msg::default();
@@ -158,81 +193,14 @@ fn value_info(name: &str, dims: &[usize]) -> Msg {
 /// The ONNX model of `net` for inputs of `input` shape (`[c, h, w]`):
 /// input `input` `[batch, c, h, w]`, output `logits` `[batch, classes]`.
 pub fn export(net: &Net, input: [usize; 3], classes: usize) -> Result<Vec<u8>, ArchError> {
-    let arch = net.arch();
-    let shapes = shapes(arch, input)?;
     let tensors = net.tensors();
-    let mut tensors = tensors.iter();
-    let mut g = Graph::default();
-    let mut x = "input".to_string();
-    let mut flat = false;
-    let mut next = |g: &mut Graph| g.initializer(tensors.next().expect("one tensor per parameter"));
-    let window = |kernel: usize, stride: usize, pad: usize| {
-        let k = kernel as i64;
-        let s = stride as i64;
-        let p = pad as i64;
-        vec![
-            ("kernel_shape", Attr::Ints(vec![k, k])),
-            ("strides", Attr::Ints(vec![s, s])),
-            ("pads", Attr::Ints(vec![p, p, p, p])),
-        ]
-    };
-    for (i, block) in arch.blocks.iter().enumerate() {
-        let channels = if i == 0 { input[0] } else { shapes[i - 1][0] };
-        x = match *block {
-            Block::Conv { kernel, stride, .. } => {
-                let (w, b) = (next(&mut g), next(&mut g));
-                g.node(
-                    "Conv",
-                    &[&x, &w, &b],
-                    &window(kernel, stride, (kernel - 1) / 2),
-                )
-            }
-            Block::SepConv { kernel, stride, .. } => {
-                let (w, b) = (next(&mut g), next(&mut g));
-                let mut attrs = window(kernel, stride, (kernel - 1) / 2);
-                attrs.push(("group", Attr::Int(channels as i64)));
-                let d = g.node("Conv", &[&x, &w, &b], &attrs);
-                let (w, b) = (next(&mut g), next(&mut g));
-                g.node("Conv", &[&d, &w, &b], &window(1, 1, 0))
-            }
-            Block::MaxPool { kernel, stride } => {
-                g.node("MaxPool", &[&x], &window(kernel, stride, 0))
-            }
-            Block::AvgPool { kernel, stride } => {
-                g.node("AveragePool", &[&x], &window(kernel, stride, 0))
-            }
-            Block::BatchNorm => {
-                let ins: Vec<String> = (0..4).map(|_| next(&mut g)).collect();
-                g.node(
-                    "BatchNormalization",
-                    &[&x, &ins[0], &ins[1], &ins[2], &ins[3]],
-                    &[("epsilon", Attr::Float(1e-5))],
-                )
-            }
-            Block::Act { function } => {
-                let op = match function {
-                    Activation::Relu => "Relu",
-                    Activation::Gelu => "Gelu",
-                    Activation::Tanh => "Tanh",
-                };
-                g.node(op, &[&x], &[])
-            }
-            Block::Dropout { .. } => x,
-            Block::Dense { .. } => {
-                if !flat {
-                    x = g.node("Flatten", &[&x], &[("axis", Attr::Int(1))]);
-                    flat = true;
-                }
-                let (w, b) = (next(&mut g), next(&mut g));
-                g.node("Gemm", &[&x, &w, &b], &[])
-            }
-        };
+    let mut g = Graph::new(&tensors);
+    match net {
+        Net::Chain(n) => chain::build(&mut g, n.arch(), input)?,
+        Net::Cell(n) => cell::build(&mut g, n.arch(), &n.places)?,
     }
-    if !flat {
-        x = g.node("Flatten", &[&x], &[("axis", Attr::Int(1))]);
-    }
-    let (w, b) = (next(&mut g), next(&mut g));
-    g.named_node("Gemm", &[&x, &w, &b], &[], "logits".into());
+    let (w, b) = (g.next(), g.next());
+    g.named_node("Gemm", &[&g.last.clone(), &w, &b], &[], "logits".into());
 
     let mut graph = Msg::default();
     for n in g.nodes {
@@ -253,7 +221,10 @@ pub fn export(net: &Net, input: [usize; 3], classes: usize) -> Result<Vec<u8>, A
     model.str(2, "evonet");
     model.str(3, env!("CARGO_PKG_VERSION"));
     model.int(5, 1);
-    model.str(6, &format!("evonet chain network: {arch}"));
+    model.str(
+        6,
+        &format!("evonet {} network: {}", net.arch().space(), net.arch()),
+    );
     model.msg(7, graph);
     model.msg(8, opset);
     Ok(model.0)
