@@ -111,7 +111,7 @@ fn a_search_writes_candidates_and_best_and_is_the_same_on_1_and_2_threads() {
 }
 
 /// A search of the cell space with the GA (uniform crossover of blocks).
-const SMALL_CELLS: &str = r#"
+pub(crate) const SMALL_CELLS: &str = r#"
 [run]
 seed = 5
 max_generations = 100
