@@ -4,11 +4,18 @@
 # then a plot and table of the best validation accuracy so far, and the
 # full-fidelity retraining of the best architecture found (tested once).
 # Usage: scripts/nas_mnist_compare.sh [SEEDS] [OUT]   (default 5, runs/mnist-compare)
+# SPACE=cell compares over NASNet-style cells (configs/mnist-cell-*.toml)
+# instead of chains; EPOCHS=0 skips the final retraining.
 # Needs MNIST where configs/mnist-nas.toml points (../shared/data/mnist).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS="${1:-5}"
 OUT="${2:-runs/mnist-compare}"
+case "${SPACE:-chain}" in
+  chain) PREFIX=mnist ;;
+  cell) PREFIX=mnist-cell ;;
+  *) echo "SPACE must be chain or cell" >&2; exit 2 ;;
+esac
 # EVONET=path uses that binary instead of building one.
 if [ -z "${EVONET:-}" ]; then
   cargo build --release -q -p evonet-cli
@@ -21,7 +28,7 @@ for seed in $(seq 0 $((SEEDS - 1))); do
     if [ -f "$dir/checkpoints/latest.evock" ]; then
       "$EVONET" resume "$dir" -q   # finishes (or re-finalizes) an earlier run
     else
-      "$EVONET" run "configs/mnist-$kind.toml" --seed "$seed" --out "$dir" -q
+      "$EVONET" run "configs/$PREFIX-$kind.toml" --seed "$seed" --out "$dir" -q
     fi
   done
 done
@@ -32,6 +39,7 @@ best=$(for d in "$OUT"/nas-* "$OUT"/random-*; do
 b=max((json.loads(l)["fitness"] or 0) for l in open(sys.argv[1]+"/metrics.jsonl") if l.startswith("{\"kind\":\"candidate\""))
 print(b, sys.argv[1])' "$d"
 done | sort -g | tail -1 | cut -d' ' -f2)
+if [ "${EPOCHS:-12}" = 0 ]; then exit 0; fi
 echo "retraining the best architecture of $best"
 "$EVONET" retrain "$best" --top-k 1 --epochs "${EPOCHS:-12}" | tee "$OUT/retrain.txt"
 cp "$best/best/summary.json" "$OUT/best-summary.json"
