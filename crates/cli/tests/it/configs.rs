@@ -22,6 +22,24 @@ fn shipped_configs_run() {
             continue;
         }
         let out = d.join(p.file_stem().unwrap());
+        // An architecture search's final training (minutes for the cell
+        // configs) is not part of one generation: the NAS tests cover it.
+        let p = if text.contains("[final_training]") {
+            let quick: Vec<String> = text
+                .lines()
+                .map(|l| {
+                    if l.starts_with("top_k =") {
+                        "top_k = 0".to_string()
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect();
+            let stem = p.file_stem().unwrap().to_string_lossy();
+            write_config(&d, &format!("quick-{stem}.toml"), &quick.join("\n"))
+        } else {
+            p
+        };
         let res = bin()
             .current_dir(repo())
             .args(run_args(&p, &out, &["--max-generations", "1"]))
