@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use evonet_core::{SeededRng, Variation};
 use evonet_train::{Cell, CellArch, CellBlock, CellOp};
 
+use crate::chain_space::pick;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CellSpaceConfig {
@@ -108,10 +110,6 @@ pub struct CellSpace {
     pub cfg: CellSpaceConfig,
     pub input: [usize; 3],
     pub classes: usize,
-}
-
-fn pick<T: Copy>(v: &[T], rng: &mut SeededRng) -> T {
-    v[rng.below(v.len() as u64) as usize]
 }
 
 /// Attempts at a network within `max_params` before giving up.

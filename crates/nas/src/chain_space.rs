@@ -185,7 +185,8 @@ pub struct ChainSpace {
     pub classes: usize,
 }
 
-fn pick<T: Copy>(v: &[T], rng: &mut SeededRng) -> T {
+/// A uniform choice from `v` (not empty).
+pub(crate) fn pick<T: Copy>(v: &[T], rng: &mut SeededRng) -> T {
     v[rng.below(v.len() as u64) as usize]
 }
 
