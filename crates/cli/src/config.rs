@@ -425,6 +425,15 @@ impl Config {
         if fin.learning_rate.is_some_and(|l| !(l > 0.0 && l < 10.0)) {
             return Err(err("final_training.learning_rate", "must be in (0, 10)"));
         }
+        if fin
+            .augment
+            .is_some_and(|a| a.shift > evonet_nas::problem::MAX_SHIFT)
+        {
+            return Err(err(
+                "final_training.augment.shift",
+                &format!("must be at most {} pixels", evonet_nas::problem::MAX_SHIFT),
+            ));
+        }
         if fin.top_k > 100 {
             return Err(err(
                 "final_training.top_k",

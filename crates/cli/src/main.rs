@@ -107,9 +107,26 @@ enum Command {
         /// Final training epochs.
         #[arg(long)]
         epochs: Option<usize>,
+        /// Final learning rate.
+        #[arg(long)]
+        learning_rate: Option<f64>,
+        /// Final learning-rate schedule: constant or cosine.
+        #[arg(long, value_parser = parse_schedule)]
+        lr_schedule: Option<evonet_train::LrSchedule>,
+        /// Shift the final training's images by up to this many pixels.
+        #[arg(long)]
+        augment_shift: Option<usize>,
         #[arg(long)]
         threads: Option<usize>,
     },
+}
+
+fn parse_schedule(s: &str) -> Result<evonet_train::LrSchedule, String> {
+    match s {
+        "constant" => Ok(evonet_train::LrSchedule::Constant),
+        "cosine" => Ok(evonet_train::LrSchedule::Cosine),
+        _ => Err("must be constant or cosine".into()),
+    }
 }
 
 fn main() -> ExitCode {
@@ -145,8 +162,20 @@ fn main() -> ExitCode {
             dir,
             top_k,
             epochs,
+            learning_rate,
+            lr_schedule,
+            augment_shift,
             threads,
-        } => nas_final::retrain(&dir, top_k, epochs, threads).map(|_| 0),
+        } => nas_final::retrain(
+            &dir,
+            top_k,
+            epochs,
+            learning_rate,
+            lr_schedule,
+            augment_shift,
+            threads,
+        )
+        .map(|_| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),

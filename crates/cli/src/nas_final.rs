@@ -15,7 +15,7 @@ use serde_json::json;
 use evonet_core::{derive_seed, Purpose};
 use evonet_nas::NasProblem;
 use evonet_runner::atomic::write_atomic;
-use evonet_train::{onnx, weights, Arch};
+use evonet_train::{onnx, weights, Arch, LrSchedule};
 
 /// Format version of `best/summary.json` and `best/architecture.json`.
 pub const FORMAT_VERSION: u32 = 1;
@@ -87,6 +87,9 @@ pub(crate) fn retrain(
     dir: &Path,
     top_k: Option<usize>,
     epochs: Option<usize>,
+    learning_rate: Option<f64>,
+    lr_schedule: Option<LrSchedule>,
+    augment_shift: Option<usize>,
     threads: Option<usize>,
 ) -> Result<()> {
     let path = dir.join("config.toml");
@@ -105,6 +108,20 @@ pub(crate) fn retrain(
     }
     if let Some(e) = epochs {
         fin.epochs = e.max(1);
+    }
+    if let Some(l) = learning_rate {
+        if !(l > 0.0 && l < 10.0) {
+            return Err(crate::user("--learning-rate must be in (0, 10)"));
+        }
+        fin.learning_rate = Some(l);
+    }
+    if lr_schedule.is_some() {
+        fin.lr_schedule = lr_schedule;
+    }
+    if let Some(shift) = augment_shift {
+        let searched = cfg.training.as_ref().expect("validated").augment;
+        let base = fin.augment.unwrap_or(searched);
+        fin.augment = Some(evonet_train::Augment { shift, ..base });
     }
     if let Some(t) = threads {
         cfg.run.threads = t;
@@ -236,6 +253,9 @@ pub(crate) fn finalize(
         "params": number(&f.details, "params"),
         "flops": number(&f.details, "flops"),
         "final_epochs": epochs,
+        "final_learning_rate": problem.final_config().learning_rate,
+        "final_lr_schedule": problem.final_config().schedule.name(),
+        "final_augment": problem.final_config().augment,
         "final_losses": r.losses,
         "candidates_trained": trained,
         "candidates_failed": failed,

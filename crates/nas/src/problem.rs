@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use evonet_core::{Cost, EvalError, EvalRequest, Evaluation, Problem, TestReport};
-use evonet_train::{accuracy, train, Arch, Dataset, Net, Split, Splits, TrainConfig};
+use evonet_train::{
+    accuracy, train, Arch, Augment, Dataset, LrSchedule, Net, Split, Splits, TrainConfig,
+};
 
 /// How candidates are trained during the search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,6 +22,12 @@ pub struct Fidelity {
     pub batch_size: usize,
     #[serde(default = "default_lr")]
     pub learning_rate: f64,
+    /// `constant` or `cosine` (annealed to zero over the training).
+    #[serde(default)]
+    pub lr_schedule: LrSchedule,
+    /// Random shifts and flips of the training images.
+    #[serde(default, skip_serializing_if = "Augment::is_none")]
+    pub augment: Augment,
     /// Fraction of the training images used (stratified, fixed per run).
     #[serde(default = "one")]
     pub data_fraction: f64,
@@ -42,11 +50,20 @@ pub struct FinalTraining {
     /// The learning rate of the final training (default: the search's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learning_rate: Option<f64>,
+    /// The schedule of the final training (default: the search's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr_schedule: Option<LrSchedule>,
+    /// The augmentation of the final training (default: the search's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augment: Option<Augment>,
     /// How many of the best architectures (by search validation accuracy,
     /// distinct) are retrained and tested.
     #[serde(default = "default_top_k")]
     pub top_k: usize,
 }
+
+/// The largest random shift `augment.shift` allows, in pixels.
+pub const MAX_SHIFT: usize = 16;
 
 fn default_batch() -> usize {
     64
@@ -81,6 +98,12 @@ impl Fidelity {
         if self.time_limit_s.is_some_and(|t| t.is_nan() || t <= 0.0) {
             return Err(("time_limit_s", "must be positive".into()));
         }
+        if self.augment.shift > MAX_SHIFT {
+            return Err((
+                "augment.shift",
+                format!("must be at most {MAX_SHIFT} pixels"),
+            ));
+        }
         if self.memory_limit_mb == Some(0) {
             return Err(("memory_limit_mb", "must be positive".into()));
         }
@@ -92,6 +115,8 @@ impl Fidelity {
             epochs,
             batch_size: self.batch_size,
             learning_rate: self.learning_rate,
+            schedule: self.lr_schedule,
+            augment: self.augment,
             time_limit: self.time_limit_s.map(Duration::from_secs_f64),
             memory_limit: self.memory_limit_mb.map(|m| m << 20),
         }
@@ -181,6 +206,24 @@ impl NasProblem {
         ]
     }
 
+    /// How the final trainings train: the search's batch size, the final
+    /// epochs, learning rate, schedule and augmentation (each the search's
+    /// unless set), no time limit.
+    pub fn final_config(&self) -> TrainConfig {
+        let mut cfg = self.fidelity.train_config(self.final_training.epochs);
+        cfg.time_limit = None;
+        if let Some(lr) = self.final_training.learning_rate {
+            cfg.learning_rate = lr;
+        }
+        if let Some(schedule) = self.final_training.lr_schedule {
+            cfg.schedule = schedule;
+        }
+        if let Some(augment) = self.final_training.augment {
+            cfg.augment = augment;
+        }
+        cfg
+    }
+
     /// Trains `arch` at full fidelity (all widths, the final epochs) on
     /// train + validation and scores it once on the test split.
     pub fn retrain(&self, arch: &Arch, seed: u64) -> Result<Retrained, EvalError> {
@@ -188,12 +231,8 @@ impl NasProblem {
         let both = self
             .final_train
             .get_or_init(|| self.splits.train.concat(&self.splits.validation));
-        let mut cfg = self.fidelity.train_config(self.final_training.epochs);
-        cfg.time_limit = None;
-        if let Some(lr) = self.final_training.learning_rate {
-            cfg.learning_rate = lr;
-        }
-        let t = train(arch, both, &cfg, seed).map_err(|e| EvalError::Other(e.to_string()))?;
+        let t = train(arch, both, &self.final_config(), seed)
+            .map_err(|e| EvalError::Other(e.to_string()))?;
         Ok(Retrained {
             test_accuracy: accuracy(&t.net, &self.splits.test),
             train_s: started.elapsed().as_secs_f64(),

@@ -7,25 +7,30 @@
 //! file and what is wrong with it. `arch` describes chain networks and
 //! `cell` NASNet-style cell networks (an `architecture::Arch` is either);
 //! `model` and `cell_model` build them with burn (Flex backend) from a
-//! seed of evonet's own, and `trainer` trains it by backprop with seeded shuffling and dropout
-//! masks and scores it. `weights` stores a trained network in a versioned,
+//! seed of evonet's own, and `trainer` trains it by backprop (Adam, a
+//! constant or cosine learning rate from `schedule`, shifts and flips from
+//! `augment`) with seeded shuffling and dropout masks and scores it. `weights` stores a trained network in a versioned,
 //! checksummed file; `onnx` exports it for other runtimes.
 
 pub mod arch;
 pub mod architecture;
+pub mod augment;
 pub mod cell;
 pub mod cell_model;
 pub mod data;
 pub mod model;
 pub mod onnx;
+pub mod schedule;
 pub mod trainer;
 pub mod weights;
 
 pub use arch::{Activation, ArchError, Block, ChainArch, Cost};
 pub use architecture::Arch;
+pub use augment::Augment;
 pub use cell::{Cell, CellArch, CellBlock, CellOp};
 pub use data::{DataError, Dataset, Split, Splits};
 pub use model::Net;
+pub use schedule::LrSchedule;
 pub use trainer::{
     accuracy, logits, memory_estimate, predict, train, TrainConfig, TrainError, Trained,
 };

@@ -15,14 +15,20 @@ use evonet_core::SeededRng;
 
 use crate::arch::ArchError;
 use crate::architecture::Arch;
+use crate::augment::Augment;
 use crate::data::Dataset;
 use crate::model::Net;
+use crate::schedule::LrSchedule;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainConfig {
     pub epochs: usize,
     pub batch_size: usize,
     pub learning_rate: f64,
+    /// How the rate changes over the steps of the training.
+    pub schedule: LrSchedule,
+    /// Random shifts and flips of the training images.
+    pub augment: Augment,
     /// Stop with [`TrainError::TimeLimit`] once training took longer
     /// (checked after every batch).
     pub time_limit: Option<std::time::Duration>,
@@ -37,6 +43,8 @@ impl TrainConfig {
             epochs,
             batch_size,
             learning_rate,
+            schedule: LrSchedule::Constant,
+            augment: Augment::default(),
             time_limit: None,
             memory_limit: None,
         }
@@ -61,11 +69,29 @@ pub struct Trained {
     pub losses: Vec<f64>,
 }
 
+/// The images at `idx` as a batch, as they are (for evaluation).
 fn images(data: &Dataset, idx: &[usize], device: &Device) -> Tensor<4> {
+    augmented(
+        data,
+        idx,
+        &Augment::default(),
+        &mut SeededRng::new(0),
+        device,
+    )
+}
+
+/// The images at `idx` as a training batch, augmented.
+fn augmented(
+    data: &Dataset,
+    idx: &[usize],
+    augment: &Augment,
+    rng: &mut SeededRng,
+    device: &Device,
+) -> Tensor<4> {
     let n = data.image_len();
     let mut v = Vec::with_capacity(idx.len() * n);
     for &i in idx {
-        v.extend_from_slice(data.image(i));
+        augment.push(data.image(i), data.shape, rng, &mut v);
     }
     let [c, h, w] = data.shape;
     Tensor::from_data(TensorData::new(v, [idx.len(), c, h, w]), device)
@@ -95,15 +121,19 @@ pub fn train(
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let mut shuffle = SeededRng::new(sub_seed(seed, 2));
+    let mut augment = SeededRng::new(sub_seed(seed, 4));
     let mut order: Vec<usize> = (0..data.len()).collect();
     let mut losses = Vec::with_capacity(cfg.epochs);
+    let batch = cfg.batch_size.max(1);
+    let total_steps = cfg.epochs * order.len().div_ceil(batch);
+    let mut step = 0;
     for epoch in 0..cfg.epochs {
         for i in (1..order.len()).rev() {
             order.swap(i, shuffle.below(i as u64 + 1) as usize);
         }
         let (mut sum, mut batches) = (0.0, 0usize);
-        for idx in order.chunks(cfg.batch_size.max(1)) {
-            let x = images(data, idx, &device);
+        for idx in order.chunks(batch) {
+            let x = augmented(data, idx, &cfg.augment, &mut augment, &device);
             let y: Vec<i64> = idx.iter().map(|&i| data.labels[i] as i64).collect();
             let y = Tensor::<1, Int>::from_data(TensorData::new(y, [idx.len()]), &device);
             let loss = loss_fn.forward(net.forward(x, Some(&mut dropout)), y);
@@ -114,7 +144,9 @@ pub fn train(
             sum += l;
             batches += 1;
             let grads = GradientsParams::from_grads(loss.backward(), &net);
-            net = optim.step(cfg.learning_rate, net, grads);
+            let rate = cfg.schedule.rate(cfg.learning_rate, step, total_steps);
+            step += 1;
+            net = optim.step(rate, net, grads);
             if let Some(limit) = cfg.time_limit {
                 if started.elapsed() > limit {
                     return Err(TrainError::TimeLimit {

@@ -303,6 +303,24 @@ fn bad_search_configs_exit_2_naming_the_key() {
             ("data_fraction = 0.6", "data_fraction = 1.5"),
             "training.data_fraction",
         ),
+        (
+            (
+                "learning_rate = 0.005",
+                "learning_rate = 0.005\nlr_schedule = \"cosin\"",
+            ),
+            "training.lr_schedule",
+        ),
+        (
+            ("epochs = 6", "epochs = 6\naugment = { shift = 99 }"),
+            "final_training.augment.shift",
+        ),
+        (
+            (
+                "learning_rate = 0.005",
+                "learning_rate = 0.005\naugment = { shift = 1, rotate = 3 }",
+            ),
+            "training.augment",
+        ),
     ] {
         if key.is_empty() {
             continue;
@@ -371,6 +389,8 @@ fn plot_compares_searches_and_retrain_redoes_the_final_training() {
     assert_eq!(bad.status.code(), Some(2));
 
     let before = nas_summary(&d.join("evo"));
+    assert_eq!(before["final_lr_schedule"], "constant");
+    assert_eq!(before["final_augment"]["shift"], 0);
     run_ok(&[
         "retrain",
         &path(&d.join("evo")),
@@ -378,9 +398,19 @@ fn plot_compares_searches_and_retrain_redoes_the_final_training() {
         "1",
         "--epochs",
         "3",
+        "--lr-schedule",
+        "cosine",
+        "--learning-rate",
+        "0.002",
+        "--augment-shift",
+        "1",
     ]);
     let after = nas_summary(&d.join("evo"));
     assert_eq!(after["final_epochs"], 3);
+    assert_eq!(after["final_lr_schedule"], "cosine");
+    assert_eq!(after["final_learning_rate"], 0.002);
+    assert_eq!(after["final_augment"]["shift"], 1);
+    assert_ne!(after["final_losses"], before["final_losses"]);
     assert_eq!(after["top_k"].as_array().unwrap().len(), 1);
     assert_eq!(
         after["candidate"], before["candidate"],

@@ -20,6 +20,8 @@ fn problem(fidelity: Fidelity) -> NasProblem {
         FinalTraining {
             epochs: 10,
             learning_rate: None,
+            lr_schedule: None,
+            augment: None,
             top_k: 1,
         },
         0,
@@ -31,6 +33,8 @@ fn fidelity() -> Fidelity {
         epochs: 2,
         batch_size: 64,
         learning_rate: 3e-3,
+        lr_schedule: Default::default(),
+        augment: Default::default(),
         data_fraction: 0.5,
         channel_scale: 0.5,
         time_limit_s: None,

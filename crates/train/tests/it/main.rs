@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use evonet_train::data::{csv, idx, Split};
 use evonet_train::{
-    accuracy, logits, onnx, predict, train, weights, Activation, Arch, Block, Cell, CellArch,
-    CellBlock, CellOp, ChainArch, Net, TrainConfig, TrainError,
+    accuracy, logits, onnx, predict, train, weights, Activation, Arch, Augment, Block, Cell,
+    CellArch, CellBlock, CellOp, ChainArch, LrSchedule, Net, TrainConfig, TrainError,
 };
 
 fn repo() -> PathBuf {
@@ -129,6 +129,63 @@ fn a_small_cnn_learns_the_digits_the_same_way_on_any_thread_count() {
     assert_eq!(pa, pb);
     let (c, _) = run(1, 4);
     assert_ne!(bits(&a.losses), bits(&c.losses), "the seed changes nothing");
+}
+
+#[test]
+fn cosine_schedule_and_shifted_images_are_used_and_stay_deterministic() {
+    let s = digits_splits();
+    let arch = chain(vec![
+        conv(8, 3, 1),
+        relu(),
+        pool(),
+        Block::Dense { units: 32 },
+        relu(),
+    ]);
+    let plain = TrainConfig::new(8, 32, 6e-3);
+    let cosine = TrainConfig {
+        schedule: LrSchedule::Cosine,
+        ..plain.clone()
+    };
+    let shifted = TrainConfig {
+        augment: Augment {
+            shift: 1,
+            flip: false,
+        },
+        ..cosine.clone()
+    };
+    let run = |cfg: &TrainConfig, threads| {
+        in_pool(threads, || {
+            let t = train(&arch, &s.train, cfg, 5).unwrap();
+            let l = logits(&t.net, &s.validation);
+            (t, l)
+        })
+    };
+    let (p, _) = run(&plain, 1);
+    let (c, _) = run(&cosine, 1);
+    assert_ne!(
+        bits(&p.losses),
+        bits(&c.losses),
+        "the schedule changes nothing"
+    );
+    let (a1, l1) = run(&shifted, 1);
+    let (a2, l2) = run(&shifted, 2);
+    assert_eq!(bits(&a1.losses), bits(&a2.losses), "1 and 2 threads differ");
+    assert_eq!(l1, l2);
+    assert_ne!(
+        bits(&a1.losses),
+        bits(&c.losses),
+        "the shift changes nothing"
+    );
+    // A one-pixel shift of an 8 x 8 digit is a strong augmentation: the
+    // shifted run learns, more slowly.
+    for (name, t, least) in [("cosine", &c, 0.9), ("cosine + shift", &a1, 0.8)] {
+        let acc = accuracy(&t.net, &s.validation);
+        assert!(
+            acc >= least,
+            "{name}: validation accuracy {acc} ({:?})",
+            t.losses
+        );
+    }
 }
 
 /// Every kind of block in one network.
