@@ -102,16 +102,21 @@ fn bits(l: &[f64]) -> Vec<u64> {
     l.iter().map(|x| x.to_bits()).collect()
 }
 
-#[test]
-fn a_small_cnn_learns_the_digits_the_same_way_on_any_thread_count() {
-    let s = digits_splits();
-    let arch = chain(vec![
+/// conv3x3-8 relu max2 fc32 relu.
+fn small_cnn() -> Arch {
+    chain(vec![
         conv(8, 3, 1),
         relu(),
         pool(),
         Block::Dense { units: 32 },
         relu(),
-    ]);
+    ])
+}
+
+#[test]
+fn a_small_cnn_learns_the_digits_the_same_way_on_any_thread_count() {
+    let s = digits_splits();
+    let arch = small_cnn();
     let cfg = TrainConfig::new(8, 32, 3e-3);
     let run = |threads: usize, seed: u64| {
         in_pool(threads, || {
@@ -134,13 +139,7 @@ fn a_small_cnn_learns_the_digits_the_same_way_on_any_thread_count() {
 #[test]
 fn cosine_schedule_and_shifted_images_are_used_and_stay_deterministic() {
     let s = digits_splits();
-    let arch = chain(vec![
-        conv(8, 3, 1),
-        relu(),
-        pool(),
-        Block::Dense { units: 32 },
-        relu(),
-    ]);
+    let arch = small_cnn();
     let plain = TrainConfig::new(8, 32, 6e-3);
     let cosine = TrainConfig {
         schedule: LrSchedule::Cosine,
