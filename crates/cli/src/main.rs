@@ -111,7 +111,7 @@ enum Command {
         #[arg(long)]
         learning_rate: Option<f64>,
         /// Final learning-rate schedule: constant or cosine.
-        #[arg(long, value_parser = parse_schedule)]
+        #[arg(long)]
         lr_schedule: Option<evonet_train::LrSchedule>,
         /// Shift the final training's images by up to this many pixels.
         #[arg(long)]
@@ -119,14 +119,6 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
-}
-
-fn parse_schedule(s: &str) -> Result<evonet_train::LrSchedule, String> {
-    match s {
-        "constant" => Ok(evonet_train::LrSchedule::Constant),
-        "cosine" => Ok(evonet_train::LrSchedule::Cosine),
-        _ => Err("must be constant or cosine".into()),
-    }
 }
 
 fn main() -> ExitCode {

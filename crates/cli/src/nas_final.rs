@@ -243,6 +243,7 @@ pub(crate) fn finalize(
     )?;
     let model = onnx::export(&r.net, input, classes).context("exporting ONNX")?;
     write(&best.join("model.onnx"), &model)?;
+    let final_cfg = problem.final_config();
     let summary = json!({
         "format_version": FORMAT_VERSION,
         "kind": "nas_summary",
@@ -253,9 +254,9 @@ pub(crate) fn finalize(
         "params": number(&f.details, "params"),
         "flops": number(&f.details, "flops"),
         "final_epochs": epochs,
-        "final_learning_rate": problem.final_config().learning_rate,
-        "final_lr_schedule": problem.final_config().schedule.name(),
-        "final_augment": problem.final_config().augment,
+        "final_learning_rate": final_cfg.learning_rate,
+        "final_lr_schedule": final_cfg.schedule.name(),
+        "final_augment": final_cfg.augment,
         "final_losses": r.losses,
         "candidates_trained": trained,
         "candidates_failed": failed,

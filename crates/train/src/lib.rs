@@ -9,8 +9,9 @@
 //! `model` and `cell_model` build them with burn (Flex backend) from a
 //! seed of evonet's own, and `trainer` trains it by backprop (Adam, a
 //! constant or cosine learning rate from `schedule`, shifts and flips from
-//! `augment`) with seeded shuffling and dropout masks and scores it. `weights` stores a trained network in a versioned,
-//! checksummed file; `onnx` exports it for other runtimes.
+//! `augment`) with seeded shuffling and dropout masks and scores it.
+//! `weights` stores a trained network in a versioned, checksummed file;
+//! `onnx` exports it for other runtimes.
 
 pub mod arch;
 pub mod architecture;

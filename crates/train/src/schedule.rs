@@ -36,6 +36,18 @@ impl LrSchedule {
     }
 }
 
+impl std::str::FromStr for LrSchedule {
+    type Err = String;
+
+    /// The inverse of [`LrSchedule::name`].
+    fn from_str(s: &str) -> Result<Self, String> {
+        [LrSchedule::Constant, LrSchedule::Cosine]
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| "must be constant or cosine".into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
