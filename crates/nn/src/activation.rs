@@ -95,23 +95,32 @@ impl Activation {
     ];
 }
 
+/// The coefficients of [`fast_tanh`], shared with the SIMD kernels that
+/// must reproduce it bit for bit.
+pub(crate) mod tanh_coefficients {
+    /// Beyond ±CLAMP the rational form is ±1 in f32.
+    pub const CLAMP: f32 = 7.905_311;
+    pub const A1: f32 = 4.893_524_5e-3;
+    pub const A3: f32 = 6.372_619_3e-4;
+    pub const A5: f32 = 1.485_722_4e-5;
+    pub const A7: f32 = 5.122_297e-8;
+    pub const A9: f32 = -8.604_672e-11;
+    pub const A11: f32 = 2.000_188e-13;
+    pub const A13: f32 = -2.760_768_5e-16;
+    pub const B0: f32 = 4.893_525e-3;
+    pub const B2: f32 = 2.268_434_7e-3;
+    pub const B4: f32 = 1.185_347_1e-4;
+    pub const B6: f32 = 1.198_258_4e-6;
+    /// Below this magnitude tanh(a) is `a` itself.
+    pub const IDENTITY_BELOW: f32 = 0.0004;
+}
+
 /// Rational tanh approximation (13/6 minimax polynomial ratio, the one Eigen
 /// uses), absolute error below 1e-6 on all of f32 and branch-free, so that
 /// loops over it vectorise. libm `tanh` costs ~10 ns per call; this ~0.3 ns.
 #[inline(always)]
 pub fn fast_tanh(a: f32) -> f32 {
-    const CLAMP: f32 = 7.905_311;
-    const A1: f32 = 4.893_524_5e-3;
-    const A3: f32 = 6.372_619_3e-4;
-    const A5: f32 = 1.485_722_4e-5;
-    const A7: f32 = 5.122_297e-8;
-    const A9: f32 = -8.604_672e-11;
-    const A11: f32 = 2.000_188e-13;
-    const A13: f32 = -2.760_768_5e-16;
-    const B0: f32 = 4.893_525e-3;
-    const B2: f32 = 2.268_434_7e-3;
-    const B4: f32 = 1.185_347_1e-4;
-    const B6: f32 = 1.198_258_4e-6;
+    use tanh_coefficients::*;
     let x = a.clamp(-CLAMP, CLAMP);
     let x2 = x * x;
     // Horner with fused multiply-adds (bit-identical on every CPU).
@@ -126,7 +135,7 @@ pub fn fast_tanh(a: f32) -> f32 {
     q = x2.mul_add(q, B2);
     q = x2.mul_add(q, B0);
     let r = p / q;
-    if a.abs() < 0.0004 {
+    if a.abs() < IDENTITY_BELOW {
         a
     } else {
         r

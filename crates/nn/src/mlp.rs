@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum MlpError {
     #[error("expected {expected} parameters, got {got}")]
@@ -208,19 +211,13 @@ impl<'p> Mlp<'p> {
         {
             if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                 // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-                unsafe { forward_avx2(self, x, rows, buf) };
+                unsafe { avx2::forward(self, x, rows, buf) };
                 return &buf.a[..rows * self.spec.outputs];
             }
         }
         forward_impl(self, x, rows, buf);
         &buf.a[..rows * self.spec.outputs]
     }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn forward_avx2(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers) {
-    forward_impl(m, x, rows, buf)
 }
 
 /// Adds `Σᵢ x[i]·W[i][j0..j0+W]` to `acc`, in index order, with the `W`
@@ -482,6 +479,86 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The AVX2 kernel gives the portable kernel's bits for every shape, row
+    /// count, activation and recurrent state (rows are blocked by 4 there,
+    /// so each row count exercises other block paths).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_kernel_matches_portable_bit_for_bit() {
+        if !(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")) {
+            eprintln!("no AVX2+FMA on this CPU: only the portable kernel runs here");
+            return;
+        }
+        let shapes: [(usize, &[usize], usize); 12] = [
+            (4, &[64, 64], 2),
+            (3, &[5, 4], 2),
+            (6, &[16], 3),
+            (2, &[7, 9, 33], 1),
+            (11, &[24, 8], 4),
+            (1, &[1], 1),
+            (5, &[17, 65], 7),
+            (8, &[130], 9),
+            (3, &[4], 2),
+            (4, &[6], 2),
+            (4, &[6, 4], 2),
+            (2, &[10], 1),
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+        };
+        let mut checked = 0;
+        for (inputs, hidden, outputs) in shapes {
+            for recurrent in [false, true] {
+                for act in Activation::ALL {
+                    let s = MlpSpec {
+                        inputs,
+                        hidden: hidden.to_vec(),
+                        outputs,
+                        activation: act,
+                        output_activation: if outputs == 2 {
+                            Activation::Identity
+                        } else {
+                            act
+                        },
+                        recurrent,
+                    };
+                    // Weights large enough to saturate tanh, inputs from 1e-5 to 10.
+                    let p: Vec<f32> = (0..s.n_params()).map(|_| 1.5 * next()).collect();
+                    let m = Mlp::new(&s, &p).unwrap();
+                    for rows in 1..=9 {
+                        let mut fast = MlpBuffers::new(&s, rows);
+                        let mut slow = MlpBuffers::new(&s, rows);
+                        for step in 0..3 {
+                            let x: Vec<f32> = (0..rows * inputs)
+                                .map(|i| next() * [1e-5, 1.0, 10.0][(i + step) % 3])
+                                .collect();
+                            let want = {
+                                forward_impl(&m, &x, rows, &mut slow);
+                                slow.a[..rows * outputs].to_vec()
+                            };
+                            // SAFETY: AVX2 and FMA were detected above.
+                            unsafe { avx2::forward(&m, &x, rows, &mut fast) };
+                            let got = &fast.a[..rows * outputs];
+                            for (g, w) in got.iter().zip(&want) {
+                                assert_eq!(
+                                    g.to_bits(),
+                                    w.to_bits(),
+                                    "{inputs}-{hidden:?}-{outputs} {act:?} recurrent={recurrent} rows={rows} step={step}: {got:?} vs {want:?}"
+                                );
+                            }
+                            checked += got.len();
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 10_000);
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Throughput benchmark (a bench binary; prints medians).
 //!
-//!     cargo bench -p evonet-problems --bench throughput [-- --quick]
+//!     cargo bench -p evonet-problems --bench throughput [-- --quick] [SECTION...]
+//!
+//! SECTION selects by name, like criterion's filter: `cartpole_rollout`,
+//! `seed_chain_decode`.
 //!
 //! 1. CartPole-v1 rollouts of 4-64-64-2 tanh MLP policies: env steps per
 //!    second with 1 and 2 threads, one episode per evaluation and 8
@@ -148,7 +151,16 @@ fn decode_rates(n: usize, chain_len: usize, reps: usize) -> (f64, f64, f64) {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    // Like criterion: arguments that are not flags select the sections whose
+    // name contains them (`cartpole_rollout`, `seed_chain_decode`).
+    let filters: Vec<&str> = args
+        .iter()
+        .filter(|a| !a.starts_with("--"))
+        .map(String::as_str)
+        .collect();
+    let selected = |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f));
     let reps = if quick { 3 } else { 7 };
     let pop = if quick { 64 } else { 256 };
     println!("# evonet throughput benchmark (medians of {reps} repetitions)");
@@ -156,18 +168,22 @@ fn main() {
         "cpu threads available: {}",
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    for episodes in [1u32, 8] {
-        for threads in [1usize, 2] {
-            let (rate, len) = rollout_rate(threads, episodes, pop, reps);
-            println!(
-                "cartpole_rollout episodes_per_eval={episodes} threads={threads}: {:.3} M env steps/s (mean episode {len:.0} steps)",
-                rate / 1e6
-            );
+    if selected("cartpole_rollout") {
+        for episodes in [1u32, 8] {
+            for threads in [1usize, 2] {
+                let (rate, len) = rollout_rate(threads, episodes, pop, reps);
+                println!(
+                    "cartpole_rollout episodes_per_eval={episodes} threads={threads}: {:.3} M env steps/s (mean episode {len:.0} steps)",
+                    rate / 1e6
+                );
+            }
         }
     }
-    let (full, copy, cached) = decode_rates(4610, 100, reps);
-    println!("seed_chain_decode n=4610 chain=100: full decode {full:.2} GB/s, memcpy {copy:.2} GB/s, ratio {:.2}", full / copy);
-    println!("seed_chain_decode cached parent (one axpy): {cached:.2} GB/s equivalent, ratio to memcpy {:.2}", cached / copy);
-    let (full, copy, _) = decode_rates(1_000_000, 20, reps.min(5));
-    println!("seed_chain_decode n=1000000 chain=20: full decode {full:.2} GB/s, memcpy {copy:.2} GB/s, ratio {:.2}", full / copy);
+    if selected("seed_chain_decode") {
+        let (full, copy, cached) = decode_rates(4610, 100, reps);
+        println!("seed_chain_decode n=4610 chain=100: full decode {full:.2} GB/s, memcpy {copy:.2} GB/s, ratio {:.2}", full / copy);
+        println!("seed_chain_decode cached parent (one axpy): {cached:.2} GB/s equivalent, ratio to memcpy {:.2}", cached / copy);
+        let (full, copy, _) = decode_rates(1_000_000, 20, reps.min(5));
+        println!("seed_chain_decode n=1000000 chain=20: full decode {full:.2} GB/s, memcpy {copy:.2} GB/s, ratio {:.2}", full / copy);
+    }
 }

@@ -1,0 +1,425 @@
+//! The MLP forward pass with AVX2 and FMA, for several rows (episodes in
+//! lockstep) at once.
+//!
+//! The portable kernel (`super::forward_impl`) computes one row at a time and
+//! reloads every weight of a layer for each row. Here up to six rows share
+//! each weight load: a block of `RB` rows × `8·CW` outputs keeps its `RB·CW`
+//! accumulator vectors in registers, and for every input reads `CW` weight
+//! vectors once and broadcasts one input per row. Six rows × 16 outputs is
+//! eight loads per twelve fused multiply-adds (one row × 64: nine per
+//! eight), and twelve independent sums are enough to hide the latency of a
+//! fused multiply-add (about five cycles, two issued per cycle: fewer than
+//! ten sums in flight leave the units idle), so the hidden layers run at
+//! close to the FMA units' rate. tanh is applied to the accumulators in
+//! registers before they are stored (same operations as
+//! `activation::fast_tanh`), and an output layer of 1, 2 or 4 units packs
+//! its four partial sums into one vector, several rows at once.
+//!
+//! Bit-identical to the portable kernel for every shape, batch size and row
+//! position (a test checks it): each output is still `b + Σᵢ xᵢ·W[i][j]
+//! (+ Σₖ hₖ·U[k][j])`, one fused multiply-add per term in index order, and
+//! a short tail keeps its four partial sums over `i mod 4`, added as
+//! `b + ((p₀ + p₁) + (p₂ + p₃))`.
+
+use std::arch::x86_64::*;
+
+use super::{tail, Mlp, MlpBuffers};
+use crate::activation::{tanh_coefficients as tc, Activation};
+
+/// Forward pass of `rows` rows; results land in `buf.a`, like the portable
+/// kernel. The caller has checked the shapes (`Mlp::forward`).
+#[target_feature(enable = "avx2,fma")]
+pub(super) fn forward(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers) {
+    let p = m.params;
+    let MlpBuffers {
+        layers,
+        a,
+        b,
+        h: hs,
+        ..
+    } = buf;
+    let n_layers = layers.len();
+    for (li, l) in layers.iter().enumerate() {
+        let (n_in, n_out) = (l.n_in, l.n_out);
+        let act = if li + 1 == n_layers {
+            m.spec.output_activation
+        } else {
+            m.spec.activation
+        };
+        let layer = Layer {
+            n_in,
+            n_out,
+            w: &p[l.w..l.w + n_in * n_out],
+            u: l.u.map(|u| &p[u..u + n_out * n_out]),
+            bias: &p[l.b..l.b + n_out],
+            act,
+        };
+        let hprev = if l.u.is_some() {
+            Some(&hs[li][..rows * n_out])
+        } else {
+            None
+        };
+        // The first layer reads the caller's rows in place.
+        let input = if li == 0 { x } else { &a[..rows * n_in] };
+        let out = &mut b[..rows * n_out];
+        if layer.u.is_none() && matches!(n_out, 1 | 2 | 4) {
+            let mut r0 = 0;
+            while r0 + 8 <= rows {
+                packed_tail::<8>(&layer, input, out, r0);
+                r0 += 8;
+            }
+            match rows - r0 {
+                0 => {}
+                1 => packed_tail::<1>(&layer, input, out, r0),
+                2 => packed_tail::<2>(&layer, input, out, r0),
+                3 => packed_tail::<3>(&layer, input, out, r0),
+                4 => packed_tail::<4>(&layer, input, out, r0),
+                5 => packed_tail::<5>(&layer, input, out, r0),
+                6 => packed_tail::<6>(&layer, input, out, r0),
+                _ => packed_tail::<7>(&layer, input, out, r0),
+            }
+        } else {
+            // Blocks of RB rows × 8·CW outputs with 10 to 12 accumulators
+            // where the rows allow it: a fused multiply-add has a latency
+            // of about five cycles and two issue per cycle, so fewer than
+            // ten independent sums leave the units idle.
+            let mut r0 = 0;
+            while rows - r0 > 8 {
+                row_block::<6, 2>(&layer, input, hprev, out, r0);
+                r0 += 6;
+            }
+            // Up to 8 rows left: 8 = 5 + 3 and 7 = 4 + 3 keep at least nine
+            // sums in flight in every block.
+            if rows - r0 >= 7 {
+                let first = rows - r0 - 3;
+                if first == 5 {
+                    row_block::<5, 2>(&layer, input, hprev, out, r0);
+                } else {
+                    row_block::<4, 2>(&layer, input, hprev, out, r0);
+                }
+                r0 += first;
+            }
+            match rows - r0 {
+                0 => {}
+                1 => row_block::<1, 8>(&layer, input, hprev, out, r0),
+                2 => row_block::<2, 4>(&layer, input, hprev, out, r0),
+                3 => row_block::<3, 3>(&layer, input, hprev, out, r0),
+                4 => row_block::<4, 2>(&layer, input, hprev, out, r0),
+                5 => row_block::<5, 2>(&layer, input, hprev, out, r0),
+                _ => row_block::<6, 2>(&layer, input, hprev, out, r0),
+            }
+        }
+        if l.u.is_some() {
+            hs[li][..rows * n_out].copy_from_slice(&b[..rows * n_out]);
+        }
+        std::mem::swap(a, b);
+    }
+}
+
+/// One layer's parameters.
+struct Layer<'p> {
+    n_in: usize,
+    n_out: usize,
+    w: &'p [f32],
+    u: Option<&'p [f32]>,
+    bias: &'p [f32],
+    act: Activation,
+}
+
+/// Rows `r0..r0+RB` of one layer: blocks of `8·CW` outputs, then blocks of 8,
+/// then the tail of fewer than 8 outputs row by row.
+#[target_feature(enable = "avx2,fma")]
+fn row_block<const RB: usize, const CW: usize>(
+    l: &Layer<'_>,
+    input: &[f32],
+    hprev: Option<&[f32]>,
+    out: &mut [f32],
+    r0: usize,
+) {
+    let n_out = l.n_out;
+    // Bounds for the raw reads below: whole rows r0..r0+RB exist.
+    assert!((r0 + RB) * l.n_in <= input.len() && (r0 + RB) * n_out <= out.len());
+    assert!(hprev.is_none_or(|h| (r0 + RB) * n_out <= h.len()));
+    assert!(l.w.len() == l.n_in * n_out && l.bias.len() == n_out);
+    assert!(l.u.is_none_or(|u| u.len() == n_out * n_out) && l.u.is_some() == hprev.is_some());
+    let mut j0 = 0;
+    while j0 + 8 * CW <= n_out {
+        block::<RB, CW>(l, input, hprev, out, r0, j0);
+        j0 += 8 * CW;
+    }
+    if CW > 2 {
+        while j0 + 16 <= n_out {
+            block::<RB, 2>(l, input, hprev, out, r0, j0);
+            j0 += 16;
+        }
+    }
+    while j0 + 8 <= n_out {
+        block::<RB, 1>(l, input, hprev, out, r0, j0);
+        j0 += 8;
+    }
+    if j0 < n_out {
+        for r in r0..r0 + RB {
+            let xr = &input[r * l.n_in..(r + 1) * l.n_in];
+            let h = match (hprev, l.u) {
+                (Some(h), Some(u)) => Some((&h[r * n_out..(r + 1) * n_out], u)),
+                _ => None,
+            };
+            let o = &mut out[r * n_out..(r + 1) * n_out];
+            match n_out - j0 {
+                1 => tail::<1>(xr, l.w, h, l.bias, o, j0),
+                2 => tail::<2>(xr, l.w, h, l.bias, o, j0),
+                3 => tail::<3>(xr, l.w, h, l.bias, o, j0),
+                4 => tail::<4>(xr, l.w, h, l.bias, o, j0),
+                5 => tail::<5>(xr, l.w, h, l.bias, o, j0),
+                6 => tail::<6>(xr, l.w, h, l.bias, o, j0),
+                7 => tail::<7>(xr, l.w, h, l.bias, o, j0),
+                _ => unreachable!("tail is shorter than 8"),
+            }
+            l.act.apply(&mut o[j0..]);
+        }
+    }
+}
+
+/// `RB` rows × `8·CW` outputs from `j0`: bias, inputs, recurrent inputs,
+/// activation, store. The caller checked that the rows and columns exist.
+#[target_feature(enable = "avx2,fma")]
+fn block<const RB: usize, const CW: usize>(
+    l: &Layer<'_>,
+    input: &[f32],
+    hprev: Option<&[f32]>,
+    out: &mut [f32],
+    r0: usize,
+    j0: usize,
+) {
+    let n_out = l.n_out;
+    debug_assert!(j0 + 8 * CW <= n_out);
+    let mut acc = [[_mm256_setzero_ps(); CW]; RB];
+    // SAFETY (all raw reads and writes below): the caller asserted that rows
+    // r0..r0+RB of `input`, `hprev` and `out` exist, that `w` and `u` hold
+    // n_in × n_out and n_out × n_out weights, and j0 + 8·CW ≤ n_out.
+    unsafe {
+        for c in 0..CW {
+            let bv = _mm256_loadu_ps(l.bias.as_ptr().add(j0 + 8 * c));
+            for acc_r in acc.iter_mut() {
+                acc_r[c] = bv;
+            }
+        }
+        accumulate::<RB, CW>(
+            &mut acc,
+            input.as_ptr().add(r0 * l.n_in),
+            l.n_in,
+            l.n_in,
+            l.w.as_ptr().add(j0),
+            n_out,
+        );
+        if let (Some(h), Some(u)) = (hprev, l.u) {
+            accumulate::<RB, CW>(
+                &mut acc,
+                h.as_ptr().add(r0 * n_out),
+                n_out,
+                n_out,
+                u.as_ptr().add(j0),
+                n_out,
+            );
+        }
+        let fused = l.act == Activation::Tanh;
+        for (r, acc_r) in acc.iter().enumerate() {
+            let dst = out.as_mut_ptr().add((r0 + r) * n_out + j0);
+            for (c, &v) in acc_r.iter().enumerate() {
+                let v = if fused { tanh8(v) } else { v };
+                _mm256_storeu_ps(dst.add(8 * c), v);
+            }
+            if !fused {
+                l.act
+                    .apply(&mut out[(r0 + r) * n_out + j0..(r0 + r) * n_out + j0 + 8 * CW]);
+            }
+        }
+    }
+}
+
+/// `acc[r][c] += Σᵢ src[r·stride + i] · w[i·n_out + 8c ..+8]` for i in
+/// `0..n`, one fused multiply-add per term in index order.
+///
+/// # Safety
+/// `src` must be readable at `r·stride + i` for r < RB, i < n, and `w` at
+/// `i·n_out + k` for i < n, k < 8·CW.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn accumulate<const RB: usize, const CW: usize>(
+    acc: &mut [[__m256; CW]; RB],
+    src: *const f32,
+    stride: usize,
+    n: usize,
+    w: *const f32,
+    n_out: usize,
+) {
+    for i in 0..n {
+        // SAFETY: in bounds by this function's contract.
+        unsafe {
+            let wr = w.add(i * n_out);
+            let mut wv = [_mm256_setzero_ps(); CW];
+            for (c, v) in wv.iter_mut().enumerate() {
+                *v = _mm256_loadu_ps(wr.add(8 * c));
+            }
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                let xb = _mm256_broadcast_ss(&*src.add(r * stride + i));
+                for (a, &wc) in acc_r.iter_mut().zip(&wv) {
+                    *a = _mm256_fmadd_ps(xb, wc, *a);
+                }
+            }
+        }
+    }
+}
+
+/// Rows `r0..r0+RB` of a whole layer of K ∈ {1, 2, 4} units (no
+/// recurrence): four rows of `W` are 4K contiguous floats, so the four
+/// partial sums over `i mod 4` of all K outputs are the lanes of one vector
+/// (K = 4: two), fed by the inputs each repeated K times. The rows' chains
+/// are independent, which hides the latency of the fused multiply-adds.
+/// Same terms in the same order as `tail`.
+#[target_feature(enable = "avx2,fma")]
+fn packed_tail<const RB: usize>(l: &Layer<'_>, input: &[f32], out: &mut [f32], r0: usize) {
+    let (n_in, k) = (l.n_in, l.n_out);
+    assert!((r0 + RB) * n_in <= input.len() && (r0 + RB) * k <= out.len());
+    assert!(l.w.len() == n_in * k && l.bias.len() == k && matches!(k, 1 | 2 | 4));
+    let quads = n_in / 4;
+    // lanes[r][d·K + j] = Σ_q x_r[4q + d] · W[4q + d][j]
+    // SAFETY: every read is within rows r0..r0+RB of `input` (their first
+    // 4·quads inputs), within w[..4·quads·K] and bias[..K]; every write
+    // within `lanes` or rows r0..r0+RB of `out` (all asserted above).
+    unsafe {
+        let w = l.w.as_ptr();
+        let xp = input.as_ptr().add(r0 * n_in);
+        let (rep_lo, rep_hi) = match k {
+            2 => (
+                _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3),
+                _mm256_setzero_si256(),
+            ),
+            _ => (
+                _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1),
+                _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3),
+            ),
+        };
+        let mut acc = [[_mm256_setzero_ps(); 2]; RB];
+        for q in 0..quads {
+            let wq = w.add(4 * k * q);
+            match k {
+                1 => {
+                    let wv = _mm_loadu_ps(wq);
+                    for (r, a) in acc.iter_mut().enumerate() {
+                        let xv = _mm_loadu_ps(xp.add(r * n_in + 4 * q));
+                        let lo = _mm256_castps256_ps128(a[0]);
+                        a[0] = _mm256_castps128_ps256(_mm_fmadd_ps(xv, wv, lo));
+                    }
+                }
+                2 => {
+                    let wv = _mm256_loadu_ps(wq);
+                    for (r, a) in acc.iter_mut().enumerate() {
+                        let xv = _mm256_castps128_ps256(_mm_loadu_ps(xp.add(r * n_in + 4 * q)));
+                        a[0] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(xv, rep_lo), wv, a[0]);
+                    }
+                }
+                _ => {
+                    let (w01, w23) = (_mm256_loadu_ps(wq), _mm256_loadu_ps(wq.add(8)));
+                    for (r, a) in acc.iter_mut().enumerate() {
+                        let xv = _mm256_castps128_ps256(_mm_loadu_ps(xp.add(r * n_in + 4 * q)));
+                        a[0] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(xv, rep_lo), w01, a[0]);
+                        a[1] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(xv, rep_hi), w23, a[1]);
+                    }
+                }
+            }
+        }
+        if 4 * quads == n_in {
+            // No remainder: b + ((p₀ + p₁) + (p₂ + p₃)) in registers.
+            for (r, a) in acc.iter().enumerate() {
+                let o = out.as_mut_ptr().add((r0 + r) * k);
+                let b = l.bias.as_ptr();
+                match k {
+                    1 => {
+                        let v = _mm256_castps256_ps128(a[0]);
+                        let t = _mm_add_ps(v, _mm_shuffle_ps::<0b10_11_00_01>(v, v));
+                        let u = _mm_add_ps(t, _mm_movehl_ps(t, t));
+                        _mm_store_ss(o, _mm_add_ss(_mm_load_ss(b), u));
+                    }
+                    2 => {
+                        let (lo, hi) = (
+                            _mm256_castps256_ps128(a[0]),
+                            _mm256_extractf128_ps::<1>(a[0]),
+                        );
+                        let s01 = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+                        let s23 = _mm_add_ps(hi, _mm_movehl_ps(hi, hi));
+                        let bv = _mm_castpd_ps(_mm_load_sd(b.cast()));
+                        let res = _mm_add_ps(bv, _mm_add_ps(s01, s23));
+                        _mm_store_sd(o.cast(), _mm_castps_pd(res));
+                    }
+                    _ => {
+                        let s01 = _mm_add_ps(
+                            _mm256_castps256_ps128(a[0]),
+                            _mm256_extractf128_ps::<1>(a[0]),
+                        );
+                        let s23 = _mm_add_ps(
+                            _mm256_castps256_ps128(a[1]),
+                            _mm256_extractf128_ps::<1>(a[1]),
+                        );
+                        _mm_storeu_ps(o, _mm_add_ps(_mm_loadu_ps(b), _mm_add_ps(s01, s23)));
+                    }
+                }
+            }
+            for r in r0..r0 + RB {
+                l.act.apply(&mut out[r * k..(r + 1) * k]);
+            }
+            return;
+        }
+        let mut lanes = [[0.0f32; 16]; RB];
+        for (lr, a) in lanes.iter_mut().zip(&acc) {
+            match k {
+                1 => _mm_storeu_ps(lr.as_mut_ptr(), _mm256_castps256_ps128(a[0])),
+                2 => _mm256_storeu_ps(lr.as_mut_ptr(), a[0]),
+                _ => {
+                    _mm256_storeu_ps(lr.as_mut_ptr(), a[0]);
+                    _mm256_storeu_ps(lr.as_mut_ptr().add(8), a[1]);
+                }
+            }
+        }
+        // A remainder of n_in mod 4 inputs goes into p₀, as in `tail`.
+        for (r, lr) in lanes.iter_mut().enumerate() {
+            let x = &input[(r0 + r) * n_in..(r0 + r + 1) * n_in];
+            for (i, &xi) in x.iter().enumerate().skip(4 * quads) {
+                for (j, p0) in lr[..k].iter_mut().enumerate() {
+                    *p0 = xi.mul_add(l.w[i * k + j], *p0);
+                }
+            }
+            let o = &mut out[(r0 + r) * k..(r0 + r + 1) * k];
+            for j in 0..k {
+                o[j] = l.bias[j] + ((lr[j] + lr[k + j]) + (lr[2 * k + j] + lr[3 * k + j]));
+            }
+            l.act.apply(o);
+        }
+    }
+}
+
+/// `activation::fast_tanh` on eight lanes: the same operations in the same
+/// order (clamp, Horner with fused multiply-adds, one division, the identity
+/// below 4e-4), so the same bits.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn tanh8(a: __m256) -> __m256 {
+    let s = _mm256_set1_ps;
+    // max(lo, a) and min(hi, ·) return `a` when it is NaN, like f32::clamp.
+    let x = _mm256_min_ps(s(tc::CLAMP), _mm256_max_ps(s(-tc::CLAMP), a));
+    let x2 = _mm256_mul_ps(x, x);
+    let mut p = _mm256_fmadd_ps(x2, s(tc::A13), s(tc::A11));
+    p = _mm256_fmadd_ps(x2, p, s(tc::A9));
+    p = _mm256_fmadd_ps(x2, p, s(tc::A7));
+    p = _mm256_fmadd_ps(x2, p, s(tc::A5));
+    p = _mm256_fmadd_ps(x2, p, s(tc::A3));
+    p = _mm256_fmadd_ps(x2, p, s(tc::A1));
+    p = _mm256_mul_ps(p, x);
+    let mut q = _mm256_fmadd_ps(x2, s(tc::B6), s(tc::B4));
+    q = _mm256_fmadd_ps(x2, q, s(tc::B2));
+    q = _mm256_fmadd_ps(x2, q, s(tc::B0));
+    let r = _mm256_div_ps(p, q);
+    let abs = _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff)));
+    let small = _mm256_cmp_ps::<_CMP_LT_OQ>(abs, s(tc::IDENTITY_BELOW));
+    _mm256_blendv_ps(r, a, small)
+}
