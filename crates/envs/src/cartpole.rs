@@ -24,6 +24,8 @@ pub struct CartPole {
     state: [f64; 4],
     limit: TimeLimit,
     terminated_before: bool,
+    /// (sin θ, cos θ) of the current state, from `prepare_step`.
+    trig: Option<(f64, f64)>,
 }
 
 impl CartPole {
@@ -40,7 +42,14 @@ impl CartPole {
             state: [0.0; 4],
             limit: TimeLimit::new(max),
             terminated_before: false,
+            trig: None,
         }
+    }
+
+    /// Gymnasium's `math.sin(theta)`, `math.cos(theta)`.
+    #[inline]
+    fn trig_of(theta: f64) -> (f64, f64) {
+        (theta.sin(), theta.cos())
     }
 
     #[inline]
@@ -63,6 +72,7 @@ impl Env for CartPole {
         }
         self.limit.elapsed = 0;
         self.terminated_before = false;
+        self.trig = None;
         self.write_obs(obs);
     }
 
@@ -78,8 +88,7 @@ impl Env for CartPole {
         };
         let [x, x_dot, theta, theta_dot] = self.state;
         let force = if a == 1 { FORCE_MAG } else { -FORCE_MAG };
-        let costheta = theta.cos();
-        let sintheta = theta.sin();
+        let (sintheta, costheta) = self.trig.take().unwrap_or_else(|| Self::trig_of(theta));
         let temp = (force + POLEMASS_LENGTH * (theta_dot * theta_dot) * sintheta) / TOTAL_MASS;
         let thetaacc = (GRAVITY * sintheta - costheta * temp)
             / (LENGTH * (4.0 / 3.0 - MASS_POLE * (costheta * costheta) / TOTAL_MASS));
@@ -107,6 +116,11 @@ impl Env for CartPole {
         }
     }
 
+    #[inline]
+    fn prepare_step(&mut self) {
+        self.trig = Some(Self::trig_of(self.state[2]));
+    }
+
     fn state(&self) -> Vec<f64> {
         self.state.to_vec()
     }
@@ -115,6 +129,55 @@ impl Env for CartPole {
         self.state.copy_from_slice(&state[..4]);
         self.limit.elapsed = 0;
         self.terminated_before = false;
+        self.trig = None;
         self.write_obs(obs);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `prepare_step` changes no bit of a trajectory, and a reset between it
+    /// and `step` discards what it prepared.
+    #[test]
+    fn prepared_steps_are_the_same_bits() {
+        let (mut plain, mut prepared) = (CartPole::new(None), CartPole::new(None));
+        let (mut o1, mut o2) = ([0.0f32; 4], [0.0f32; 4]);
+        for seed in 0..20u64 {
+            plain.reset(seed, &mut o1);
+            if seed % 3 == 0 {
+                // Prepared for the old state, then reset: must not be used.
+                prepared.reset(seed + 1000, &mut o2);
+                prepared.prepare_step();
+            }
+            prepared.reset(seed, &mut o2);
+            for t in 0..600u64 {
+                let a = Action::Discrete(((seed + t * 7) % 3 % 2) as usize);
+                // Prepared on odd steps only; never on the first step after
+                // the stale preparation above.
+                if t % 2 == 1 || (t == 0 && seed % 3 != 0) {
+                    prepared.prepare_step();
+                }
+                let (s1, s2) = (plain.step(a, &mut o1), prepared.step(a, &mut o2));
+                assert_eq!(s1, s2);
+                assert_eq!(o1.map(f32::to_bits), o2.map(f32::to_bits));
+                assert_eq!(
+                    plain
+                        .state()
+                        .iter()
+                        .map(|v| v.to_bits())
+                        .collect::<Vec<_>>(),
+                    prepared
+                        .state()
+                        .iter()
+                        .map(|v| v.to_bits())
+                        .collect::<Vec<_>>()
+                );
+                if s1.terminated || s1.truncated {
+                    break;
+                }
+            }
+        }
     }
 }

@@ -78,6 +78,14 @@ pub trait Env: Send {
     fn reset(&mut self, seed: u64, obs: &mut [f32]);
     /// Advances one step. After `terminated` or `truncated`, call `reset`.
     fn step(&mut self, action: Action<'_>, obs: &mut [f32]) -> Step;
+    /// Computes ahead what the next `step` needs that does not depend on the
+    /// action (CartPole: the sine and cosine of the pole angle). Calling it
+    /// for every environment of a lockstep batch before stepping any of them
+    /// puts their libm calls and their dependency chains side by side, which
+    /// the CPU overlaps; the results are the same bits as without it.
+    /// Optional: `step` computes whatever was not prepared.
+    #[inline]
+    fn prepare_step(&mut self) {}
     /// The internal state, as Gymnasium's `env.unwrapped.state`.
     fn state(&self) -> Vec<f64>;
     /// Starts an episode from the given internal state (step counter at 0).

@@ -120,6 +120,10 @@ impl Env for AnyEnv {
     fn step(&mut self, action: Action<'_>, obs: &mut [f32]) -> Step {
         dispatch!(self, e => e.step(action, obs))
     }
+    #[inline]
+    fn prepare_step(&mut self) {
+        dispatch!(self, e => e.prepare_step())
+    }
     fn state(&self) -> Vec<f64> {
         dispatch!(self, e => e.state())
     }

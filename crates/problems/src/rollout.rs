@@ -121,6 +121,9 @@ pub fn rollout<C: Controller>(
                 normalize_in_place(dst, &n.mean, &n.std);
             }
         }
+        for &ep in &live {
+            envs[ep].prepare_step();
+        }
         let out = net.forward(&x[..rows * d], rows);
         let mut ended = false;
         for (r, &ep) in live.iter().enumerate() {

@@ -34,8 +34,10 @@ fn assert_close(got: &[f32], want: &[f64], tol: f64, ctx: &str) {
     }
 }
 
-/// Replays one fixture file; returns the number of steps checked.
-fn replay(path: &std::path::Path) -> usize {
+/// Replays one fixture file; returns the number of steps checked. With
+/// `prepare`, `prepare_step` runs before every step, as in lockstep
+/// rollouts.
+fn replay(path: &std::path::Path, prepare: bool) -> usize {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{name}: {e}"));
     let lines = BufReader::new(flate2::read::GzDecoder::new(file)).lines();
@@ -80,6 +82,9 @@ fn replay(path: &std::path::Path) -> usize {
                         Action::Continuous(&cont)
                     }
                 };
+                if prepare {
+                    e.prepare_step();
+                }
                 let st = e.step(action, &mut obs);
                 assert_close(&obs, &floats(&v["obs"], "obs"), OBS_TOL, &ctx);
                 let want_r = v["reward"].as_f64().expect("reward");
@@ -123,7 +128,9 @@ fn gymnasium_trajectories_replay_exactly() {
         dir.display()
     );
     for f in &files {
-        let n = replay(f);
-        eprintln!("{}: {n} steps match", f.display());
+        for prepare in [false, true] {
+            let n = replay(f, prepare);
+            eprintln!("{} (prepare_step: {prepare}): {n} steps match", f.display());
+        }
     }
 }
