@@ -5,12 +5,10 @@
 //! reloads every weight of a layer for each row. Here up to six rows share
 //! each weight load: a block of `RB` rows × `8·CW` outputs keeps its `RB·CW`
 //! accumulator vectors in registers, and for every input reads `CW` weight
-//! vectors once and broadcasts one input per row. Six rows × 16 outputs is
-//! eight loads per twelve fused multiply-adds (one row × 64: nine per
-//! eight), and twelve independent sums are enough to hide the latency of a
-//! fused multiply-add (about five cycles, two issued per cycle: fewer than
-//! ten sums in flight leave the units idle), so the hidden layers run at
-//! close to the FMA units' rate. tanh is applied to the accumulators in
+//! vectors once and broadcasts one input per row. Four rows × 16 outputs is
+//! six loads per eight fused multiply-adds (one row × 64: nine per eight);
+//! on the machine of docs/BENCHMARKS.md the 64 × 64 layer runs at about
+//! 84 % of the FMA units' peak that way. tanh is applied to the accumulators in
 //! registers before they are stored (same operations as
 //! `activation::fast_tanh`), and an output layer of 1, 2 or 4 units packs
 //! its four partial sums into one vector, several rows at once.
@@ -79,34 +77,28 @@ pub(super) fn forward(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers)
                 _ => packed_tail::<7>(&layer, input, out, r0),
             }
         } else {
-            // Blocks of RB rows × 8·CW outputs with 10 to 12 accumulators
-            // where the rows allow it: a fused multiply-add has a latency
-            // of about five cycles and two issue per cycle, so fewer than
-            // ten independent sums leave the units idle.
+            // Blocks of RB rows × 8·CW outputs. Measured on Zen 3 with all
+            // variants interleaved in one process (docs/BENCHMARKS.md 1):
+            // 4 rows × 16 outputs is the fastest block (the hidden layer at
+            // about 84 % of the FMA units' peak), 5 and 6 rows in one block
+            // beat 4 + 1 and 4 + 2, and one row × 64 outputs beats two rows
+            // × 32.
             let mut r0 = 0;
-            while rows - r0 > 8 {
-                row_block::<6, 2>(&layer, input, hprev, out, r0);
-                r0 += 6;
-            }
-            // Up to 8 rows left: 8 = 5 + 3 and 7 = 4 + 3 keep at least nine
-            // sums in flight in every block.
-            if rows - r0 >= 7 {
-                let first = rows - r0 - 3;
-                if first == 5 {
-                    row_block::<5, 2>(&layer, input, hprev, out, r0);
-                } else {
-                    row_block::<4, 2>(&layer, input, hprev, out, r0);
+            match rows {
+                5 => row_block::<5, 2>(&layer, input, hprev, out, 0),
+                6 => row_block::<6, 2>(&layer, input, hprev, out, 0),
+                _ => {
+                    while rows - r0 >= 4 {
+                        row_block::<4, 2>(&layer, input, hprev, out, r0);
+                        r0 += 4;
+                    }
+                    match rows - r0 {
+                        0 => {}
+                        1 => row_block::<1, 8>(&layer, input, hprev, out, r0),
+                        2 => row_block::<2, 4>(&layer, input, hprev, out, r0),
+                        _ => row_block::<3, 3>(&layer, input, hprev, out, r0),
+                    }
                 }
-                r0 += first;
-            }
-            match rows - r0 {
-                0 => {}
-                1 => row_block::<1, 8>(&layer, input, hprev, out, r0),
-                2 => row_block::<2, 4>(&layer, input, hprev, out, r0),
-                3 => row_block::<3, 3>(&layer, input, hprev, out, r0),
-                4 => row_block::<4, 2>(&layer, input, hprev, out, r0),
-                5 => row_block::<5, 2>(&layer, input, hprev, out, r0),
-                _ => row_block::<6, 2>(&layer, input, hprev, out, r0),
             }
         }
         if l.u.is_some() {
