@@ -77,12 +77,11 @@ pub(super) fn forward(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers)
                 _ => packed_tail::<7>(&layer, input, out, r0),
             }
         } else {
-            // Blocks of RB rows × 8·CW outputs. Measured on Zen 3 with all
-            // variants interleaved in one process (docs/BENCHMARKS.md 1):
-            // 4 rows × 16 outputs is the fastest block (the hidden layer at
-            // about 84 % of the FMA units' peak), 5 and 6 rows in one block
-            // beat 4 + 1 and 4 + 2, and one row × 64 outputs beats two rows
-            // × 32.
+            // Blocks of RB rows × 8·CW outputs, chosen by measurement on
+            // Zen 3 with the variants interleaved in one process
+            // (docs/BENCHMARKS.md 1): 8 rows as 4 + 4 beat 5 + 3 and 6 + 2
+            // by 12 %, 5 and 6 rows in one block beat 4 + 1 and 4 + 2, and
+            // 3 rows × 24 outputs beat 3 × 32 (which spills registers).
             let mut r0 = 0;
             match rows {
                 5 => row_block::<5, 2>(&layer, input, hprev, out, 0),
@@ -136,17 +135,23 @@ fn row_block<const RB: usize, const CW: usize>(
     assert!(l.u.is_none_or(|u| u.len() == n_out * n_out) && l.u.is_some() == hprev.is_some());
     let mut j0 = 0;
     while j0 + 8 * CW <= n_out {
-        block::<RB, CW>(l, input, hprev, out, r0, j0);
+        // SAFETY: the rows and weights were asserted above; the loop bound
+        // keeps j0 + 8·CW ≤ n_out.
+        unsafe { block::<RB, CW>(l, input, hprev, out, r0, j0) };
         j0 += 8 * CW;
     }
     if CW > 2 {
         while j0 + 16 <= n_out {
-            block::<RB, 2>(l, input, hprev, out, r0, j0);
+            // SAFETY: the rows and weights were asserted above; the loop bound
+            // keeps j0 + 8·2 ≤ n_out.
+            unsafe { block::<RB, 2>(l, input, hprev, out, r0, j0) };
             j0 += 16;
         }
     }
     while j0 + 8 <= n_out {
-        block::<RB, 1>(l, input, hprev, out, r0, j0);
+        // SAFETY: the rows and weights were asserted above; the loop bound
+        // keeps j0 + 8·1 ≤ n_out.
+        unsafe { block::<RB, 1>(l, input, hprev, out, r0, j0) };
         j0 += 8;
     }
     if j0 < n_out {
@@ -173,9 +178,14 @@ fn row_block<const RB: usize, const CW: usize>(
 }
 
 /// `RB` rows × `8·CW` outputs from `j0`: bias, inputs, recurrent inputs,
-/// activation, store. The caller checked that the rows and columns exist.
+/// activation, store.
+///
+/// # Safety
+/// Rows `r0..r0+RB` of `input`, `hprev` (when given) and `out` must exist,
+/// `l.w`, `l.u` and `l.bias` must hold `n_in × n_out`, `n_out × n_out` and
+/// `n_out` values, and `j0 + 8·CW ≤ n_out` (what `row_block` asserts).
 #[target_feature(enable = "avx2,fma")]
-fn block<const RB: usize, const CW: usize>(
+unsafe fn block<const RB: usize, const CW: usize>(
     l: &Layer<'_>,
     input: &[f32],
     hprev: Option<&[f32]>,
@@ -186,9 +196,7 @@ fn block<const RB: usize, const CW: usize>(
     let n_out = l.n_out;
     debug_assert!(j0 + 8 * CW <= n_out);
     let mut acc = [[_mm256_setzero_ps(); CW]; RB];
-    // SAFETY (all raw reads and writes below): the caller asserted that rows
-    // r0..r0+RB of `input`, `hprev` and `out` exist, that `w` and `u` hold
-    // n_in × n_out and n_out × n_out weights, and j0 + 8·CW ≤ n_out.
+    // SAFETY (all raw reads and writes below): this function's contract.
     unsafe {
         for c in 0..CW {
             let bv = _mm256_loadu_ps(l.bias.as_ptr().add(j0 + 8 * c));
