@@ -7,11 +7,12 @@
 //! accumulator vectors in registers, and for every input reads `CW` weight
 //! vectors once and broadcasts one input per row. Four rows × 16 outputs is
 //! six loads per eight fused multiply-adds (one row × 64: nine per eight);
-//! on the machine of docs/BENCHMARKS.md the 64 × 64 layer runs at about
-//! 84 % of the FMA units' peak that way. tanh is applied to the accumulators in
-//! registers before they are stored (same operations as
-//! `activation::fast_tanh`), and an output layer of 1, 2 or 4 units packs
-//! its four partial sums into one vector, several rows at once.
+//! on the machine of docs/BENCHMARKS.md a C model of the 64 × 64 layer's
+//! loop runs at 82–84 % of the FMA units' peak that way. tanh is applied to
+//! the accumulators in registers before they are stored, four vectors at a
+//! time (same operations as `activation::fast_tanh`), and an output layer of
+//! 1, 2 or 4 units packs its four partial sums into one vector, several rows
+//! at once.
 //!
 //! Bit-identical to the portable kernel for every shape, batch size and row
 //! position (a test checks it): each output is still `b + Σᵢ xᵢ·W[i][j]
