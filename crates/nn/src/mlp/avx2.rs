@@ -61,7 +61,9 @@ pub(super) fn forward(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers)
         // The first layer reads the caller's rows in place.
         let input = if li == 0 { x } else { &a[..rows * n_in] };
         let out = &mut b[..rows * n_out];
-        if layer.u.is_none() && matches!(n_out, 1 | 2 | 4) {
+        // A layer of 1, 2 or 4 units over whole quads of inputs packs its
+        // partial sums; any other short layer takes `row_block`'s tail.
+        if layer.u.is_none() && matches!(n_out, 1 | 2 | 4) && n_in % 4 == 0 {
             let mut r0 = 0;
             while r0 + 8 <= rows {
                 packed_tail::<8>(&layer, input, out, r0);
@@ -351,17 +353,19 @@ unsafe fn accumulate<const RB: usize, const CW: usize>(
 /// partial sums over `i mod 4` of all K outputs are the lanes of one vector
 /// (K = 4: two), fed by the inputs each repeated K times. The rows' chains
 /// are independent, which hides the latency of the fused multiply-adds.
-/// Same terms in the same order as `tail`.
+/// Same terms in the same order as `tail` (whose remainder of `n_in mod 4`
+/// inputs it leaves to `row_block`: the caller sends only whole quads).
 #[target_feature(enable = "avx2,fma")]
 fn packed_tail<const RB: usize>(l: &Layer<'_>, input: &[f32], out: &mut [f32], r0: usize) {
     let (n_in, k) = (l.n_in, l.n_out);
     assert!((r0 + RB) * n_in <= input.len() && (r0 + RB) * k <= out.len());
     assert!(l.w.len() == n_in * k && l.bias.len() == k && matches!(k, 1 | 2 | 4));
+    assert!(n_in % 4 == 0, "inputs in whole quads");
     let quads = n_in / 4;
     // lanes[r][d·K + j] = Σ_q x_r[4q + d] · W[4q + d][j]
-    // SAFETY: every read is within rows r0..r0+RB of `input` (their first
-    // 4·quads inputs), within w[..4·quads·K] and bias[..K]; every write
-    // within `lanes` or rows r0..r0+RB of `out` (all asserted above).
+    // SAFETY: every read is within rows r0..r0+RB of `input`, within
+    // w[..n_in·K] and bias[..K]; every write within rows r0..r0+RB of `out`
+    // (all asserted above).
     unsafe {
         let w = l.w.as_ptr();
         let xp = input.as_ptr().add(r0 * n_in);
@@ -404,71 +408,43 @@ fn packed_tail<const RB: usize>(l: &Layer<'_>, input: &[f32], out: &mut [f32], r
                 }
             }
         }
-        if 4 * quads == n_in {
-            // No remainder: b + ((p₀ + p₁) + (p₂ + p₃)) in registers.
-            for (r, a) in acc.iter().enumerate() {
-                let o = out.as_mut_ptr().add((r0 + r) * k);
-                let b = l.bias.as_ptr();
-                match k {
-                    1 => {
-                        let v = _mm256_castps256_ps128(a[0]);
-                        let t = _mm_add_ps(v, _mm_shuffle_ps::<0b10_11_00_01>(v, v));
-                        let u = _mm_add_ps(t, _mm_movehl_ps(t, t));
-                        _mm_store_ss(o, _mm_add_ss(_mm_load_ss(b), u));
-                    }
-                    2 => {
-                        let (lo, hi) = (
-                            _mm256_castps256_ps128(a[0]),
-                            _mm256_extractf128_ps::<1>(a[0]),
-                        );
-                        let s01 = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-                        let s23 = _mm_add_ps(hi, _mm_movehl_ps(hi, hi));
-                        let bv = _mm_castpd_ps(_mm_load_sd(b.cast()));
-                        let res = _mm_add_ps(bv, _mm_add_ps(s01, s23));
-                        _mm_store_sd(o.cast(), _mm_castps_pd(res));
-                    }
-                    _ => {
-                        let s01 = _mm_add_ps(
-                            _mm256_castps256_ps128(a[0]),
-                            _mm256_extractf128_ps::<1>(a[0]),
-                        );
-                        let s23 = _mm_add_ps(
-                            _mm256_castps256_ps128(a[1]),
-                            _mm256_extractf128_ps::<1>(a[1]),
-                        );
-                        _mm_storeu_ps(o, _mm_add_ps(_mm_loadu_ps(b), _mm_add_ps(s01, s23)));
-                    }
-                }
-            }
-            for r in r0..r0 + RB {
-                l.act.apply(&mut out[r * k..(r + 1) * k]);
-            }
-            return;
-        }
-        let mut lanes = [[0.0f32; 16]; RB];
-        for (lr, a) in lanes.iter_mut().zip(&acc) {
+        // b + ((p₀ + p₁) + (p₂ + p₃)) in registers.
+        for (r, a) in acc.iter().enumerate() {
+            let o = out.as_mut_ptr().add((r0 + r) * k);
+            let b = l.bias.as_ptr();
             match k {
-                1 => _mm_storeu_ps(lr.as_mut_ptr(), _mm256_castps256_ps128(a[0])),
-                2 => _mm256_storeu_ps(lr.as_mut_ptr(), a[0]),
+                1 => {
+                    let v = _mm256_castps256_ps128(a[0]);
+                    let t = _mm_add_ps(v, _mm_shuffle_ps::<0b10_11_00_01>(v, v));
+                    let u = _mm_add_ps(t, _mm_movehl_ps(t, t));
+                    _mm_store_ss(o, _mm_add_ss(_mm_load_ss(b), u));
+                }
+                2 => {
+                    let (lo, hi) = (
+                        _mm256_castps256_ps128(a[0]),
+                        _mm256_extractf128_ps::<1>(a[0]),
+                    );
+                    let s01 = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+                    let s23 = _mm_add_ps(hi, _mm_movehl_ps(hi, hi));
+                    let bv = _mm_castpd_ps(_mm_load_sd(b.cast()));
+                    let res = _mm_add_ps(bv, _mm_add_ps(s01, s23));
+                    _mm_store_sd(o.cast(), _mm_castps_pd(res));
+                }
                 _ => {
-                    _mm256_storeu_ps(lr.as_mut_ptr(), a[0]);
-                    _mm256_storeu_ps(lr.as_mut_ptr().add(8), a[1]);
+                    let s01 = _mm_add_ps(
+                        _mm256_castps256_ps128(a[0]),
+                        _mm256_extractf128_ps::<1>(a[0]),
+                    );
+                    let s23 = _mm_add_ps(
+                        _mm256_castps256_ps128(a[1]),
+                        _mm256_extractf128_ps::<1>(a[1]),
+                    );
+                    _mm_storeu_ps(o, _mm_add_ps(_mm_loadu_ps(b), _mm_add_ps(s01, s23)));
                 }
             }
         }
-        // A remainder of n_in mod 4 inputs goes into p₀, as in `tail`.
-        for (r, lr) in lanes.iter_mut().enumerate() {
-            let x = &input[(r0 + r) * n_in..(r0 + r + 1) * n_in];
-            for (i, &xi) in x.iter().enumerate().skip(4 * quads) {
-                for (j, p0) in lr[..k].iter_mut().enumerate() {
-                    *p0 = xi.mul_add(l.w[i * k + j], *p0);
-                }
-            }
-            let o = &mut out[(r0 + r) * k..(r0 + r + 1) * k];
-            for j in 0..k {
-                o[j] = l.bias[j] + ((lr[j] + lr[k + j]) + (lr[2 * k + j] + lr[3 * k + j]));
-            }
-            l.act.apply(o);
+        for r in r0..r0 + RB {
+            l.act.apply(&mut out[r * k..(r + 1) * k]);
         }
     }
 }
