@@ -21,11 +21,11 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use evonet_core::{Candidate, CandidateId, Cost, EvalRequest, Evaluation, SeedChain, Strategy};
-use evonet_distributed::testing::{spec, Echo, EchoFactory};
-use evonet_distributed::wire::{self, Task};
-use evonet_distributed::{Link, RedisEvaluator, RedisTarget, Worker, WorkerOptions};
-use evonet_runner::{Evaluator, ThreadEvaluator};
+use evonet::core::{Candidate, CandidateId, Cost, EvalRequest, Evaluation, SeedChain, Strategy};
+use evonet::distributed::testing::{spec, Echo, EchoFactory};
+use evonet::distributed::wire::{self, Task};
+use evonet::distributed::{Link, RedisEvaluator, RedisTarget, Worker, WorkerOptions};
+use evonet::runner::{Evaluator, ThreadEvaluator};
 
 const PASSWORD: &str = "bench-secret";
 
@@ -306,7 +306,7 @@ fn efficiency(server: &Server, reps: usize, dir: &Path) {
 // ---------------------------------------------------------------- part 3
 
 fn bytes_per_candidate() {
-    use evonet_strategies::{DeepGa, DeepGaConfig};
+    use evonet::strategies::{DeepGa, DeepGaConfig};
     let ga = DeepGa::new(DeepGaConfig {
         population: 100,
         truncation: 20,
@@ -341,9 +341,9 @@ fn bytes_per_candidate() {
             .into_iter()
             .map(|c| {
                 let f = (c.request.seed % 1000) as f64;
-                evonet_core::Evaluated {
+                evonet::core::Evaluated {
                     candidate: c,
-                    outcome: evonet_core::Outcome::Done(Evaluation {
+                    outcome: evonet::core::Outcome::Done(Evaluation {
                         fitness: f,
                         cost: Cost::default(),
                         obs_stats: None,
@@ -364,9 +364,9 @@ fn bytes_per_candidate() {
     );
     // OpenAI-ES and CMA-ES send the parameter vector itself.
     let cartpole_es = 4 * 64 + 64 + 64 * 64 + 64 + 64 * 2 + 2;
-    let genome = evonet_core::PolicyParams {
+    let genome = evonet::core::PolicyParams {
         params: vec![0.0; cartpole_es],
-        obs_norm: Some(evonet_core::genome::ObsNorm {
+        obs_norm: Some(evonet::core::genome::ObsNorm {
             mean: vec![0.0; 4],
             std: vec![1.0; 4],
         }),

@@ -7,23 +7,29 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use evonet_neat::{NeatGenome, NodeKind};
-use evonet_runner::atomic::write_atomic;
+use evonet::neat::{NeatGenome, NodeKind};
+use evonet::runner::atomic::write_atomic;
 
-use crate::eval_cmd::{champion_path, load, Loaded};
 use crate::user;
+use evonet::replay::{champion_path, load, Loaded};
 
 pub fn draw(path: &Path, out: Option<&Path>) -> Result<()> {
     let file = champion_path(path);
-    let c = match load(path)? {
+    let c = match load(path).map_err(|e| user(e.to_string()))? {
         Loaded::Neat(c) => c,
         Loaded::Mlp(c) => {
             return Err(user(format!(
                 "{}: a fixed-topology MLP ({} inputs, hidden {:?}, {} outputs); `draw` draws evolved topologies (NEAT champions)",
                 file.display(),
-                c.policy.mlp.inputs,
-                c.policy.mlp.hidden,
-                c.policy.mlp.outputs
+                c.body.policy.mlp.inputs,
+                c.body.policy.mlp.hidden,
+                c.body.policy.mlp.outputs
+            )))
+        }
+        Loaded::Vector(_) => {
+            return Err(user(format!(
+                "{}: a task's parameter vector; `draw` draws evolved topologies (NEAT champions)",
+                file.display()
             )))
         }
     };
@@ -38,19 +44,19 @@ pub fn draw(path: &Path, out: Option<&Path>) -> Result<()> {
         .unwrap_or("champion");
     let title = format!(
         "genome {} · generation {} · fitness {} · {} hidden nodes · {} enabled connections",
-        c.genome.id,
+        c.body.genome.id,
         c.provenance.generation,
         c.provenance
             .fitness
             .map_or("-".into(), |f| format!("{f:.4}")),
-        c.genome.hidden_nodes(),
-        c.genome.enabled_conns()
+        c.body.genome.hidden_nodes(),
+        c.body.genome.enabled_conns()
     );
     let dot_path = dir.join(format!("{stem}.dot"));
     let svg_path = dir.join(format!("{stem}.svg"));
-    write_atomic(&dot_path, to_dot(&c.genome, &title).as_bytes())
+    write_atomic(&dot_path, to_dot(&c.body.genome, &title).as_bytes())
         .with_context(|| format!("writing {}", dot_path.display()))?;
-    write_atomic(&svg_path, to_svg(&c.genome, &title).as_bytes())
+    write_atomic(&svg_path, to_svg(&c.body.genome, &title).as_bytes())
         .with_context(|| format!("writing {}", svg_path.display()))?;
     println!("{}", dot_path.display());
     println!("{}", svg_path.display());

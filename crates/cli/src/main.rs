@@ -3,16 +3,14 @@
 //! Exit status: 0 success, 2 user error (bad config, missing or corrupt
 //! checkpoint, bad arguments), 1 anything else, 130 interrupted.
 
-mod champion;
-mod config;
+mod config_file;
 mod draw;
 mod eval_cmd;
-mod nas_final;
 mod plot_cmd;
 mod progress;
 mod remote;
+mod retrain_cmd;
 mod run_cmd;
-mod setup;
 mod worker_cmd;
 
 use std::path::PathBuf;
@@ -39,6 +37,16 @@ impl std::error::Error for UserError {}
 /// Shorthand for a user error.
 pub fn user(msg: impl Into<String>) -> anyhow::Error {
     UserError(msg.into()).into()
+}
+
+/// A library error, as a user error (exit 2) where a setting or a file is
+/// the user's to fix.
+pub fn library_error(e: evonet::Error) -> anyhow::Error {
+    if e.is_user_error() {
+        user(e.to_string())
+    } else {
+        anyhow::Error::new(e)
+    }
 }
 
 #[derive(Parser, Debug)]
@@ -68,8 +76,10 @@ enum Command {
     Eval {
         /// A run's `best/` folder or a champion JSON file.
         path: PathBuf,
+        /// Episodes to play.
         #[arg(long, default_value_t = 100)]
         episodes: u32,
+        /// Seed of the episodes (the same seed replays the same episodes).
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// Print one JSON line instead of text.
@@ -84,13 +94,19 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Print a documented example config for a strategy
-    /// (deep_ga, random_search, open_es, cma_es, neat).
-    Config { kind: String },
+    /// Print the documented example config of a registered strategy (without
+    /// KIND: list the strategies, tasks and environments).
+    Config {
+        /// The strategy's `kind`: deep_ga, random_search, open_es, cma_es,
+        /// neat, aging_evolution, truncation_ga or random_sampling.
+        kind: Option<String>,
+    },
     /// Plot architecture searches: best validation accuracy so far against
     /// candidates trained, per strategy (SVG), with a Markdown table.
     Plot {
+        /// Folders of architecture-search runs.
         runs: Vec<PathBuf>,
+        /// The SVG to write.
         #[arg(long, default_value = "search.svg")]
         out: PathBuf,
         /// Compare at this many candidates (default: the fewest any run has).
@@ -99,25 +115,11 @@ enum Command {
     },
     /// Retrain the best architectures of a finished search at full
     /// fidelity and test them again, with other settings.
-    Retrain {
-        dir: PathBuf,
-        /// How many of the best distinct architectures.
-        #[arg(long)]
-        top_k: Option<usize>,
-        /// Final training epochs.
-        #[arg(long)]
-        epochs: Option<usize>,
-        /// Final learning rate.
-        #[arg(long)]
-        learning_rate: Option<f64>,
-        /// Final learning-rate schedule: constant or cosine.
-        #[arg(long)]
-        lr_schedule: Option<evonet_train::LrSchedule>,
-        /// Shift the final training's images by up to this many pixels.
-        #[arg(long)]
-        augment_shift: Option<usize>,
-        #[arg(long)]
-        threads: Option<usize>,
+    Retrain(retrain_cmd::RetrainArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
 }
 
@@ -148,32 +150,24 @@ fn main() -> ExitCode {
             seed,
             json,
         } => eval_cmd::eval(&path, episodes, seed, json).map(|_| 0),
-        Command::Config { kind } => run_cmd::print_example(&kind).map(|_| 0),
+        Command::Config { kind: Some(kind) } => run_cmd::print_example(&kind).map(|_| 0),
+        Command::Config { kind: None } => {
+            run_cmd::print_registry();
+            Ok(0)
+        }
         Command::Plot { runs, out, budget } => plot_cmd::plot(&runs, &out, budget).map(|_| 0),
-        Command::Retrain {
-            dir,
-            top_k,
-            epochs,
-            learning_rate,
-            lr_schedule,
-            augment_shift,
-            threads,
-        } => nas_final::retrain(
-            &dir,
-            top_k,
-            epochs,
-            learning_rate,
-            lr_schedule,
-            augment_shift,
-            threads,
-        )
-        .map(|_| 0),
+        Command::Retrain(args) => retrain_cmd::retrain(args).map(|_| 0),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "evonet", &mut std::io::stdout());
+            Ok(0)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             let user_fault = e.downcast_ref::<UserError>().is_some()
-                || e.downcast_ref::<config::ConfigError>().is_some();
+                || e.downcast_ref::<evonet::ConfigError>().is_some();
             eprintln!("error: {}", e);
             for cause in e.chain().skip(1) {
                 if !user_fault {

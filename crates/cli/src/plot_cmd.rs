@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::config::Config;
 use crate::user;
 
 /// Format version written into the SVG.
@@ -28,11 +27,9 @@ struct Run {
 
 fn load(dir: &Path) -> Result<Run> {
     let cfg_path = dir.join("config.toml");
-    let text = std::fs::read_to_string(&cfg_path)
-        .map_err(|e| user(format!("{}: cannot read: {e}", cfg_path.display())))?;
-    let cfg = Config::parse(&cfg_path, &text)?;
+    let exp = crate::config_file::read(&cfg_path)?;
     let metrics = dir.join("metrics.jsonl");
-    let mut recs = evonet_runner::read_candidates(&metrics)
+    let mut recs = evonet::runner::read_candidates(&metrics)
         .map_err(|e| user(format!("{}: {e}", metrics.display())))?;
     if recs.is_empty() {
         return Err(user(format!(
@@ -55,7 +52,7 @@ fn load(dir: &Path) -> Result<Run> {
         .collect();
     Ok(Run {
         dir: dir.to_path_buf(),
-        strategy: cfg.strategy.kind().to_string(),
+        strategy: exp.config().strategy.kind().to_string(),
         best_so_far,
     })
 }
@@ -236,7 +233,7 @@ pub fn plot(dirs: &[PathBuf], out: &Path, budget: Option<usize>) -> Result<()> {
         );
     }
     svg.push_str("</svg>\n");
-    evonet_runner::atomic::write_atomic(out, svg.as_bytes())
+    evonet::runner::atomic::write_atomic(out, svg.as_bytes())
         .with_context(|| format!("writing {}", out.display()))?;
     println!("\nplot: {}", out.display());
     Ok(())

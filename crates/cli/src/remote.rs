@@ -1,16 +1,15 @@
 //! `--redis`: evaluating a run through workers on other processes or
-//! machines (crate `evonet-distributed`).
+//! machines (the library's `evonet::remote`).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use indicatif::ProgressBar;
 
-use evonet_distributed::fingerprint::fnv1a64;
-use evonet_distributed::{DistError, Link, RedisEvaluator, RedisTarget, RunSpec, PROTOCOL_VERSION};
+use evonet::distributed::{DistError, Link, RedisTarget};
+use evonet::remote::RedisBackend;
+use evonet::Search;
 
-use crate::config::Config;
-use crate::setup::Built;
 use crate::user;
 
 #[derive(clap::Args, Debug, Default)]
@@ -33,10 +32,10 @@ impl RedisArgs {
     /// an unreachable server is a user error (exit 2).
     pub fn connect(&self) -> Result<Option<Link>> {
         if let Some(l) = self.lease_ms {
-            if l < evonet_distributed::worker::MIN_LEASE_MS {
+            if l < evonet::distributed::worker::MIN_LEASE_MS {
                 return Err(user(format!(
                     "--lease-ms {l}: must be at least {} (workers renew the tasks they hold every 500 ms)",
-                    evonet_distributed::worker::MIN_LEASE_MS
+                    evonet::distributed::worker::MIN_LEASE_MS
                 )));
             }
         }
@@ -76,56 +75,25 @@ pub fn hostname() -> String {
         .unwrap_or_else(|| "localhost".into())
 }
 
-/// A run ready to be published on Redis.
-pub(crate) struct Published {
+/// Publishes the built search on Redis, reporting waits on the progress
+/// bar. The run id is stable across a resume of the same folder.
+pub fn publish(
     link: Link,
-    spec: RunSpec,
+    seed: u64,
+    out: &Path,
+    config_toml: String,
     lease_ms: Option<u64>,
-}
-
-impl Published {
-    pub(crate) fn new(
-        link: Link,
-        cfg: &Config,
-        out: &Path,
-        built: &Built,
-        lease_ms: Option<u64>,
-    ) -> Result<Self> {
-        let host = hostname();
-        let dir = std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf());
-        // Stable across a resume of the same folder, distinct per folder,
-        // machine and seed.
-        let run_id = format!(
-            "{:016x}",
-            fnv1a64(format!("{host}\n{}\n{}", dir.display(), cfg.run.seed).as_bytes())
-        );
-        let fp = built.fingerprint();
-        let spec = RunSpec {
-            protocol: PROTOCOL_VERSION,
-            evonet_version: env!("CARGO_PKG_VERSION").into(),
-            run_id,
-            config: cfg.to_toml(),
-            problem_hash: fp.hash(),
-            problem: fp.text,
-            origin: format!("{host}:{}", dir.display()),
-        };
-        Ok(Self {
-            link,
-            spec,
-            lease_ms,
-        })
-    }
-
-    /// The evaluator, reporting its waits on the progress bar.
-    pub(crate) fn evaluator<G>(self, bar: ProgressBar) -> RedisEvaluator<G> {
-        let url = self.link.target().display();
-        tracing::info!(
-            "run {} published on {url}; workers join with `evonet worker --redis {url}`",
-            self.spec.run_id
-        );
-        let mut e = RedisEvaluator::new(self.link, self.spec, self.lease_ms);
+    bar: ProgressBar,
+) -> impl FnOnce(&dyn Search) -> RedisBackend {
+    let host = hostname();
+    let dir = std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf());
+    move |search| {
+        let url = link.target().display();
+        let run_id = evonet::remote::run_id(&host, &dir, seed);
+        let origin = format!("{host}:{}", dir.display());
+        let backend = RedisBackend::new(link, run_id, config_toml, origin, search, lease_ms);
         let mut warned = false;
-        e.on_wait(move |s| {
+        backend.on_wait(move |s| {
             bar.set_message(format!(
                 "waiting for workers: {} connected, {}/{} results ({:.0} s)",
                 s.workers, s.received, s.total, s.waiting_s
@@ -136,7 +104,6 @@ impl Published {
                     "no worker is connected; start one with `evonet worker --redis {url}`"
                 );
             }
-        });
-        e
+        })
     }
 }

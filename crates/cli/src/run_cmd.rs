@@ -1,5 +1,6 @@
-//! `evonet run`, `evonet resume`, `evonet config`: wiring a config into a
-//! strategy, a problem and an evaluator.
+//! `evonet run`, `evonet resume`, `evonet config`: a config file into the
+//! library's [`Experiment`] and [`evonet::Session`], with a progress bar and
+//! Ctrl-C handling.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -7,21 +8,18 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use evonet_core::{Problem, Strategy};
-use evonet_distributed::Link;
-use evonet_runner::atomic::write_atomic;
-use evonet_runner::{
-    Checkpoint, CheckpointError, Evaluator, RunOutcome, RunSettings, RunnerState, ThreadEvaluator,
-};
+use evonet::runner::atomic::write_atomic;
+use evonet::runner::CheckpointError;
+use evonet::{Checkpoint, Experiment, ExperimentConfig, Finished, StrategyConfig};
 
-use crate::config::{Config, StrategyConfig};
+use crate::config_file;
 use crate::progress::ProgressObserver;
 use crate::remote::RedisArgs;
-use crate::setup::Built;
 use crate::user;
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
+    /// The TOML config of the run (`evonet config KIND` prints examples).
     pub config: PathBuf,
     /// Output folder (default: runs/<config name>).
     #[arg(long)]
@@ -47,7 +45,9 @@ pub struct RunArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ResumeArgs {
+    /// The run's folder (it holds `checkpoints/latest.evock`).
     pub dir: PathBuf,
+    /// Evaluation threads (results do not depend on it).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Raise the generation budget of the run.
@@ -57,6 +57,7 @@ pub struct ResumeArgs {
     /// change; the population size, seed and problem may not).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
     #[command(flatten)]
@@ -66,7 +67,7 @@ pub struct ResumeArgs {
 pub fn run(a: RunArgs) -> Result<u8> {
     let text = std::fs::read_to_string(&a.config)
         .map_err(|e| user(format!("{}: cannot read config: {e}", a.config.display())))?;
-    let mut cfg = Config::parse(&a.config, &text)?;
+    let mut cfg = config_file::parse(&a.config, &text)?;
     if let Some(s) = a.seed {
         cfg.run.seed = s;
     }
@@ -76,9 +77,10 @@ pub fn run(a: RunArgs) -> Result<u8> {
     if let Some(g) = a.max_generations {
         cfg.run.max_generations = g.max(1);
     }
+    let exp = Experiment::new(&a.config, cfg, &evonet::Registry::builtin())?;
     let out = a
         .out
-        .unwrap_or_else(|| Path::new("runs").join(cfg.name(&a.config)));
+        .unwrap_or_else(|| Path::new("runs").join(exp.config().name(&a.config)));
     // Before anything is written: a wrong password or an unreachable
     // server is a one-line error.
     let link = a.redis.connect()?;
@@ -102,15 +104,14 @@ pub fn run(a: RunArgs) -> Result<u8> {
         "# Resolved config of this run (defaults filled in), written by evonet {}.\n# Source: {}\n{}",
         env!("CARGO_PKG_VERSION"),
         a.config.display(),
-        cfg.to_toml()
+        config_file::to_toml(exp.config())
     );
     write_atomic(&out.join("config.toml"), resolved.as_bytes()).context("writing config.toml")?;
-    execute(&cfg, &resolved, &out, None, a.quiet, link, &a.redis)
+    execute(&exp, &resolved, &out, None, a.quiet, link, &a.redis)
 }
 
 pub fn resume(a: ResumeArgs) -> Result<u8> {
     let dir = a.dir.as_path();
-    let (threads, max_generations, edited) = (a.threads, a.max_generations, a.config.as_deref());
     let path = Checkpoint::latest_path(dir);
     let ck = match Checkpoint::read(&path) {
         Ok(ck) => ck,
@@ -125,42 +126,46 @@ pub fn resume(a: ResumeArgs) -> Result<u8> {
         }
         Err(e) => return Err(user(e.to_string())),
     };
-    let stored = Config::parse(&dir.join("config.toml"), &ck.config_text)?;
+    let stored = config_file::parse(&dir.join("config.toml"), &ck.config_text)?;
+    let stored = Experiment::new(
+        dir.join("config.toml"),
+        stored,
+        &evonet::Registry::builtin(),
+    )?;
     let link = a.redis.connect()?;
-    let (mut cfg, mut text) = match edited {
-        None => (stored, ck.config_text.clone()),
+    let (mut cfg, mut text) = match a.config.as_deref() {
+        None => (stored.config().clone(), ck.config_text.clone()),
         Some(file) => {
-            let t = std::fs::read_to_string(file)
-                .map_err(|e| user(format!("{}: cannot read config: {e}", file.display())))?;
-            let new = Config::parse(file, &t)?;
-            if let Some(why) = resume_conflict(&stored, &new) {
+            let new = config_file::read(file)?;
+            if let Some(why) = resume_conflict(stored.config(), new.config()) {
                 return Err(user(format!("{}: {why}", file.display())));
             }
             let text = format!(
                 "# Resolved config of this run, edited on resume, written by evonet {}.\n# Source: {}\n{}",
                 env!("CARGO_PKG_VERSION"),
                 file.display(),
-                new.to_toml()
+                config_file::to_toml(new.config())
             );
             write_atomic(&dir.join("config.toml"), text.as_bytes())
                 .context("writing config.toml")?;
-            (new, text)
+            (new.config().clone(), text)
         }
     };
-    if let Some(t) = threads {
+    if let Some(t) = a.threads {
         cfg.run.threads = t;
     }
-    if let Some(g) = max_generations {
+    if let Some(g) = a.max_generations {
         cfg.run.max_generations = g.max(1);
-        text = cfg.to_toml();
+        text = config_file::to_toml(&cfg);
     }
-    execute(&cfg, &text, dir, Some(ck), a.quiet, link, &a.redis)
+    let exp = Experiment::new(dir.join("config.toml"), cfg, &evonet::Registry::builtin())?;
+    execute(&exp, &text, dir, Some(ck), a.quiet, link, &a.redis)
 }
 
 /// Why a run cannot continue under `new` (None: it can). What was evolved
 /// must stay meaningful: same problem, seed and policy; NEAT may change its
 /// rates but not the population size; other strategies keep their settings.
-fn resume_conflict(old: &Config, new: &Config) -> Option<String> {
+fn resume_conflict(old: &ExperimentConfig, new: &ExperimentConfig) -> Option<String> {
     if old.env != new.env || old.task != new.task {
         return Some("the problem ([env] / [task]) cannot change on resume".into());
     }
@@ -180,7 +185,9 @@ fn resume_conflict(old: &Config, new: &Config) -> Option<String> {
         return Some("the noise table (`run.noise_*`) cannot change on resume".into());
     }
     match (&old.strategy, &new.strategy) {
-        (StrategyConfig::Neat(a), StrategyConfig::Neat(b)) => a.resolve().resume_conflict(&b.resolve()),
+        (StrategyConfig::Neat(a), StrategyConfig::Neat(b)) => {
+            a.resolve().resume_conflict(&b.resolve())
+        }
         (a, b) if a.kind() != b.kind() => Some(format!(
             "the run uses strategy `{}`, the config `{}`",
             a.kind(),
@@ -194,24 +201,42 @@ fn resume_conflict(old: &Config, new: &Config) -> Option<String> {
     }
 }
 
+/// `evonet config KIND`: the example config of a registered strategy.
 pub fn print_example(kind: &str) -> Result<()> {
-    let text = match kind {
-        "deep_ga" => include_str!("../../../configs/cartpole-ga.toml"),
-        "random_search" => include_str!("../../../configs/cartpole-random.toml"),
-        "open_es" => include_str!("../../../configs/cartpole-es.toml"),
-        "cma_es" => include_str!("../../../configs/dpv-cmaes.toml"),
-        "neat" => include_str!("../../../configs/xor-neat.toml"),
-        "aging_evolution" => include_str!("../../../configs/digits-nas.toml"),
-        "truncation_ga" => include_str!("../../../configs/digits-nas-ga.toml"),
-        "random_sampling" => include_str!("../../../configs/digits-nas-random.toml"),
-        _ => {
-            return Err(user(format!(
-            "unknown strategy `{kind}`; available: deep_ga, random_search, open_es, cma_es, neat, aging_evolution, truncation_ga, random_sampling"
-        )))
+    match evonet::registry::strategy(kind) {
+        Some(entry) => {
+            print!("{}", entry.example);
+            Ok(())
         }
-    };
-    print!("{text}");
-    Ok(())
+        None => Err(user(format!(
+            "unknown strategy `{kind}`; available: {}",
+            evonet::STRATEGIES
+                .iter()
+                .map(|e| e.kind)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// `evonet config`: what a config may name.
+pub fn print_registry() {
+    println!("strategies ([strategy] kind; `evonet config KIND` prints an example):");
+    for e in evonet::STRATEGIES {
+        println!(
+            "  {:<16} {:<13} {}",
+            e.kind,
+            format!("{:?}", e.genome).to_lowercase(),
+            e.summary
+        );
+    }
+    let registry = evonet::Registry::builtin();
+    println!("tasks ([task] kind):");
+    for (name, t) in registry.tasks() {
+        println!("  {name:<16} {}", t.summary());
+    }
+    println!("environments ([env] id):");
+    println!("  {}", registry.envs().ids().join(", "));
 }
 
 /// Interrupt flag set by the first Ctrl-C, which prints `what_now`; a
@@ -229,124 +254,55 @@ pub(crate) fn stop_flag(what_now: &'static str) -> Arc<AtomicBool> {
 }
 
 fn execute(
-    cfg: &Config,
+    exp: &Experiment,
     config_text: &str,
     out: &Path,
     resume: Option<Checkpoint>,
     quiet: bool,
-    remote: Option<Link>,
+    remote: Option<evonet::distributed::Link>,
     remote_args: &RedisArgs,
 ) -> Result<u8> {
     // First, so that a Ctrl-C during set-up also ends with a checkpoint.
     let stop = stop_flag("stopping after this generation (a checkpoint will be written)");
-    let settings = RunSettings {
-        out_dir: out.to_path_buf(),
-        seed: cfg.run.seed,
-        max_generations: cfg.run.max_generations,
-        max_evaluations: cfg.run.max_evaluations,
-        stop_when_solved: cfg.run.stop_when_solved,
-        test_every: cfg.run.test_every,
-        test_champion: !cfg.strategy.is_nas(),
-        checkpoint_every: cfg.run.checkpoint_every,
-        config_text: config_text.to_string(),
-        stop,
-    };
-    let evaluator = ThreadEvaluator::new(cfg.run.threads).context("starting evaluation threads")?;
-    let built = Built::new(cfg, evaluator.pool(), &out.join("config.toml"))?;
-    let backend = match remote {
-        None => Backend::Local(evaluator),
-        Some(link) => Backend::Redis(Box::new(crate::remote::Published::new(
+    let done = resume.as_ref().map_or(0, |c| c.runner.generation);
+    let mut progress = ProgressObserver::new(exp.config(), done, quiet);
+    let bar = progress.bar();
+    let mut session = exp
+        .session(out)
+        .config_text(config_text.to_string())
+        .stop_flag(stop)
+        .observer(&mut progress);
+    if let Some(link) = remote {
+        session = session.redis(crate::remote::publish(
             link,
-            cfg,
+            exp.config().run.seed,
             out,
-            &built,
+            config_file::to_toml(exp.config()),
             remote_args.lease_ms,
-        )?)),
+            bar.clone(),
+        ));
+    }
+    let finished = match resume {
+        Some(ck) => session.resume_from(ck),
+        None => session.run(),
     };
-    let ctx = Drive {
-        settings: &settings,
-        resume,
-        quiet,
-        backend,
-        out,
-    };
-    built.drive(ctx)
-}
-
-/// Everything a run needs besides its strategy and problem.
-pub(crate) struct Drive<'a> {
-    settings: &'a RunSettings,
-    resume: Option<Checkpoint>,
-    quiet: bool,
-    backend: Backend,
-    out: &'a Path,
-}
-
-/// Where candidates are evaluated.
-enum Backend {
-    Local(ThreadEvaluator),
-    Redis(Box<crate::remote::Published>),
-}
-
-impl Drive<'_> {
-    pub(crate) fn out(&self) -> &Path {
-        self.out
+    bar.finish_and_clear();
+    let finished = finished.map_err(crate::library_error)?;
+    summary(out, &finished);
+    if finished.interrupted() {
+        return Ok(130);
     }
-
-    pub(crate) fn quiet(&self) -> bool {
-        self.quiet
+    if let Some(stage) = finished.search.final_stage() {
+        crate::retrain_cmd::final_training(stage, out, quiet)?;
     }
-
-    pub(crate) fn drive<S: Strategy>(
-        self,
-        s: &S,
-        problem: &dyn Problem<S::Genome>,
-        export: evonet_runner::run::ExportFn<'_, S::Genome>,
-    ) -> Result<u8> {
-        let done = self.resume.as_ref().map_or(0, |c| c.runner.generation);
-        let mut progress = ProgressObserver::new(self.settings.max_generations, done, self.quiet);
-        let (mut local, mut remote) = match self.backend {
-            Backend::Local(e) => (Some(e), None),
-            Backend::Redis(p) => (None, Some((*p).evaluator::<S::Genome>(progress.bar()))),
-        };
-        let evaluator: &mut dyn Evaluator<S::Genome> = match (&mut local, &mut remote) {
-            (Some(l), _) => l,
-            (_, Some(r)) => r,
-            _ => unreachable!("one backend"),
-        };
-        let outcome = evonet_runner::run(
-            s,
-            problem,
-            evaluator,
-            self.settings,
-            export,
-            self.resume,
-            &mut [&mut progress],
-        )
-        .map_err(|e| match e {
-            evonet_runner::RunError::Mismatch(_) | evonet_runner::RunError::Checkpoint(_) => {
-                user(e.to_string())
-            }
-            other => anyhow::Error::new(other),
-        })?;
-        progress.finish();
-        if let Some(r) = remote.as_mut() {
-            // Workers stop looking for this run's tasks.
-            r.retire().map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
-        let (rs, code) = match outcome {
-            RunOutcome::Finished(rs) => (rs, 0),
-            RunOutcome::Interrupted(rs) => (rs, 130),
-        };
-        summary(self.out, &rs, code == 130, self.settings.test_champion);
-        Ok(code)
-    }
+    Ok(0)
 }
 
-fn summary(out: &Path, rs: &RunnerState, interrupted: bool, tested: bool) {
+fn summary(out: &Path, f: &Finished) {
+    let rs = f.state();
     println!(
         "{} {} generations, {} evaluations, {} env steps in {:.1} s",
-        if interrupted {
+        if f.interrupted() {
             "interrupted after"
         } else {
             "finished"
@@ -356,6 +312,7 @@ fn summary(out: &Path, rs: &RunnerState, interrupted: bool, tested: bool) {
         rs.env_steps,
         rs.elapsed_s
     );
+    let tested = f.search.final_stage().is_none();
     match (rs.solved_at_generation, rs.solved_at_evaluations) {
         (Some(g), Some(e)) => println!("solved at generation {g} after {e} evaluations"),
         _ if tested => println!("not solved"),
@@ -367,7 +324,7 @@ fn summary(out: &Path, rs: &RunnerState, interrupted: bool, tested: bool) {
             out.join("best").join("champion.json").display()
         );
     }
-    if interrupted {
+    if f.interrupted() {
         println!("continue with: evonet resume {}", out.display());
     }
 }

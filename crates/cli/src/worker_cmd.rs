@@ -1,16 +1,15 @@
 //! `evonet worker`: evaluate the candidates of every run published on a
 //! Redis server.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Result;
 
-use evonet_distributed::{Fingerprint, Job, JobFactory, RunSpec, Worker, WorkerOptions};
+use evonet::distributed::{Worker, WorkerOptions};
+use evonet::remote::RegistryJobs;
 
-use crate::config::Config;
 use crate::remote::{connect, dist_user, hostname};
-use crate::setup::Built;
 
 #[derive(clap::Args, Debug)]
 pub struct WorkerArgs {
@@ -31,23 +30,6 @@ pub struct WorkerArgs {
     pub idle_exit: Option<f64>,
 }
 
-/// Builds a published run's problem exactly as its coordinator did.
-struct FromConfig;
-
-impl JobFactory for FromConfig {
-    fn prepare(
-        &self,
-        spec: &RunSpec,
-        pool: &rayon::ThreadPool,
-    ) -> Result<(Box<dyn Job>, Fingerprint), String> {
-        let origin = format!("run {} config", spec.run_id);
-        let cfg = Config::parse(Path::new(&origin), &spec.config).map_err(|e| e.to_string())?;
-        let built = Built::new(&cfg, pool, Path::new(&origin)).map_err(|e| e.to_string())?;
-        let fp = built.fingerprint();
-        Ok((built.into_job(), fp))
-    }
-}
-
 pub fn worker(a: WorkerArgs) -> Result<u8> {
     let link = connect(&a.redis, a.redis_ca.as_deref())?;
     // Tasks left unanswered by a second Ctrl-C are taken over by other
@@ -63,11 +45,16 @@ pub fn worker(a: WorkerArgs) -> Result<u8> {
         idle_exit: a.idle_exit.map(Duration::from_secs_f64),
         stop,
     };
-    let mut w = Worker::new(link, opts, FromConfig).map_err(dist_user)?;
+    // Published configs are the coordinators' resolved TOML.
+    let jobs = RegistryJobs {
+        registry: evonet::Registry::builtin(),
+        parse: Box::new(crate::config_file::parse),
+    };
+    let mut w = Worker::new(link, opts, jobs).map_err(dist_user)?;
     eprintln!(
         "worker {name}: {} threads on {}; waiting for runs",
         w.threads(),
-        evonet_distributed::RedisTarget::new(&a.redis, a.redis_ca.as_deref())
+        evonet::distributed::RedisTarget::new(&a.redis, a.redis_ca.as_deref())
             .map(|t| t.display())
             .unwrap_or_default()
     );

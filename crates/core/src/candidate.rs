@@ -90,6 +90,20 @@ pub struct Evaluation {
     pub details: Vec<(String, f64)>,
 }
 
+impl Evaluation {
+    /// An evaluation that is only a fitness (no cost, no statistics): what
+    /// a hand-written ask/tell loop over a function reports.
+    pub fn of(fitness: f64) -> Self {
+        Self {
+            fitness,
+            cost: Cost::default(),
+            obs_stats: None,
+            solved: false,
+            details: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Outcome {
     Done(Evaluation),
@@ -124,6 +138,16 @@ impl Outcome {
 pub struct Evaluated<G> {
     pub candidate: Candidate<G>,
     pub outcome: Outcome,
+}
+
+impl<G> Evaluated<G> {
+    /// A candidate with its fitness.
+    pub fn done(candidate: Candidate<G>, fitness: f64) -> Self {
+        Self {
+            candidate,
+            outcome: Outcome::Done(Evaluation::of(fitness)),
+        }
+    }
 }
 
 /// Matches results to the candidates a strategy asked for, by id.

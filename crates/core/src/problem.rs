@@ -44,3 +44,17 @@ pub trait Problem<G>: Sync {
         None
     }
 }
+
+/// A shared problem is the problem (several runs, or a run and its workers,
+/// may hold one).
+impl<G, P: Problem<G> + Send + ?Sized> Problem<G> for std::sync::Arc<P> {
+    fn evaluate(&self, genome: &G, request: &EvalRequest) -> Result<Evaluation, EvalError> {
+        (**self).evaluate(genome, request)
+    }
+    fn test(&self, genome: &G, seed: u64) -> Result<TestReport, EvalError> {
+        (**self).test(genome, seed)
+    }
+    fn describe_genome(&self, genome: &G) -> Option<serde_json::Value> {
+        (**self).describe_genome(genome)
+    }
+}

@@ -1,16 +1,16 @@
 //! What travels through Redis, and the bounds every payload is checked
 //! against before it is decoded.
 //!
-//! Tasks and results are bincode (compact, exact for floats); the run spec
+//! Tasks and results are postcard (compact, exact for floats); the run spec
 //! is JSON, so that a person can read it with `redis-cli GET`.
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
-use bincode::Options;
 use evonet_core::{EvalRequest, Outcome};
 
 /// Version of the keys and payloads below. A change of any of them bumps it.
-pub const PROTOCOL_VERSION: u32 = 3;
+/// 4: postcard payloads (3 and before: bincode 1.3).
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// Largest task payload (a genome and its request).
 pub const MAX_TASK_BYTES: u64 = 16 << 20;
@@ -48,7 +48,7 @@ pub struct Task {
     pub batch: u64,
     pub candidate: u64,
     pub request: EvalRequest,
-    /// bincode of the genome.
+    /// postcard of the genome.
     pub genome: Vec<u8>,
 }
 
@@ -65,18 +65,16 @@ pub struct TaskResult {
     pub worker: String,
 }
 
-fn options(limit: u64) -> impl bincode::Options {
-    bincode::DefaultOptions::new()
-        .with_fixint_encoding()
-        .with_little_endian()
-        .with_limit(limit)
-}
-
 /// Encodes `v`, failing if it exceeds `limit` bytes.
 pub fn encode<T: Serialize>(v: &T, limit: u64, what: &str) -> Result<Vec<u8>, String> {
-    options(limit)
-        .serialize(v)
-        .map_err(|e| format!("{what} does not fit the {limit}-byte bound: {e}"))
+    let bytes = postcard::to_allocvec(v).map_err(|e| format!("{what} does not encode: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!(
+            "{what} of {} bytes does not fit the {limit}-byte bound",
+            bytes.len()
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Decodes `bytes`, refusing anything over `limit` bytes before reading it.
@@ -87,9 +85,9 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], limit: u64, what: &str) -> Resu
             bytes.len()
         ));
     }
-    options(limit)
-        .deserialize(bytes)
-        .map_err(|e| format!("malformed {what}: {e}"))
+    // A forged length prefix cannot allocate much: serde preallocates at
+    // most 1 MiB of a sequence, and reading stops at the slice's end.
+    postcard::from_bytes(bytes).map_err(|e| format!("malformed {what}: {e}"))
 }
 
 #[cfg(test)]
@@ -140,10 +138,17 @@ mod tests {
             .unwrap_err()
             .contains("malformed"));
         // A length prefix claiming far more than the bound is refused
-        // without allocating it.
-        let mut evil = b.clone();
-        let at = 8 + 1 + 8 * 3 + 8 + 4 + 1; // run, session, batch, candidate, seed, episodes, record_obs
-        evil[at..at + 8].copy_from_slice(&u64::MAX.to_le_bytes());
-        assert!(decode::<Task>(&evil, MAX_TASK_BYTES, "task").is_err());
+        // without allocating it: the genome (the last field) of an empty
+        // task given a varint length of 2^63.
+        let empty = Task {
+            genome: vec![],
+            ..t.clone()
+        };
+        let mut evil = encode(&empty, MAX_TASK_BYTES, "task").unwrap();
+        assert_eq!(evil.pop(), Some(0), "the genome's length comes last");
+        evil.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
+        assert!(decode::<Task>(&evil, MAX_TASK_BYTES, "task")
+            .unwrap_err()
+            .contains("malformed"));
     }
 }

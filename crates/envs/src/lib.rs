@@ -17,7 +17,9 @@ pub mod mountain_car_continuous;
 pub mod pendulum;
 mod registry;
 
-pub use registry::{AnyEnv, EnvId, UnknownEnv};
+pub use registry::{
+    AnyEnv, CustomEnv, DuplicateEnv, EnvId, EnvRegistry, EnvSource, MakeEnv, UnknownEnv,
+};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,8 @@
-//! Environment ids and the enum that dispatches between them.
+//! Environment ids, the enum that dispatches between them, and the
+//! registry through which users add environments of their own.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -31,9 +35,14 @@ pub enum EnvId {
     DoublePoleNoVelocities,
 }
 
+/// An id that is neither built in nor registered.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown environment `{0}`; available: {list}", list = EnvId::ALL.iter().map(|e| e.name()).collect::<Vec<_>>().join(", "))]
-pub struct UnknownEnv(pub String);
+#[error("unknown environment `{id}`; available: {}", available.join(", "))]
+pub struct UnknownEnv {
+    pub id: String,
+    /// Every id that would have been accepted, built-in ones first.
+    pub available: Vec<String>,
+}
 
 impl EnvId {
     pub const ALL: [EnvId; 7] = [
@@ -62,7 +71,10 @@ impl EnvId {
         EnvId::ALL
             .into_iter()
             .find(|e| e.name() == s)
-            .ok_or_else(|| UnknownEnv(s.to_string()))
+            .ok_or_else(|| UnknownEnv {
+                id: s.to_string(),
+                available: EnvId::ALL.iter().map(|e| e.name().to_string()).collect(),
+            })
     }
 
     /// Builds the environment, with an optional override of its time limit.
@@ -81,8 +93,138 @@ impl EnvId {
     }
 }
 
-/// Static dispatch over the built-in environments.
-#[derive(Debug, Clone)]
+/// Builds a user's environment; the argument overrides its time limit.
+pub type MakeEnv = dyn Fn(Option<u64>) -> Box<dyn Env> + Send + Sync;
+
+/// An environment a user registered under an id of their choosing.
+#[derive(Clone)]
+pub struct CustomEnv {
+    id: Arc<str>,
+    make: Arc<MakeEnv>,
+}
+
+impl CustomEnv {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Where a rollout's environments come from: one compiled into evonet
+/// (static dispatch) or one a user registered (a `Box<dyn Env>` per episode).
+#[derive(Clone)]
+pub enum EnvSource {
+    Builtin(EnvId),
+    Custom(CustomEnv),
+}
+
+impl std::fmt::Debug for EnvSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // As `EnvId` prints: problem fingerprints stay what they were.
+            EnvSource::Builtin(id) => id.fmt(f),
+            EnvSource::Custom(c) => write!(f, "Custom({:?})", c.id()),
+        }
+    }
+}
+
+impl EnvSource {
+    /// The id it was resolved from.
+    pub fn name(&self) -> &str {
+        match self {
+            EnvSource::Builtin(id) => id.name(),
+            EnvSource::Custom(c) => c.id(),
+        }
+    }
+
+    /// The built-in environment, if it is one.
+    pub fn builtin(&self) -> Option<EnvId> {
+        match self {
+            EnvSource::Builtin(id) => Some(*id),
+            EnvSource::Custom(_) => None,
+        }
+    }
+
+    /// Builds the environment, with an optional override of its time limit.
+    pub fn make(&self, max_steps: Option<u64>) -> AnyEnv {
+        match self {
+            EnvSource::Builtin(id) => id.make(max_steps),
+            EnvSource::Custom(c) => AnyEnv::Custom((c.make)(max_steps)),
+        }
+    }
+}
+
+impl From<EnvId> for EnvSource {
+    fn from(id: EnvId) -> Self {
+        EnvSource::Builtin(id)
+    }
+}
+
+/// An id registered twice, or one that shadows a built-in environment.
+#[derive(Debug, thiserror::Error)]
+#[error("environment id `{0}` is already taken")]
+pub struct DuplicateEnv(pub String);
+
+/// The environments a run may name: the built-in ones and those a user
+/// registered. Ids resolve in a fixed order (built-ins, then user ids in
+/// sorted order), so listing them never depends on a hash.
+///
+/// ```
+/// use evonet_envs::{EnvRegistry, EnvId};
+/// let mut envs = EnvRegistry::default();
+/// envs.register("MyCartPole-v0", |max_steps| Box::new(EnvId::CartPole.make(max_steps)))
+///     .unwrap();
+/// assert_eq!(envs.resolve("MyCartPole-v0").unwrap().name(), "MyCartPole-v0");
+/// assert!(envs.resolve("CartPole-v1").unwrap().builtin().is_some());
+/// assert!(envs.resolve("Nope-v0").is_err());
+/// ```
+#[derive(Clone, Default)]
+pub struct EnvRegistry {
+    custom: BTreeMap<String, CustomEnv>,
+}
+
+impl EnvRegistry {
+    /// Registers a user environment under `id`.
+    pub fn register(
+        &mut self,
+        id: &str,
+        make: impl Fn(Option<u64>) -> Box<dyn Env> + Send + Sync + 'static,
+    ) -> Result<(), DuplicateEnv> {
+        if EnvId::parse(id).is_ok() || self.custom.contains_key(id) {
+            return Err(DuplicateEnv(id.to_string()));
+        }
+        let env = CustomEnv {
+            id: id.into(),
+            make: Arc::new(make),
+        };
+        self.custom.insert(id.to_string(), env);
+        Ok(())
+    }
+
+    /// The environment registered (or built in) under `id`.
+    pub fn resolve(&self, id: &str) -> Result<EnvSource, UnknownEnv> {
+        if let Ok(b) = EnvId::parse(id) {
+            return Ok(EnvSource::Builtin(b));
+        }
+        self.custom
+            .get(id)
+            .map(|c| EnvSource::Custom(c.clone()))
+            .ok_or_else(|| UnknownEnv {
+                id: id.to_string(),
+                available: self.ids(),
+            })
+    }
+
+    /// Every id, built-in ones first.
+    pub fn ids(&self) -> Vec<String> {
+        EnvId::ALL
+            .iter()
+            .map(|e| e.name().to_string())
+            .chain(self.custom.keys().cloned())
+            .collect()
+    }
+}
+
+/// Static dispatch over the built-in environments, dynamic over a user's.
 #[expect(
     clippy::large_enum_variant,
     reason = "envs are built once per rollout and stepped in place"
@@ -94,6 +236,14 @@ pub enum AnyEnv {
     MountainCarContinuous(MountainCarContinuous),
     Pendulum(Pendulum),
     DoublePole(DoublePole),
+    /// A user's environment (see [`EnvRegistry`]).
+    Custom(Box<dyn Env>),
+}
+
+impl std::fmt::Debug for AnyEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AnyEnv({})", self.spec().id)
+    }
 }
 
 macro_rules! dispatch {
@@ -105,6 +255,7 @@ macro_rules! dispatch {
             AnyEnv::MountainCarContinuous($e) => $body,
             AnyEnv::Pendulum($e) => $body,
             AnyEnv::DoublePole($e) => $body,
+            AnyEnv::Custom($e) => $body,
         }
     };
 }

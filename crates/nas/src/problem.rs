@@ -78,6 +78,30 @@ fn default_top_k() -> usize {
     3
 }
 
+impl FinalTraining {
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if self.epochs == 0 || self.epochs > 10_000 {
+            return Err(("epochs", "must be between 1 and 10000".into()));
+        }
+        if self.learning_rate.is_some_and(|l| !(l > 0.0 && l < 10.0)) {
+            return Err(("learning_rate", "must be in (0, 10)".into()));
+        }
+        if self.augment.is_some_and(|a| a.shift > MAX_SHIFT) {
+            return Err((
+                "augment.shift",
+                format!("must be at most {MAX_SHIFT} pixels"),
+            ));
+        }
+        if self.top_k > 100 {
+            return Err((
+                "top_k",
+                "must be between 0 (no final training) and 100".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Fidelity {
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
         if self.epochs == 0 || self.epochs > 10_000 {

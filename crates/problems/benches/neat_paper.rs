@@ -91,14 +91,14 @@ fn env_problem(env: EnvId) -> RlProblem {
     );
     RlProblem::new(
         RolloutEnv {
-            env,
+            env: env.into(),
             max_steps: None,
             start_angle: None,
         },
         policy,
         1,
         Task {
-            kind: TaskKind::for_env(env),
+            kind: TaskKind::for_env(&env.into()),
             test_episodes: 1,
             success_threshold: None,
         },

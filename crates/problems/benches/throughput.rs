@@ -48,7 +48,7 @@ fn cartpole_problem(episodes: u32) -> RlProblem {
     };
     RlProblem::new(
         RolloutEnv {
-            env: EnvId::CartPole,
+            env: EnvId::CartPole.into(),
             max_steps: None,
             start_angle: None,
         },

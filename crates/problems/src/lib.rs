@@ -10,17 +10,22 @@
 //! [`XorProblem`] is NEAT's first benchmark (Stanley & Miikkulainen 2002,
 //! section 5.1).
 //!
+//! [`FunctionProblem`] is a fitness function over a flat parameter vector
+//! (black-box optimisation; a user's closure).
+//!
 //! No IO, no threads: evaluators call `Problem::evaluate` from any thread.
 
 pub mod controller;
 pub mod decode;
 pub mod faults;
+pub mod function;
 pub mod policy;
 pub mod rl;
 pub mod rollout;
 pub mod xor;
 
 pub use faults::Faults;
+pub use function::FunctionProblem;
 pub use policy::{Head, Policy, PolicySpec};
 pub use rl::{Decoded, RlProblem, Task, TaskKind};
 pub use xor::XorProblem;

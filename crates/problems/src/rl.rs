@@ -11,7 +11,7 @@ use evonet_core::{
     TestReport,
 };
 use evonet_envs::double_pole::{generalization_starts, gruau_fitness};
-use evonet_envs::EnvId;
+use evonet_envs::{EnvId, EnvSource};
 
 use evonet_neat::NeatGenome;
 use evonet_nn::{Activation, GraphNet, Mlp};
@@ -68,10 +68,10 @@ pub enum TaskKind {
 }
 
 impl TaskKind {
-    pub fn for_env(env: EnvId) -> TaskKind {
-        match env {
-            EnvId::DoublePole => TaskKind::DoublePoleMarkov,
-            EnvId::DoublePoleNoVelocities => TaskKind::DoublePoleNonMarkov,
+    pub fn for_env(env: &EnvSource) -> TaskKind {
+        match env.builtin() {
+            Some(EnvId::DoublePole) => TaskKind::DoublePoleMarkov,
+            Some(EnvId::DoublePoleNoVelocities) => TaskKind::DoublePoleNonMarkov,
             _ => TaskKind::Return,
         }
     }
@@ -248,7 +248,7 @@ impl RlProblem {
     fn balance_100k(&self, policy: &Decoded<'_>, seed: u64) -> Result<Episode, EvalError> {
         let long = RolloutEnv {
             max_steps: Some(DPV_SUCCESS_STEPS),
-            ..self.renv
+            ..self.renv.clone()
         };
         Ok(self.run(&long, policy, &[Start::Seed(seed)], None, false)?[0])
     }
@@ -290,7 +290,7 @@ impl RlProblem {
                     let starts: Vec<Start<'_>> = grid.iter().map(|s| Start::State(s)).collect();
                     let short = RolloutEnv {
                         max_steps: Some(DPNV_EPISODE_STEPS),
-                        ..self.renv
+                        ..self.renv.clone()
                     };
                     let eps = self.run(&short, policy, &starts, None, false)?;
                     generalized = eps.iter().filter(|e| !e.terminated).count();

@@ -4,7 +4,7 @@
 
 use evonet_core::genome::ObsNorm;
 use evonet_core::{EvalError, RunningStats};
-use evonet_envs::{AnyEnv, Env, EnvId};
+use evonet_envs::{AnyEnv, Env, EnvSource};
 use evonet_nn::normalize::normalize_in_place;
 
 use crate::controller::Controller;
@@ -31,9 +31,9 @@ pub enum Start<'a> {
 }
 
 /// Options of a rollout that are not the policy.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RolloutEnv {
-    pub env: EnvId,
+    pub env: EnvSource,
     pub max_steps: Option<u64>,
     /// Double pole: the initial angle of the long pole.
     pub start_angle: Option<f64>,

@@ -1,24 +1,25 @@
-//! Checkpoint file format, version 1:
+//! Checkpoint file format, version 4 (versions 1 to 3 held bincode 1.3
+//! payloads and are refused with their version named):
 //!
 //! ```text
 //! magic    8 bytes  "EVONETCK"
 //! version  u32 LE   CHECKPOINT_VERSION
 //! crc32    u32 LE   CRC-32 (IEEE) of the payload
 //! length   u64 LE   payload length in bytes
-//! payload  bincode  Checkpoint
+//! payload  postcard Checkpoint
 //! ```
 //!
 //! The payload holds the resolved config text, the runner's counters and the
-//! strategy state (itself bincode), so resume needs nothing else.
+//! strategy state (itself postcard), so resume needs nothing else.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::run::RunnerState;
+use crate::state::RunnerState;
 
 pub const MAGIC: &[u8; 8] = b"EVONETCK";
-pub const CHECKPOINT_VERSION: u32 = 3;
+pub const CHECKPOINT_VERSION: u32 = 4;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Checkpoint {
@@ -27,7 +28,7 @@ pub struct Checkpoint {
     /// `Strategy::name()`, checked on resume.
     pub strategy: String,
     pub runner: RunnerState,
-    /// bincode of the strategy state.
+    /// postcard of the strategy state.
     pub strategy_state: Vec<u8>,
 }
 
@@ -58,7 +59,7 @@ pub enum CheckpointError {
 
 impl Checkpoint {
     pub fn to_bytes(&self) -> Vec<u8> {
-        let payload = bincode::serialize(self).expect("checkpoint serialises");
+        let payload = postcard::to_allocvec(self).unwrap_or_default();
         let mut out = Vec::with_capacity(24 + payload.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&CHECKPOINT_VERSION.to_le_bytes());
@@ -94,7 +95,7 @@ impl Checkpoint {
         if crc32fast::hash(payload) != crc {
             return Err(CheckpointError::Checksum { path });
         }
-        bincode::deserialize(payload).map_err(|e| CheckpointError::Decode {
+        postcard::from_bytes(payload).map_err(|e| CheckpointError::Decode {
             path,
             message: e.to_string(),
         })

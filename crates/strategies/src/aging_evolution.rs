@@ -53,23 +53,31 @@ pub struct AgingEvolutionState<G> {
     pub population: VecDeque<Member<G>>,
 }
 
-impl<G, V: Variation<G>> AgingEvolution<G, V> {
-    pub fn new(cfg: AgingEvolutionConfig, space: V) -> Result<Self, StrategyError> {
+impl AgingEvolutionConfig {
+    /// Checks the settings on their own (no search space needed).
+    pub fn validate(&self) -> Result<(), StrategyError> {
         let bad = |key, message: &str| {
             Err(StrategyError::Config {
                 key,
                 message: message.into(),
             })
         };
-        if cfg.population < 2 {
+        if self.population < 2 {
             return bad("population", "must be at least 2");
         }
-        if cfg.sample < 1 || cfg.sample > cfg.population {
+        if self.sample < 1 || self.sample > self.population {
             return bad("sample", "must be between 1 and the population size");
         }
-        if cfg.batch < 1 {
+        if self.batch < 1 {
             return bad("batch", "must be at least 1");
         }
+        Ok(())
+    }
+}
+
+impl<G, V: Variation<G>> AgingEvolution<G, V> {
+    pub fn new(cfg: AgingEvolutionConfig, space: V) -> Result<Self, StrategyError> {
+        cfg.validate()?;
         Ok(Self {
             cfg,
             space,

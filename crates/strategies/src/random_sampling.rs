@@ -24,14 +24,22 @@ pub struct RandomSampling<G, V> {
     _genome: std::marker::PhantomData<fn() -> G>,
 }
 
-impl<G, V: Variation<G>> RandomSampling<G, V> {
-    pub fn new(cfg: RandomSamplingConfig, space: V) -> Result<Self, StrategyError> {
-        if cfg.batch < 1 {
+impl RandomSamplingConfig {
+    /// Checks the settings on their own (no search space needed).
+    pub fn validate(&self) -> Result<(), StrategyError> {
+        if self.batch < 1 {
             return Err(StrategyError::Config {
                 key: "batch",
                 message: "must be at least 1".into(),
             });
         }
+        Ok(())
+    }
+}
+
+impl<G, V: Variation<G>> RandomSampling<G, V> {
+    pub fn new(cfg: RandomSamplingConfig, space: V) -> Result<Self, StrategyError> {
+        cfg.validate()?;
         Ok(Self {
             cfg,
             space,

@@ -19,13 +19,24 @@ pub struct RandomSearchConfig {
     pub elite_episodes: u32,
 }
 
+impl RandomSearchConfig {
+    /// The Deep GA settings that make random search.
+    pub fn as_deep_ga(&self) -> DeepGaConfig {
+        DeepGaConfig {
+            population: self.population,
+            truncation: 0,
+            sigma: 1.0,
+            elite_candidates: self.elite_candidates,
+            elite_episodes: self.elite_episodes,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), StrategyError> {
+        self.as_deep_ga().validate()
+    }
+}
+
 /// A Deep GA whose offspring are all fresh random networks.
 pub fn random_search(cfg: &RandomSearchConfig) -> Result<DeepGa, StrategyError> {
-    DeepGa::new(DeepGaConfig {
-        population: cfg.population,
-        truncation: 0,
-        sigma: 1.0,
-        elite_candidates: cfg.elite_candidates,
-        elite_episodes: cfg.elite_episodes,
-    })
+    DeepGa::new(cfg.as_deep_ga())
 }

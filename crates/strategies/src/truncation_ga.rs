@@ -51,26 +51,34 @@ pub struct TruncationGaState<G> {
     pub ranked: Vec<Member<G>>,
 }
 
-impl<G, V: Variation<G>> TruncationGa<G, V> {
-    pub fn new(cfg: TruncationGaConfig, space: V) -> Result<Self, StrategyError> {
+impl TruncationGaConfig {
+    /// Checks the settings on their own (no search space needed).
+    pub fn validate(&self) -> Result<(), StrategyError> {
         let bad = |key, message: &str| {
             Err(StrategyError::Config {
                 key,
                 message: message.into(),
             })
         };
-        if cfg.population < 2 {
+        if self.population < 2 {
             return bad("population", "must be at least 2");
         }
-        if cfg.parents < 1 || cfg.parents > cfg.population {
+        if self.parents < 1 || self.parents > self.population {
             return bad("parents", "must be between 1 and the population size");
         }
-        if cfg.elites >= cfg.population {
+        if self.elites >= self.population {
             return bad("elites", "must be below the population size");
         }
-        if !(0.0..=1.0).contains(&cfg.crossover_rate) {
+        if !(0.0..=1.0).contains(&self.crossover_rate) {
             return bad("crossover_rate", "must be in [0, 1]");
         }
+        Ok(())
+    }
+}
+
+impl<G, V: Variation<G>> TruncationGa<G, V> {
+    pub fn new(cfg: TruncationGaConfig, space: V) -> Result<Self, StrategyError> {
+        cfg.validate()?;
         Ok(Self {
             cfg,
             space,

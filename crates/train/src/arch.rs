@@ -66,7 +66,7 @@ pub enum Block {
 
 /// A chain network's blocks. In JSON and TOML each block is an object
 /// tagged by `op`; binary formats (checkpoints, the Redis protocol) use a
-/// compact externally tagged form, as bincode cannot read tagged enums.
+/// compact externally tagged form, as postcard cannot read tagged enums.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChainArch {
     pub blocks: Vec<Block>,
@@ -512,8 +512,8 @@ mod tests {
             r#"{"blocks":[{"op":"conv","filters":4,"kernel":5,"stride":1},{"op":"dropout","rate":0.25}]}"#
         );
         assert_eq!(serde_json::from_str::<ChainArch>(&j).unwrap(), a);
-        let bin = bincode::serialize(&a).unwrap();
-        assert_eq!(bincode::deserialize::<ChainArch>(&bin).unwrap(), a);
+        let bin = postcard::to_allocvec(&a).unwrap();
+        assert_eq!(postcard::from_bytes::<ChainArch>(&bin).unwrap(), a);
         let e = serde_json::from_str::<ChainArch>(r#"{"blocks":[{"op":"conv","filters":4}]}"#)
             .unwrap_err()
             .to_string();

@@ -3,8 +3,8 @@
 //! In JSON (architecture.json, metrics lines, weights files) it is an
 //! object tagged by `space`: `{"space": "chain", "blocks": [...]}` or
 //! `{"space": "cell", "normal": {...}, ...}`. Binary formats (checkpoints,
-//! the Redis protocol) use bincode's externally tagged enum, as bincode
-//! cannot read internally tagged ones.
+//! the Redis protocol) use an externally tagged enum, as non-self-describing
+//! formats (postcard) cannot read internally tagged ones.
 
 use serde::{Deserialize, Serialize};
 
@@ -169,7 +169,7 @@ mod tests {
     }
 
     #[test]
-    fn architectures_are_tagged_by_space_in_json_and_round_trip_in_bincode() {
+    fn architectures_are_tagged_by_space_in_json_and_round_trip_in_postcard() {
         let chain = Arch::Chain(ChainArch {
             blocks: vec![Block::Dense { units: 4 }],
         });
@@ -187,8 +187,8 @@ mod tests {
         );
         assert_eq!(serde_json::from_str::<Arch>(&j).unwrap(), cell);
         for a in [chain, cell] {
-            let bin = bincode::serialize(&a).unwrap();
-            assert_eq!(bincode::deserialize::<Arch>(&bin).unwrap(), a);
+            let bin = postcard::to_allocvec(&a).unwrap();
+            assert_eq!(postcard::from_bytes::<Arch>(&bin).unwrap(), a);
         }
         let e =
             serde_json::from_str::<Arch>(r#"{"space":"cell","normal":{"blocks":[]},"colour":1}"#)

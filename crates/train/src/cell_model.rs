@@ -13,7 +13,7 @@ use evonet_core::SeededRng;
 
 use crate::arch::ArchError;
 use crate::cell::{CellArch, CellOp, CellPlace};
-use crate::model::{conv_layer, dense};
+use crate::layers::{conv_layer, dense};
 
 /// Convolution (no bias) then batch norm; the ops apply ReLU first.
 #[derive(Module, Debug)]

@@ -19,6 +19,7 @@ pub mod augment;
 pub mod cell;
 pub mod cell_model;
 pub mod data;
+mod layers;
 pub mod model;
 pub mod onnx;
 pub mod schedule;

@@ -5,10 +5,10 @@
 //! generator (ARCHITECTURE.md), so a trained network depends only on its
 //! seed.
 
-use burn::module::{Module, Param};
-use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::module::Module;
+use burn::nn::conv::Conv2d;
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear};
 use burn::tensor::activation::{gelu, relu, tanh};
 use burn::tensor::{Device, Tensor, TensorData};
 
@@ -17,6 +17,7 @@ use evonet_core::SeededRng;
 use crate::arch::{shapes, Activation, ArchError, Block, ChainArch};
 use crate::architecture::Arch;
 use crate::cell_model::CellNet;
+use crate::layers::{conv_layer, dense};
 
 /// A trainable network of any architecture.
 // Built once per candidate: the size of the variants is no concern.
@@ -139,50 +140,6 @@ fn act2(f: Activation, x: Tensor<2>) -> Tensor<2> {
     }
 }
 
-/// Kaiming-uniform weights, `U(±sqrt(6 / fan_in))`, from `rng`.
-pub(crate) fn weights<const D: usize>(
-    shape: [usize; D],
-    fan_in: usize,
-    rng: &mut SeededRng,
-    device: &Device,
-) -> Param<Tensor<D>> {
-    let bound = (6.0 / fan_in as f64).sqrt();
-    let n: usize = shape.iter().product();
-    let v: Vec<f32> = (0..n)
-        .map(|_| rng.uniform_range(-bound, bound) as f32)
-        .collect();
-    Param::from_tensor(Tensor::from_data(TensorData::new(v, shape), device))
-}
-
-/// A `kernel` × `kernel` convolution padded by `(kernel - 1) / 2`, with a
-/// bias (zero) when `bias`, Kaiming-uniform weights from `rng`.
-pub(crate) fn conv_layer(
-    channels: [usize; 2],
-    kernel: usize,
-    stride: usize,
-    groups: usize,
-    bias: bool,
-    rng: &mut SeededRng,
-    device: &Device,
-) -> Conv2d {
-    let p = (kernel - 1) / 2;
-    let mut c = Conv2dConfig::new(channels, [kernel, kernel])
-        .with_stride([stride, stride])
-        .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
-        .with_groups(groups)
-        .with_bias(bias)
-        .with_initializer(Initializer::Zeros)
-        .init(device);
-    let per_group = channels[0] / groups;
-    c.weight = weights(
-        [channels[1], per_group, kernel, kernel],
-        per_group * kernel * kernel,
-        rng,
-        device,
-    );
-    c
-}
-
 fn conv(
     channels: [usize; 2],
     kernel: usize,
@@ -192,14 +149,6 @@ fn conv(
     device: &Device,
 ) -> Conv2d {
     conv_layer(channels, kernel, stride, groups, true, rng, device)
-}
-
-pub(crate) fn dense(fan_in: usize, units: usize, rng: &mut SeededRng, device: &Device) -> Linear {
-    let mut l = LinearConfig::new(fan_in, units)
-        .with_initializer(Initializer::Zeros)
-        .init(device);
-    l.weight = weights([fan_in, units], fan_in, rng, device);
-    l
 }
 
 impl ChainNet {

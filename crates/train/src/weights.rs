@@ -1,9 +1,10 @@
 //! A trained network's tensors by name, and the weights file
 //! (`weights.evow`) that stores them with the architecture they belong to.
 //!
-//! File layout, format version 2 (version 1 held chain architectures
-//! without the `space` tag): the magic `EVONETW\0`, a little-endian
-//! `u32` format version, a bincode body ([`WeightsFile`]) and a CRC-32 of
+//! File layout, format version 3 (version 1 held chain architectures
+//! without the `space` tag, versions 1 and 2 a bincode 1.3 body): the magic
+//! `EVONETW\0`, a little-endian `u32` format version, a postcard body
+//! ([`WeightsFile`]) and a CRC-32 of
 //! everything before it. Loading checks all four and that every tensor
 //! fits the architecture, so a file can never be applied to a network it
 //! was not made for.
@@ -23,7 +24,7 @@ use crate::cell_model::{CellNet, ConvNorm, OpLayer};
 use crate::model::{ChainNet, Layer, Net};
 
 pub const MAGIC: &[u8; 8] = b"EVONETW\0";
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// One tensor: its name (`block3.weight`, `head.bias`), shape and values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,7 +37,7 @@ pub struct NamedTensor {
 /// What a weights file holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WeightsFile {
-    /// The architecture, as JSON (bincode cannot hold a tagged enum).
+    /// The architecture, as JSON (a binary format cannot hold a tagged enum).
     pub arch_json: String,
     pub input: [usize; 3],
     pub classes: usize,
@@ -321,7 +322,8 @@ impl CellNet {
 pub fn encode(file: &WeightsFile) -> Vec<u8> {
     let mut out = MAGIC.to_vec();
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend(bincode::serialize(file).expect("weights serialise"));
+    // Names, shapes and numbers: postcard cannot fail on them.
+    out.extend(postcard::to_allocvec(file).unwrap_or_default());
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
@@ -348,12 +350,7 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<WeightsFile, WeightsError> {
             "checksum mismatch: the file is damaged or truncated".into()
         ));
     }
-    use bincode::Options;
-    bincode::DefaultOptions::new()
-        .with_fixint_encoding()
-        .with_limit(body.len() as u64)
-        .deserialize(&body[12..])
-        .map_err(|e| bad(format!("cannot decode: {e}")))
+    postcard::from_bytes(&body[12..]).map_err(|e| bad(format!("cannot decode: {e}")))
 }
 
 /// The weights file of `net` (the caller writes it atomically; this crate

@@ -55,6 +55,14 @@ fn shipped_configs_run() {
         n += 1;
     }
     assert!(n >= 7, "expected the shipped configs, found {n}");
+    // Every registered strategy's example is a shipped config, so this test
+    // ran each of them for a generation.
+    for e in evonet::STRATEGIES {
+        let shipped = std::fs::read_dir(repo().join("configs"))
+            .unwrap()
+            .any(|f| std::fs::read_to_string(f.unwrap().path()).unwrap() == e.example);
+        assert!(shipped, "{}: its example is not a shipped config", e.kind);
+    }
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -176,18 +184,27 @@ fn eval_replays_the_champion() {
 }
 
 #[test]
-fn config_prints_examples() {
-    for k in ["deep_ga", "random_search", "open_es", "cma_es", "neat"] {
-        let o = run_ok(&["config", k]);
-        assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("kind = \"{k}\"")));
+fn config_prints_the_registered_examples() {
+    for e in evonet::STRATEGIES {
+        let o = run_ok(&["config", e.kind]);
+        assert_eq!(String::from_utf8_lossy(&o.stdout), e.example, "{}", e.kind);
     }
-    assert_eq!(
-        bin()
-            .args(["config", "nope"])
-            .output()
-            .unwrap()
-            .status
-            .code(),
-        Some(2)
-    );
+    let bad = bin().args(["config", "nope"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    for e in evonet::STRATEGIES {
+        assert!(err.contains(e.kind), "lists `{}`: {err}", e.kind);
+    }
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = run_ok(&["completions", shell]);
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains("evonet") && text.contains("resume"),
+            "{shell}"
+        );
+    }
 }

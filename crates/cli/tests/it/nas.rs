@@ -194,15 +194,15 @@ fn check_onnx(run: &Path, seed: u64) {
             return;
         }
     };
-    let splits = evonet_nas::DataConfig::default()
+    let splits = evonet::nas::DataConfig::default()
         .load(Path::new("."), seed)
         .unwrap();
-    let net = evonet_train::weights::load(&run.join("best/weights.evow")).unwrap();
+    let net = evonet::train::weights::load(&run.join("best/weights.evow")).unwrap();
     let bytes = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
     let x = run.join("test-images.f32");
     let y = run.join("test-logits.f32");
     std::fs::write(&x, bytes(&splits.test.images)).unwrap();
-    std::fs::write(&y, bytes(&evonet_train::logits(&net, &splits.test))).unwrap();
+    std::fs::write(&y, bytes(&evonet::train::logits(&net, &splits.test))).unwrap();
     let out = std::process::Command::new(python)
         .arg(repo().join("scripts/check_onnx.py"))
         .arg(run.join("best/model.onnx"))
@@ -217,7 +217,7 @@ fn check_onnx(run: &Path, seed: u64) {
         "{text}"
     );
     // evonet's test accuracy is the one summary.json reports.
-    let p = evonet_train::predict(&net, &splits.test);
+    let p = evonet::train::predict(&net, &splits.test);
     let right = p
         .iter()
         .zip(&splits.test.labels)

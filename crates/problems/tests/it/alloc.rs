@@ -49,7 +49,7 @@ fn allocations_for(max_steps: u64, recurrent: bool, graph: bool) -> (usize, u64)
         obs_norm: None,
     };
     let renv = RolloutEnv {
-        env: EnvId::Pendulum,
+        env: EnvId::Pendulum.into(),
         max_steps: Some(max_steps),
         start_angle: None,
     };

@@ -18,13 +18,13 @@ fn problem(env: EnvId, hidden: Vec<usize>, episodes: u32) -> RlProblem {
         false,
     );
     let task = Task {
-        kind: TaskKind::for_env(env),
+        kind: TaskKind::for_env(&env.into()),
         test_episodes: 10,
         success_threshold: e.spec().reward_threshold,
     };
     RlProblem::new(
         RolloutEnv {
-            env,
+            env: env.into(),
             max_steps: None,
             start_angle: None,
         },

@@ -79,8 +79,11 @@ fn settings(dir: &str, gens: u64) -> RunSettings {
     }
 }
 
-fn export(c: &evonet_core::Champion<PolicyParams>, _t: &TestReport) -> serde_json::Value {
-    serde_json::json!({ "params": c.genome.params })
+fn export(
+    c: &evonet_core::Champion<PolicyParams>,
+    _t: &TestReport,
+) -> Result<serde_json::Value, String> {
+    Ok(serde_json::json!({ "params": c.genome.params }))
 }
 
 struct Count(usize);

@@ -1,0 +1,289 @@
+//! Strategies over flat parameter vectors: Deep GA and random search (seed
+//! chains), OpenAI-ES and CMA-ES (the vectors themselves), on an
+//! environment's MLP policy or on a task's fitness function.
+
+use std::sync::Arc;
+
+use evonet_core::{
+    Champion, EvalError, EvalRequest, Evaluation, NoiseTable, PolicyParams, Problem, SeedChain,
+    Strategy, TestReport,
+};
+use evonet_problems::{FunctionProblem, RlProblem};
+use evonet_strategies::{
+    random_search as random_search_strategy, CmaEs, CmaEsConfig, DeepGa, DeepGaConfig, OpenEs,
+    OpenEsConfig, ParamSpace, RandomSearchConfig,
+};
+
+use crate::build::env::EnvSetup;
+use crate::build::{BuildContext, BuildError};
+use crate::champion::{
+    ChampionBody, EnvRef, GenomeRecord, MlpChampion, ParamsMarker, VectorChampion, MLP_KIND,
+    VECTOR_KIND,
+};
+use crate::registry::{GenomeKind, TaskProblem};
+use crate::search::{Prepared, Search};
+
+/// The problem of a flat-vector strategy.
+enum Flat {
+    /// An MLP policy acting in an environment.
+    Policy {
+        problem: Box<RlProblem>,
+        env: EnvRef,
+        obs_dim: usize,
+    },
+    /// A task's fitness function.
+    Function(FunctionProblem),
+}
+
+impl Flat {
+    fn new(ctx: &BuildContext<'_>) -> Result<Self, BuildError> {
+        if let Some(task) = &ctx.config.task {
+            let entry = ctx
+                .registry
+                .task(&task.kind)
+                .map_err(|m| ctx.error("task.kind", m))?;
+            return match entry.make(task) {
+                Ok(TaskProblem::Function(f)) => Ok(Flat::Function(f)),
+                Ok(TaskProblem::Xor) => Err(ctx.error(
+                    "task.kind",
+                    "XOR evolves topologies: use strategy.kind = \"neat\"",
+                )),
+                Err((key, m)) => Err(ctx.error(&format!("task.{key}"), m)),
+            };
+        }
+        let p = ctx.config.policy();
+        let setup = EnvSetup::new(ctx, p.hidden, p.activation, p.recurrent)?;
+        Ok(Flat::Policy {
+            problem: Box::new(setup.problem),
+            env: setup.env,
+            obs_dim: setup.spec.obs_dim,
+        })
+    }
+
+    fn space(&self) -> ParamSpace {
+        match self {
+            Flat::Policy {
+                problem, obs_dim, ..
+            } => ParamSpace {
+                init_scales: problem.policy_spec().mlp.init_scales(),
+                obs_dim: *obs_dim,
+            },
+            Flat::Function(f) => ParamSpace {
+                init_scales: f.init_scales(),
+                obs_dim: 0,
+            },
+        }
+    }
+
+    fn parameters(&self) -> usize {
+        match self {
+            Flat::Policy { problem, .. } => problem.policy_spec().mlp.n_params(),
+            Flat::Function(f) => f.dim(),
+        }
+    }
+
+    fn with_seed_chains(self, table: Arc<NoiseTable>, cache: usize) -> Self {
+        match self {
+            Flat::Policy {
+                problem,
+                env,
+                obs_dim,
+            } => Flat::Policy {
+                problem: Box::new(problem.with_seed_chains(table, cache)),
+                env,
+                obs_dim,
+            },
+            Flat::Function(f) => Flat::Function(f.with_seed_chains(table, cache)),
+        }
+    }
+
+    fn describe(&self) -> Vec<String> {
+        match self {
+            Flat::Policy { problem, .. } => problem.describe(),
+            Flat::Function(f) => f.describe(),
+        }
+    }
+
+    fn decode_chain(&self, chain: &SeedChain) -> Result<Arc<Vec<f32>>, EvalError> {
+        match self {
+            Flat::Policy { problem, .. } => problem.decode_chain(chain),
+            Flat::Function(f) => f.decode_chain(chain),
+        }
+    }
+
+    /// The champion file's body for these parameters.
+    fn body(
+        &self,
+        strategy: &str,
+        params: Vec<f32>,
+        obs_norm: Option<evonet_core::genome::ObsNorm>,
+        genome: GenomeRecord,
+    ) -> ChampionBody {
+        match self {
+            Flat::Policy { problem, env, .. } => ChampionBody::Mlp(MlpChampion {
+                kind: MLP_KIND.into(),
+                env: env.clone(),
+                task: problem.task().kind,
+                success_threshold: problem.task().success_threshold,
+                policy: problem.policy_spec().clone(),
+                params,
+                obs_norm,
+                strategy: strategy.into(),
+                genome,
+            }),
+            Flat::Function(f) => ChampionBody::Vector(VectorChampion {
+                kind: VECTOR_KIND.into(),
+                task: f.name().into(),
+                params,
+                strategy: strategy.into(),
+                genome,
+            }),
+        }
+    }
+}
+
+macro_rules! delegate_problem {
+    ($($g:ty),*) => {$(
+        impl Problem<$g> for Flat {
+            fn evaluate(&self, g: &$g, req: &EvalRequest) -> Result<Evaluation, EvalError> {
+                match self {
+                    Flat::Policy { problem, .. } => problem.evaluate(g, req),
+                    Flat::Function(f) => f.evaluate(g, req),
+                }
+            }
+            fn test(&self, g: &$g, seed: u64) -> Result<TestReport, EvalError> {
+                match self {
+                    Flat::Policy { problem, .. } => problem.test(g, seed),
+                    Flat::Function(f) => f.test(g, seed),
+                }
+            }
+        }
+    )*};
+}
+delegate_problem!(PolicyParams, SeedChain);
+
+/// The shared noise table (Deep GA, random search, OpenAI-ES), built in
+/// parallel; its values do not depend on the thread count.
+fn noise_table(ctx: &BuildContext<'_>, parameters: usize) -> Result<Arc<NoiseTable>, BuildError> {
+    let run = &ctx.config.run;
+    if run.noise_table_size < parameters {
+        return Err(ctx.error(
+            "run.noise_table_size",
+            format!("must be at least the policy's {parameters} parameters"),
+        ));
+    }
+    let (len, seed) = (run.noise_table_size, run.noise_seed);
+    Ok(Arc::new(ctx.pool.install(|| {
+        use rayon::prelude::*;
+        let mut v = vec![0.0f32; len];
+        v.par_chunks_mut(evonet_core::noise::BLOCK)
+            .enumerate()
+            .for_each(|(b, c)| NoiseTable::fill_block(seed, b, c));
+        NoiseTable::from_vec(v, seed)
+    })))
+}
+
+pub(crate) fn deep_ga(
+    c: &DeepGaConfig,
+    ctx: &BuildContext<'_>,
+) -> Result<Box<dyn Search>, BuildError> {
+    let strategy = DeepGa::new(c.clone()).map_err(|e| ctx.strategy_error(e))?;
+    seed_chains(strategy, c.population, ctx)
+}
+
+pub(crate) fn random_search(
+    c: &RandomSearchConfig,
+    ctx: &BuildContext<'_>,
+) -> Result<Box<dyn Search>, BuildError> {
+    let strategy = random_search_strategy(c).map_err(|e| ctx.strategy_error(e))?;
+    seed_chains(strategy, c.population, ctx)
+}
+
+/// Deep GA machinery over seed chains, decoded with a cache of about two
+/// generations of parents.
+fn seed_chains(
+    strategy: DeepGa,
+    population: usize,
+    ctx: &BuildContext<'_>,
+) -> Result<Box<dyn Search>, BuildError> {
+    let flat = Flat::new(ctx)?;
+    let noise = noise_table(ctx, flat.parameters())?;
+    let flat = Arc::new(flat.with_seed_chains(noise, 2 * population + 16));
+    let kind = ctx.config.strategy.kind();
+    let shared = Arc::clone(&flat);
+    let export = move |ch: &Champion<SeedChain>, _t: &TestReport| {
+        let params = shared.decode_chain(&ch.genome).map_err(|e| e.to_string())?;
+        let genome = GenomeRecord::SeedChain {
+            seed_chain: ch.genome.clone(),
+        };
+        Ok(shared.body(kind, params.to_vec(), None, genome))
+    };
+    Ok(prepared(
+        strategy,
+        GenomeKind::SeedChain,
+        flat,
+        Arc::new(export),
+    ))
+}
+
+pub(crate) fn open_es(
+    c: &OpenEsConfig,
+    ctx: &BuildContext<'_>,
+) -> Result<Box<dyn Search>, BuildError> {
+    let flat = Flat::new(ctx)?;
+    let noise = noise_table(ctx, flat.parameters())?;
+    let strategy =
+        OpenEs::new(c.clone(), flat.space(), noise).map_err(|e| ctx.strategy_error(e))?;
+    params(strategy, flat, ctx)
+}
+
+pub(crate) fn cma_es(
+    c: &CmaEsConfig,
+    ctx: &BuildContext<'_>,
+) -> Result<Box<dyn Search>, BuildError> {
+    let flat = Flat::new(ctx)?;
+    let strategy = CmaEs::new(c.clone(), flat.space()).map_err(|e| ctx.strategy_error(e))?;
+    params(strategy, flat, ctx)
+}
+
+/// A strategy whose genomes are the parameter vectors themselves.
+fn params<S: Strategy<Genome = PolicyParams> + 'static>(
+    strategy: S,
+    flat: Flat,
+    ctx: &BuildContext<'_>,
+) -> Result<Box<dyn Search>, BuildError> {
+    let flat = Arc::new(flat);
+    let kind = ctx.config.strategy.kind();
+    let shared = Arc::clone(&flat);
+    let export = move |ch: &Champion<PolicyParams>, _t: &TestReport| {
+        let genome = GenomeRecord::Params(ParamsMarker::Params);
+        Ok(shared.body(
+            kind,
+            ch.genome.params.clone(),
+            ch.genome.obs_norm.clone(),
+            genome,
+        ))
+    };
+    Ok(prepared(
+        strategy,
+        GenomeKind::Params,
+        flat,
+        Arc::new(export),
+    ))
+}
+
+fn prepared<S>(
+    strategy: S,
+    genome: GenomeKind,
+    flat: Arc<Flat>,
+    export: crate::search::Export<S::Genome>,
+) -> Box<dyn Search>
+where
+    S: Strategy + 'static,
+    Flat: Problem<S::Genome>,
+{
+    let (describe, parameters) = (flat.describe(), Some(flat.parameters()));
+    Box::new(Prepared::new(
+        strategy, genome, flat, describe, export, parameters,
+    ))
+}

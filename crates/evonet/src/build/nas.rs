@@ -1,0 +1,98 @@
+//! Architecture search: regularized evolution, the truncation GA and random
+//! sampling over a search space, each candidate trained at low fidelity on
+//! `[data]`; the best are retrained afterwards ([`FinalStage`]).
+
+use std::sync::Arc;
+
+use evonet_core::{Champion, Strategy, TestReport, Variation};
+use evonet_nas::{NasProblem, SearchSpace};
+use evonet_strategies::{
+    AgingEvolution, AgingEvolutionConfig, RandomSampling, RandomSamplingConfig, TruncationGa,
+    TruncationGaConfig,
+};
+use evonet_train::Arch;
+
+use crate::build::{BuildContext, BuildError};
+use crate::champion::{ArchitectureChampion, ChampionBody};
+use crate::final_stage::FinalStage;
+use crate::registry::GenomeKind;
+use crate::search::{Prepared, Search};
+
+pub(crate) fn aging_evolution(
+    c: &AgingEvolutionConfig,
+    ctx: &BuildContext<'_>,
+) -> Result<Box<dyn Search>, BuildError> {
+    let (problem, space) = nas_problem(ctx)?;
+    let s = AgingEvolution::new(c.clone(), space).map_err(|e| ctx.strategy_error(e))?;
+    Ok(prepared(s, problem, ctx))
+}
+
+pub(crate) fn truncation_ga(
+    c: &TruncationGaConfig,
+    ctx: &BuildContext<'_>,
+) -> Result<Box<dyn Search>, BuildError> {
+    let (problem, space) = nas_problem(ctx)?;
+    let s = TruncationGa::new(c.clone(), space).map_err(|e| ctx.strategy_error(e))?;
+    Ok(prepared(s, problem, ctx))
+}
+
+pub(crate) fn random_sampling(
+    c: &RandomSamplingConfig,
+    ctx: &BuildContext<'_>,
+) -> Result<Box<dyn Search>, BuildError> {
+    let (problem, space) = nas_problem(ctx)?;
+    let s = RandomSampling::new(c.clone(), space).map_err(|e| ctx.strategy_error(e))?;
+    Ok(prepared(s, problem, ctx))
+}
+
+/// Loads `[data]` and builds the problem and the search space over it.
+fn nas_problem(ctx: &BuildContext<'_>) -> Result<(Arc<NasProblem>, SearchSpace), BuildError> {
+    let cfg = ctx.config;
+    let missing = |key: &str| ctx.error(key, "missing: architecture search needs it");
+    let data = cfg.data.as_ref().ok_or_else(|| missing("data"))?;
+    let splits = data
+        .load(ctx.data_root, cfg.run.seed)
+        .map_err(|e| ctx.error("data", e.to_string()))?;
+    let training = cfg.training.clone().ok_or_else(|| missing("training"))?;
+    let fin = cfg
+        .final_training
+        .clone()
+        .ok_or_else(|| missing("final_training"))?;
+    let problem = NasProblem::new(splits, training, fin, cfg.run.seed);
+    let space_cfg = cfg.search_space.clone().unwrap_or_else(|| {
+        evonet_nas::SearchSpaceConfig::Chain(evonet_nas::ChainSpaceConfig::default())
+    });
+    let space = SearchSpace::new(space_cfg, problem.input(), problem.classes());
+    space
+        .check()
+        .map_err(|(key, message)| ctx.error(&format!("search_space.{key}"), message))?;
+    Ok((Arc::new(problem), space))
+}
+
+fn prepared<S>(strategy: S, problem: Arc<NasProblem>, ctx: &BuildContext<'_>) -> Box<dyn Search>
+where
+    S: Strategy<Genome = Arch> + 'static,
+    SearchSpace: Variation<Arch>,
+{
+    let export = |ch: &Champion<Arch>, _t: &TestReport| {
+        Ok(ChampionBody::Architecture(ArchitectureChampion {
+            architecture: ch.genome.clone(),
+        }))
+    };
+    let final_stage = FinalStage::new(
+        Arc::clone(&problem),
+        ctx.config.run.seed,
+        ctx.config.run.threads,
+    );
+    let describe = problem.fingerprint_lines();
+    let mut prepared = Prepared::new(
+        strategy,
+        GenomeKind::Architecture,
+        problem,
+        describe,
+        Arc::new(export),
+        None,
+    );
+    prepared.final_stage = Some(final_stage);
+    Box::new(prepared)
+}

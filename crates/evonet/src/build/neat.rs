@@ -1,0 +1,76 @@
+//! NEAT (Stanley & Miikkulainen 2002) on XOR or on an environment.
+
+use std::sync::Arc;
+
+use evonet_core::{Champion, Problem, TestReport};
+use evonet_neat::{Neat, NeatConfig, NeatGenome};
+use evonet_nn::Activation;
+use evonet_problems::XorProblem;
+
+use crate::build::env::EnvSetup;
+use crate::build::{BuildContext, BuildError};
+use crate::champion::{ChampionBody, NeatChampion, ProblemRef, NEAT_KIND};
+use crate::registry::{GenomeKind, TaskProblem};
+use crate::search::{Prepared, Search};
+
+pub(crate) fn neat(c: &NeatConfig, ctx: &BuildContext<'_>) -> Result<Box<dyn Search>, BuildError> {
+    let params = c.resolve();
+    let (strategy, problem, describe, problem_ref): (
+        _,
+        Arc<dyn Problem<NeatGenome> + Send + Sync>,
+        _,
+        _,
+    ) = match &ctx.config.task {
+        Some(task) => {
+            let entry = ctx
+                .registry
+                .task(&task.kind)
+                .map_err(|m| ctx.error("task.kind", m))?;
+            match entry.make(task) {
+                Ok(TaskProblem::Xor) => (
+                    Neat::new(params, 2, 1).map_err(|e| ctx.strategy_error(e))?,
+                    Arc::new(XorProblem),
+                    vec!["problem xor".to_string()],
+                    ProblemRef::Xor,
+                ),
+                Ok(TaskProblem::Function(_)) => return Err(ctx.error(
+                    "task.kind",
+                    "NEAT evolves networks, not parameter vectors: use cma_es, open_es or deep_ga",
+                )),
+                Err((key, m)) => return Err(ctx.error(&format!("task.{key}"), m)),
+            }
+        }
+        None => {
+            // The policy part only contributes the action head.
+            let setup = EnvSetup::new(ctx, Vec::new(), Activation::Identity, false)?;
+            let strategy = Neat::new(params, setup.spec.obs_dim, setup.policy.head.outputs())
+                .map_err(|e| ctx.strategy_error(e))?;
+            let problem_ref = ProblemRef::Env {
+                env: setup.env,
+                task: setup.task.kind,
+                success_threshold: setup.task.success_threshold,
+                head: setup.policy.head.clone(),
+            };
+            let describe = setup.problem.describe();
+            (strategy, Arc::new(setup.problem), describe, problem_ref)
+        }
+    };
+    let export = move |ch: &Champion<NeatGenome>, _t: &TestReport| {
+        let graph = ch.genome.to_graph().map_err(|e| e.to_string())?;
+        Ok(ChampionBody::Neat(Box::new(NeatChampion {
+            kind: NEAT_KIND.into(),
+            problem: problem_ref.clone(),
+            graph,
+            genome: ch.genome.clone(),
+            strategy: "neat".into(),
+        })))
+    };
+    Ok(Box::new(Prepared::new(
+        strategy,
+        GenomeKind::Neat,
+        problem,
+        describe,
+        Arc::new(export),
+        None,
+    )))
+}

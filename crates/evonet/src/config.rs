@@ -1,0 +1,527 @@
+//! The experiment description: what a config file says, as typed serde
+//! data. Unknown keys are rejected by every table; [`ExperimentConfig::check`]
+//! validates the whole description against a [`Registry`], each section
+//! through the crate that owns its settings, and every error names the key
+//! and what is allowed.
+//!
+//! Reading the text (TOML, JSON) is the caller's: the CLI parses TOML into
+//! this type; a Rust user can build it in code or from any serde format.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "nas")]
+use evonet_nas::{ChainSpaceConfig, DataConfig, Fidelity, FinalTraining, SearchSpaceConfig};
+use evonet_nn::Activation;
+use evonet_problems::Faults;
+
+use crate::registry::{GenomeKind, Registry, StrategyConfig};
+
+/// A setting that is wrong: printed as one line naming the file (or other
+/// source) and the key.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", self.line())]
+pub struct ConfigError {
+    /// Where the setting came from (a config file, or a label).
+    pub file: PathBuf,
+    /// The dotted key (`strategy.sigma`), empty for the whole file.
+    pub key: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(file: &Path, key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            file: file.to_path_buf(),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    fn line(&self) -> String {
+        if self.key.is_empty() {
+            format!("{}: {}", self.file.display(), self.message)
+        } else {
+            format!("{}: `{}`: {}", self.file.display(), self.key, self.message)
+        }
+    }
+}
+
+/// `[task]`: a problem that is not an environment or a dataset: a task
+/// registered by name (`xor` for NEAT, the benchmark functions `rastrigin`
+/// and `sphere`, or a user's fitness function).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskConfig {
+    pub kind: String,
+    /// Dimension of a benchmark function (the built-in ones; a user's
+    /// function has its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dim: Option<usize>,
+    /// A fitness at or above this counts as solved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<f64>,
+}
+
+/// A whole experiment: the run, the problem (`[env]`, `[task]` or
+/// `[data]`), the policy or search space, and the strategy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    pub run: RunConfig,
+    /// An environment to act in...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<EnvConfig>,
+    /// ...or a registered task (XOR, a fitness function)...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskConfig>,
+    /// The MLP policy of weight-evolving strategies (defaults apply when
+    /// left out; NEAT evolves its own topology and refuses it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyConfig>,
+    /// ...or, for architecture search, the images to classify...
+    #[cfg(feature = "nas")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataConfig>,
+    /// ...the space of networks...
+    #[cfg(feature = "nas")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_space: Option<SearchSpaceConfig>,
+    /// ...how candidates are trained during the search...
+    #[cfg(feature = "nas")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<Fidelity>,
+    /// ...and how the best are retrained and tested after it.
+    #[cfg(feature = "nas")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_training: Option<FinalTraining>,
+    pub strategy: StrategyConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Name of the run (default: the config file's stem); the default
+    /// output folder is `runs/<name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub seed: u64,
+    pub max_generations: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_evaluations: Option<u64>,
+    #[serde(default = "yes")]
+    pub stop_when_solved: bool,
+    #[serde(default = "one")]
+    pub test_every: u64,
+    #[serde(default = "ten")]
+    pub checkpoint_every: u64,
+    /// Evaluation threads; 0 = all cores.
+    #[serde(default)]
+    pub threads: usize,
+    /// Floats in the shared noise table (Deep GA, OpenAI-ES).
+    #[serde(default = "default_noise_size")]
+    pub noise_table_size: usize,
+    #[serde(default = "default_noise_seed")]
+    pub noise_seed: u64,
+}
+
+impl RunConfig {
+    /// A run of `max_generations` with every other setting at its default.
+    pub fn new(max_generations: u64) -> Self {
+        Self {
+            name: None,
+            seed: 0,
+            max_generations,
+            max_evaluations: None,
+            stop_when_solved: true,
+            test_every: 1,
+            checkpoint_every: 10,
+            threads: 0,
+            noise_table_size: default_noise_size(),
+            noise_seed: default_noise_seed(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn one() -> u64 {
+    1
+}
+fn ten() -> u64 {
+    10
+}
+fn default_noise_size() -> usize {
+    1 << 24
+}
+fn default_noise_seed() -> u64 {
+    123
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvConfig {
+    /// A built-in Gymnasium id (CartPole-v1, Acrobot-v1, MountainCar-v0,
+    /// MountainCarContinuous-v0, Pendulum-v1, DoublePole-v0 (DPV),
+    /// DoublePoleNoVelocities-v0 (DPNV)) or one a user registered.
+    pub id: String,
+    /// Override of the time limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_steps: Option<u64>,
+    /// Episodes per evaluation.
+    #[serde(default = "one_u32")]
+    pub episodes: u32,
+    /// Episodes of the champion's success test.
+    #[serde(default = "hundred")]
+    pub test_episodes: u32,
+    /// Mean test return that counts as solved (default: Gymnasium's
+    /// reward threshold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_threshold: Option<f64>,
+    /// Double pole: initial angle of the long pole in degrees (default
+    /// 0.07 rad ≈ 4.01°, Stanley's code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_angle_deg: Option<f64>,
+    /// Fault injection, for testing failure handling.
+    #[serde(default, skip_serializing_if = "Faults::is_default")]
+    pub faults: Faults,
+}
+
+impl EnvConfig {
+    /// The environment `id` with every other setting at its default.
+    pub fn new(id: &str) -> Self {
+        Self {
+            id: id.to_string(),
+            max_steps: None,
+            episodes: 1,
+            test_episodes: 100,
+            success_threshold: None,
+            start_angle_deg: None,
+            faults: Faults::default(),
+        }
+    }
+
+    fn check(&self, registry: &Registry) -> Result<(), (&'static str, String)> {
+        registry
+            .envs()
+            .resolve(&self.id)
+            .map_err(|e| ("id", e.to_string()))?;
+        if self.episodes == 0 || self.episodes > 100_000 {
+            return Err(("episodes", "must be between 1 and 100000".into()));
+        }
+        if self.test_episodes == 0 || self.test_episodes > 100_000 {
+            return Err(("test_episodes", "must be between 1 and 100000".into()));
+        }
+        if self.max_steps == Some(0) {
+            return Err(("max_steps", "must be at least 1 (or left out)".into()));
+        }
+        if let Some(a) = self.start_angle_deg {
+            if !(a.is_finite() && a.abs() < 36.0) {
+                return Err((
+                    "start_angle_deg",
+                    "must be a finite angle below the 36 degree failure angle".into(),
+                ));
+            }
+        }
+        for (k, p) in [
+            ("faults.panic_prob", self.faults.panic_prob),
+            ("faults.nan_obs_prob", self.faults.nan_obs_prob),
+            ("faults.nan_fitness_prob", self.faults.nan_fitness_prob),
+        ] {
+            if !(0.0..=1.0).contains(&p) {
+                return Err((k, "must be a probability in [0, 1]".into()));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn one_u32() -> u32 {
+    1
+}
+fn hundred() -> u32 {
+    100
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    #[serde(default = "default_hidden")]
+    pub hidden: Vec<usize>,
+    #[serde(default = "default_activation")]
+    pub activation: Activation,
+    /// Elman recurrence in the hidden layers (needed without velocities).
+    #[serde(default)]
+    pub recurrent: bool,
+}
+
+fn default_hidden() -> Vec<usize> {
+    vec![64, 64]
+}
+fn default_activation() -> Activation {
+    Activation::Tanh
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self {
+            hidden: default_hidden(),
+            activation: default_activation(),
+            recurrent: false,
+        }
+    }
+}
+
+impl PolicyConfig {
+    fn check(&self) -> Result<(), (&'static str, String)> {
+        if self.hidden.iter().any(|&h| h == 0 || h > 65_536) {
+            return Err(("hidden", "layer sizes must be between 1 and 65536".into()));
+        }
+        if self.recurrent && self.hidden.is_empty() {
+            return Err(("recurrent", "needs at least one hidden layer".into()));
+        }
+        Ok(())
+    }
+}
+
+/// What the config's problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    Env,
+    Task,
+    Data,
+}
+
+impl ExperimentConfig {
+    /// The run, the problem and the strategy, everything else at defaults.
+    pub fn new(run: RunConfig, strategy: StrategyConfig) -> Self {
+        Self {
+            run,
+            env: None,
+            task: None,
+            policy: None,
+            #[cfg(feature = "nas")]
+            data: None,
+            #[cfg(feature = "nas")]
+            search_space: None,
+            #[cfg(feature = "nas")]
+            training: None,
+            #[cfg(feature = "nas")]
+            final_training: None,
+            strategy,
+        }
+    }
+
+    /// The `[policy]` section, or its defaults.
+    pub fn policy(&self) -> PolicyConfig {
+        self.policy.clone().unwrap_or_default()
+    }
+
+    /// Which problem section the config gives.
+    pub fn problem_kind(&self) -> ProblemKind {
+        #[cfg(feature = "nas")]
+        if self.data.is_some() || self.strategy.entry().genome == GenomeKind::Architecture {
+            return ProblemKind::Data;
+        }
+        if self.task.is_some() {
+            ProblemKind::Task
+        } else {
+            ProblemKind::Env
+        }
+    }
+
+    /// Checks every setting; `file` is named in errors.
+    pub fn check(&self, file: &Path, registry: &Registry) -> Result<(), ConfigError> {
+        let err = |key: &str, message: &str| ConfigError::new(file, key, message);
+        let within = |section: &str, (key, message): (&str, String)| {
+            ConfigError::new(file, format!("{section}.{key}"), message)
+        };
+        self.check_run(file)?;
+        let genome = self.strategy.entry().genome;
+        match self.problem_kind() {
+            #[cfg(feature = "nas")]
+            ProblemKind::Data => self.check_search(file)?,
+            kind => {
+                #[cfg(feature = "nas")]
+                for (present, key) in [
+                    (self.search_space.is_some(), "search_space"),
+                    (self.training.is_some(), "training"),
+                    (self.final_training.is_some(), "final_training"),
+                ] {
+                    if present {
+                        return Err(err(key, "belongs to architecture search (with [data])"));
+                    }
+                }
+                match (&self.env, &self.task) {
+                    (Some(_), Some(_)) => {
+                        return Err(err("task", "give either [env] or [task], not both"))
+                    }
+                    (None, None) => {
+                        return Err(err(
+                            "env",
+                            "missing: give [env] (an environment id) or [task] (a registered task)",
+                        ))
+                    }
+                    _ => {}
+                }
+                if let Some(env) = &self.env {
+                    env.check(registry).map_err(|e| within("env", e))?;
+                }
+                if let Some(task) = &self.task {
+                    let entry = registry
+                        .task(&task.kind)
+                        .map_err(|m| err("task.kind", &m))?;
+                    if !entry.genomes().contains(&genome) {
+                        let kinds: Vec<String> = entry
+                            .genomes()
+                            .iter()
+                            .flat_map(|g| crate::registry::kinds_for(*g))
+                            .map(|k| format!("\"{k}\""))
+                            .collect();
+                        return Err(err(
+                            "task.kind",
+                            &format!(
+                                "task `{}` takes {}, which `{}` does not evolve: use strategy.kind = {}",
+                                task.kind,
+                                GenomeKind::list(entry.genomes()),
+                                self.strategy.kind(),
+                                kinds.join(" or ")
+                            ),
+                        ));
+                    }
+                    entry.check(task).map_err(|(k, m)| within("task", (k, m)))?;
+                }
+                debug_assert!(kind != ProblemKind::Data);
+                self.check_policy(file, genome)?;
+            }
+        }
+        self.strategy.check().map_err(|e| match e {
+            evonet_core::StrategyError::Config { key, message } => {
+                err(&format!("strategy.{key}"), &message)
+            }
+            other => err("strategy", &other.to_string()),
+        })
+    }
+
+    fn check_run(&self, file: &Path) -> Result<(), ConfigError> {
+        let err = |key: &str, message: &str| ConfigError::new(file, key, message);
+        if self.run.max_generations == 0 {
+            return Err(err("run.max_generations", "must be at least 1"));
+        }
+        if self.run.max_evaluations == Some(0) {
+            return Err(err(
+                "run.max_evaluations",
+                "must be at least 1 (or left out)",
+            ));
+        }
+        if self.run.noise_table_size < 1024 {
+            return Err(err("run.noise_table_size", "must be at least 1024 floats"));
+        }
+        if self.run.threads > 4096 {
+            return Err(err("run.threads", "must be between 0 (all cores) and 4096"));
+        }
+        Ok(())
+    }
+
+    fn check_policy(&self, file: &Path, genome: GenomeKind) -> Result<(), ConfigError> {
+        let err = |key: &str, message: &str| ConfigError::new(file, key, message);
+        if self.policy.is_some() && genome == GenomeKind::Neat {
+            return Err(err(
+                "policy",
+                "NEAT evolves the network's topology: remove [policy]",
+            ));
+        }
+        if self.policy.is_some() && self.task.is_some() {
+            return Err(err(
+                "policy",
+                "a task's parameters are its own (no network): remove [policy]",
+            ));
+        }
+        self.policy()
+            .check()
+            .map_err(|(k, m)| ConfigError::new(file, format!("policy.{k}"), m))
+    }
+
+    /// An architecture search: `[data]`, `[training]`, `[final_training]`
+    /// and a strategy over architectures; no environment and no policy.
+    #[cfg(feature = "nas")]
+    fn check_search(&self, file: &Path) -> Result<(), ConfigError> {
+        let err = |key: &str, message: &str| ConfigError::new(file, key, message);
+        let within = |section: &str, (key, message): (&str, String)| {
+            ConfigError::new(file, format!("{section}.{key}"), message)
+        };
+        if self.strategy.entry().genome != GenomeKind::Architecture {
+            return Err(err(
+                "strategy.kind",
+                &format!(
+                    "[data] is for architecture search: use {}",
+                    crate::registry::kinds_for(GenomeKind::Architecture).join(", ")
+                ),
+            ));
+        }
+        let Some(data) = &self.data else {
+            return Err(err(
+                "data",
+                "missing: architecture search needs [data] (format = \"digits\" is built in)",
+            ));
+        };
+        for (present, key) in [
+            (self.env.is_some(), "env"),
+            (self.task.is_some(), "task"),
+            (self.policy.is_some(), "policy"),
+        ] {
+            if present {
+                return Err(err(
+                    key,
+                    "architecture search trains networks on [data]: remove it",
+                ));
+            }
+        }
+        data.validate().map_err(|e| within("data", e))?;
+        let Some(training) = &self.training else {
+            return Err(err("training", "missing: give at least `epochs`"));
+        };
+        training.validate().map_err(|e| within("training", e))?;
+        let Some(fin) = &self.final_training else {
+            return Err(err("final_training", "missing: give at least `epochs`"));
+        };
+        fin.validate().map_err(|e| within("final_training", e))?;
+        if let Some(space) = &self.search_space {
+            space.validate().map_err(|e| within("search_space", e))?;
+        }
+        Ok(())
+    }
+
+    /// Fills in what a run would otherwise take from defaults, so that the
+    /// stored config spells out every setting: NEAT's parameters, the
+    /// search space, or the policy of the other strategies.
+    pub fn resolve(&mut self) {
+        self.strategy.resolve();
+        match self.problem_kind() {
+            #[cfg(feature = "nas")]
+            ProblemKind::Data => {
+                self.search_space
+                    .get_or_insert(SearchSpaceConfig::Chain(ChainSpaceConfig::default()));
+            }
+            ProblemKind::Env
+                if self.policy.is_none() && self.strategy.entry().genome != GenomeKind::Neat =>
+            {
+                self.policy = Some(PolicyConfig::default());
+            }
+            _ => {}
+        }
+    }
+
+    /// The run's name: `run.name`, else the file stem.
+    pub fn name(&self, file: &Path) -> String {
+        self.run.name.clone().unwrap_or_else(|| {
+            file.file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("run")
+                .to_string()
+        })
+    }
+}

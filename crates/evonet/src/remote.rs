@@ -1,0 +1,117 @@
+//! Evaluation through Redis workers (crate `evonet-distributed`): the
+//! coordinator's side of a run ([`RedisBackend`]) and the worker's
+//! ([`RegistryJobs`], which builds a published run's problem from its
+//! config with the same [`Registry`] as the coordinator).
+
+use std::path::Path;
+
+use evonet_distributed::fingerprint::fnv1a64;
+use evonet_distributed::{
+    Fingerprint, Job, JobFactory, Link, RedisEvaluator, RunSpec, WaitStatus, PROTOCOL_VERSION,
+};
+
+use crate::config::{ConfigError, ExperimentConfig};
+use crate::registry::Registry;
+use crate::search::Search;
+use crate::Experiment;
+
+type OnWait = Box<dyn FnMut(&WaitStatus) + Send>;
+
+/// A run published on a Redis server: its evaluator sends every batch to
+/// the workers that joined.
+pub struct RedisBackend {
+    link: Link,
+    spec: RunSpec,
+    lease_ms: Option<u64>,
+    on_wait: Option<OnWait>,
+}
+
+impl RedisBackend {
+    /// Publishes `search` as run `run_id` (stable across a resume of the
+    /// same run; see [`run_id`]), with the config text workers build from.
+    pub fn new(
+        link: Link,
+        run_id: String,
+        config_text: String,
+        origin: String,
+        search: &dyn Search,
+        lease_ms: Option<u64>,
+    ) -> Self {
+        let fp = search.fingerprint();
+        let spec = RunSpec {
+            protocol: PROTOCOL_VERSION,
+            evonet_version: env!("CARGO_PKG_VERSION").into(),
+            run_id,
+            config: config_text,
+            problem_hash: fp.hash(),
+            problem: fp.text,
+            origin,
+        };
+        Self {
+            link,
+            spec,
+            lease_ms,
+            on_wait: None,
+        }
+    }
+
+    /// Called while a batch waits for workers (progress messages).
+    pub fn on_wait(mut self, f: impl FnMut(&WaitStatus) + Send + 'static) -> Self {
+        self.on_wait = Some(Box::new(f));
+        self
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.spec.run_id
+    }
+
+    /// The evaluator for genomes of type `G`.
+    pub fn evaluator<G>(self) -> RedisEvaluator<G> {
+        tracing::info!(
+            "run {} published on {}; workers join with `evonet worker --redis URL`",
+            self.spec.run_id,
+            self.link.target().display()
+        );
+        let mut e = RedisEvaluator::new(self.link, self.spec, self.lease_ms);
+        if let Some(f) = self.on_wait {
+            e.on_wait(f);
+        }
+        e
+    }
+}
+
+/// A run id that is stable across resumes of the same folder and distinct
+/// per machine, folder and seed.
+pub fn run_id(host: &str, dir: &Path, seed: u64) -> String {
+    format!(
+        "{:016x}",
+        fnv1a64(format!("{host}\n{}\n{seed}", dir.display()).as_bytes())
+    )
+}
+
+/// Parses a published config text into an experiment.
+pub type ParseConfig = dyn Fn(&Path, &str) -> Result<ExperimentConfig, ConfigError> + Send + Sync;
+
+/// A worker's [`JobFactory`]: parses a published run's config with `parse`
+/// (the format the coordinator published: TOML for the CLI) and builds it
+/// with `registry`, which must hold the same user environments and tasks as
+/// the coordinator's (the fingerprint check refuses a run otherwise).
+pub struct RegistryJobs {
+    pub registry: Registry,
+    pub parse: Box<ParseConfig>,
+}
+
+impl JobFactory for RegistryJobs {
+    fn prepare(
+        &self,
+        spec: &RunSpec,
+        pool: &rayon::ThreadPool,
+    ) -> Result<(Box<dyn Job>, Fingerprint), String> {
+        let origin = format!("run {} config", spec.run_id);
+        let cfg = (self.parse)(Path::new(&origin), &spec.config).map_err(|e| e.to_string())?;
+        let exp =
+            Experiment::new(Path::new(&origin), cfg, &self.registry).map_err(|e| e.to_string())?;
+        let search = exp.build_in(pool).map_err(|e| e.to_string())?;
+        Ok((search.job(), search.fingerprint()))
+    }
+}

@@ -1,0 +1,198 @@
+//! Running an [`Experiment`]: a fresh run or a resume, on local threads or
+//! Redis workers, with observers.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use evonet_runner::{
+    Checkpoint, CheckpointError, Observer, RunError, RunOutcome, RunSettings, ThreadEvaluator,
+};
+
+use crate::registry::GenomeKind;
+#[cfg(feature = "redis")]
+use crate::remote::RedisBackend;
+use crate::search::{Backend, RunContext, Search};
+use crate::{Error, Experiment};
+
+/// Turns the built search into the run published on Redis.
+#[cfg(feature = "redis")]
+type Publish<'a> = Box<dyn FnOnce(&dyn Search) -> RedisBackend + 'a>;
+
+/// A run of an experiment into a folder: `metrics.jsonl`,
+/// `best/champion.json` and `checkpoints/latest.evock` go there.
+///
+/// ```
+/// # fn main() -> Result<(), evonet::Error> {
+/// use evonet::{Experiment, ExperimentConfig, Registry, StrategyConfig};
+/// use evonet::strategies::DeepGaConfig;
+/// let ga = StrategyConfig::DeepGa(DeepGaConfig {
+///     population: 10, truncation: 3, sigma: 0.05, elite_candidates: 2, elite_episodes: 3,
+/// });
+/// let mut cfg = ExperimentConfig::on_env("CartPole-v1", ga, 2);
+/// cfg.run.noise_table_size = 1 << 16;
+/// cfg.run.stop_when_solved = false;
+/// cfg.run.checkpoint_every = 1;
+/// let exp = Experiment::new("doc", cfg, &Registry::builtin())?;
+/// let out = std::env::temp_dir().join(format!("evonet-doc-session-{}", std::process::id()));
+/// let first = exp.session(&out).max_generations(1).run()?;
+/// let resumed = exp.session(&out).resume()?; // continues from the checkpoint
+/// assert_eq!(first.state().generation, 1);
+/// assert_eq!(resumed.state().generation, 2);
+/// # std::fs::remove_dir_all(&out).ok();
+/// # Ok(()) }
+/// ```
+pub struct Session<'a> {
+    experiment: &'a Experiment,
+    out: PathBuf,
+    config_text: Option<String>,
+    stop: Arc<AtomicBool>,
+    max_generations: Option<u64>,
+    observers: Vec<&'a mut dyn Observer>,
+    #[cfg(feature = "redis")]
+    redis: Option<Publish<'a>>,
+}
+
+impl<'a> Session<'a> {
+    pub(crate) fn new(experiment: &'a Experiment, out: &Path) -> Self {
+        Self {
+            experiment,
+            out: out.to_path_buf(),
+            config_text: None,
+            stop: Arc::new(AtomicBool::new(false)),
+            max_generations: None,
+            observers: Vec::new(),
+            #[cfg(feature = "redis")]
+            redis: None,
+        }
+    }
+
+    /// The config text stored in checkpoints (the CLI stores the resolved
+    /// TOML; default: the resolved config as JSON).
+    pub fn config_text(mut self, text: String) -> Self {
+        self.config_text = Some(text);
+        self
+    }
+
+    /// A flag that, once set (by Ctrl-C, say), stops the run at the next
+    /// generation boundary with a checkpoint.
+    pub fn stop_flag(mut self, stop: Arc<AtomicBool>) -> Self {
+        self.stop = stop;
+        self
+    }
+
+    /// Overrides `run.max_generations` (at least 1).
+    pub fn max_generations(mut self, n: u64) -> Self {
+        self.max_generations = Some(n.max(1));
+        self
+    }
+
+    /// Receives every generation's record.
+    pub fn observer(mut self, o: &'a mut dyn Observer) -> Self {
+        self.observers.push(o);
+        self
+    }
+
+    #[cfg(feature = "redis")]
+    /// Evaluates through Redis workers instead of local threads: `publish`
+    /// turns the built search into the published run (see
+    /// [`RedisBackend::new`]).
+    pub fn redis(mut self, publish: impl FnOnce(&dyn Search) -> RedisBackend + 'a) -> Self {
+        self.redis = Some(Box::new(publish));
+        self
+    }
+
+    /// Starts a fresh run (an earlier run's files in the folder are
+    /// replaced as the run writes its own).
+    pub fn run(self) -> Result<Finished, Error> {
+        self.go(None)
+    }
+
+    /// Continues the run in the folder from its latest checkpoint.
+    pub fn resume(self) -> Result<Finished, Error> {
+        let path = Checkpoint::latest_path(&self.out);
+        let ck = Checkpoint::read(&path).map_err(Error::Checkpoint)?;
+        self.go(Some(ck))
+    }
+
+    /// Continues from a checkpoint already read.
+    pub fn resume_from(self, ck: Checkpoint) -> Result<Finished, Error> {
+        self.go(Some(ck))
+    }
+
+    fn go(self, resume: Option<Checkpoint>) -> Result<Finished, Error> {
+        let exp = self.experiment;
+        let mut evaluator = ThreadEvaluator::new(exp.config().run.threads)
+            .map_err(|e| Error::Threads(e.to_string()))?;
+        let search = exp.build_in(evaluator.pool())?;
+        let settings = RunSettings {
+            out_dir: self.out.clone(),
+            seed: exp.config().run.seed,
+            max_generations: self
+                .max_generations
+                .unwrap_or(exp.config().run.max_generations),
+            max_evaluations: exp.config().run.max_evaluations,
+            stop_when_solved: exp.config().run.stop_when_solved,
+            test_every: exp.config().run.test_every,
+            test_champion: search.genome() != GenomeKind::Architecture,
+            checkpoint_every: exp.config().run.checkpoint_every,
+            config_text: self.config_text.unwrap_or_else(|| exp.config_json()),
+            stop: self.stop,
+        };
+        #[cfg(feature = "redis")]
+        let backend = match self.redis {
+            None => Backend::Threads(&mut evaluator),
+            Some(publish) => Backend::Redis(Box::new(publish(&*search))),
+        };
+        #[cfg(not(feature = "redis"))]
+        let backend = Backend::Threads(&mut evaluator);
+        let mut observers = self.observers;
+        let outcome = search.run(RunContext {
+            settings: &settings,
+            resume,
+            backend,
+            observers: &mut observers,
+        })?;
+        Ok(Finished {
+            outcome,
+            search,
+            out: self.out,
+        })
+    }
+}
+
+/// A run that ended: by its budget, by success, or by the stop flag.
+pub struct Finished {
+    pub outcome: RunOutcome,
+    /// The search that ran (for its final stage, its fingerprint).
+    pub search: Box<dyn Search>,
+    pub out: PathBuf,
+}
+
+impl Finished {
+    /// The runner's counters at the end.
+    pub fn state(&self) -> &evonet_runner::RunnerState {
+        match &self.outcome {
+            RunOutcome::Finished(s) | RunOutcome::Interrupted(s) => s,
+        }
+    }
+
+    pub fn interrupted(&self) -> bool {
+        matches!(self.outcome, RunOutcome::Interrupted(_))
+    }
+}
+
+impl From<RunError> for Error {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::Checkpoint(c) => Error::Checkpoint(c),
+            other => Error::Run(other),
+        }
+    }
+}
+
+impl From<CheckpointError> for Error {
+    fn from(e: CheckpointError) -> Self {
+        Error::Checkpoint(e)
+    }
+}
