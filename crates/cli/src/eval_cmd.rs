@@ -38,6 +38,52 @@ pub fn eval(path: &Path, episodes: u32, seed: u64, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// `evonet export PATH --onnx FILE`.
+pub fn export(path: &Path, onnx: &Path) -> Result<()> {
+    let bytes = if path.join("weights.evow").exists() {
+        let w = path.join("weights.evow");
+        let net = evonet::train::weights::load(&w).map_err(|e| user(e.to_string()))?;
+        let (input, classes) = net_shape(path)?;
+        evonet::train::onnx::export(&net, input, classes).map_err(|e| anyhow::anyhow!("{e}"))?
+    } else {
+        let file = replay::champion_path(path);
+        let fail = |e: evonet::export::ExportError| user(format!("{}: {e}", file.display()));
+        match replay::load(path).map_err(|e| user(e.to_string()))? {
+            Loaded::Mlp(c) => evonet::export::mlp_policy(&c.body).map_err(fail)?,
+            Loaded::Neat(c) => evonet::export::neat_network(&c.body).map_err(fail)?,
+            Loaded::Vector(c) => {
+                return Err(user(format!(
+                    "{}: a parameter vector of task `{}` is no network: nothing to export",
+                    file.display(),
+                    c.body.task
+                )))
+            }
+        }
+    };
+    evonet::runner::atomic::write_atomic(onnx, &bytes)
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", onnx.display()))?;
+    println!("{} ({} bytes)", onnx.display(), bytes.len());
+    Ok(())
+}
+
+/// The input shape and classes of a search's best network, from
+/// `architecture.json`.
+fn net_shape(best: &Path) -> Result<([usize; 3], usize)> {
+    let p = best.join("architecture.json");
+    let text = std::fs::read_to_string(&p)
+        .map_err(|e| user(format!("{}: cannot read: {e}", p.display())))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| user(format!("{}: {e}", p.display())))?;
+    let input: Option<[usize; 3]> = serde_json::from_value(v["input"].clone()).ok();
+    match (input, v["classes"].as_u64()) {
+        (Some(i), Some(c)) => Ok((i, c as usize)),
+        _ => Err(user(format!(
+            "{}: `input` or `classes` missing",
+            p.display()
+        ))),
+    }
+}
+
 fn print_report(r: &ReplayReport, json: bool) {
     if json {
         // A struct of numbers and strings: serialising cannot fail.

@@ -86,6 +86,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Export a champion: an MLP policy, a feed-forward NEAT network or a
+    /// trained architecture as an ONNX model.
+    Export {
+        /// A run's `best/` folder or a champion JSON file.
+        path: PathBuf,
+        /// The ONNX file to write.
+        #[arg(long, value_name = "FILE")]
+        onnx: PathBuf,
+    },
     /// Draw a NEAT champion as Graphviz DOT and standalone SVG.
     Draw {
         /// A run's `best/` folder or a champion JSON file.
@@ -143,6 +152,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run_cmd::run(args),
         Command::Resume(args) => run_cmd::resume(args),
         Command::Worker(args) => worker_cmd::worker(args),
+        Command::Export { path, onnx } => eval_cmd::export(&path, &onnx).map(|_| 0),
         Command::Draw { path, out } => draw::draw(&path, out.as_deref()).map(|_| 0),
         Command::Eval {
             path,

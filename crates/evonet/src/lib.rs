@@ -75,6 +75,7 @@
 pub mod build;
 pub mod champion;
 pub mod config;
+pub mod export;
 #[cfg(feature = "nas")]
 pub mod final_stage;
 pub mod registry;

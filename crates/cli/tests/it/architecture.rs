@@ -36,7 +36,9 @@ fn workspace_dependency_edges_follow_the_architecture() {
         // Generic over genomes and problems: it knows no strategy, no
         // environment and no config format.
         ("evonet-distributed", &["evonet-core", "evonet-runner"][..]),
-        ("evonet-train", &["evonet-core"][..]),
+        // The ONNX writer: no dependency at all, so every build can export.
+        ("evonet-onnx", &[][..]),
+        ("evonet-train", &["evonet-core", "evonet-onnx"][..]),
         // Architecture search: the only crate besides `train` that knows
         // about training; the backend itself stays behind `train`.
         ("evonet-nas", &["evonet-core", "evonet-train"][..]),
@@ -55,6 +57,7 @@ fn workspace_dependency_edges_follow_the_architecture() {
                 "evonet-distributed",
                 "evonet-train",
                 "evonet-nas",
+                "evonet-onnx",
             ][..],
         ),
         // The binary: parse, dispatch, print, over the facade alone.
@@ -62,6 +65,7 @@ fn workspace_dependency_edges_follow_the_architecture() {
     ]);
     // Crates that may not do IO or threads must not depend on crates for them.
     let no_io: &[&str] = &[
+        "evonet-onnx",
         "evonet-core",
         "evonet-nn",
         "evonet-envs",

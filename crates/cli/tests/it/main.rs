@@ -5,6 +5,7 @@ mod common;
 mod configs;
 mod determinism;
 mod distributed;
+mod export;
 mod faults;
 mod nas;
 mod neat;
