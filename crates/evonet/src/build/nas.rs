@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use evonet_core::{Champion, Strategy, TestReport, Variation};
+use evonet_core::{Champion, Strategy, StrategyError, TestReport, Variation};
 use evonet_nas::{NasProblem, SearchSpace};
 use evonet_strategies::{
     AgingEvolution, AgingEvolutionConfig, RandomSampling, RandomSamplingConfig, TruncationGa,
@@ -22,27 +22,34 @@ pub(crate) fn aging_evolution(
     c: &AgingEvolutionConfig,
     ctx: &BuildContext<'_>,
 ) -> Result<Box<dyn Search>, BuildError> {
-    let (problem, space) = nas_problem(ctx)?;
-    let s = AgingEvolution::new(c.clone(), space).map_err(|e| ctx.strategy_error(e))?;
-    Ok(prepared(s, problem, ctx))
+    search(ctx, |space| AgingEvolution::new(c.clone(), space))
 }
 
 pub(crate) fn truncation_ga(
     c: &TruncationGaConfig,
     ctx: &BuildContext<'_>,
 ) -> Result<Box<dyn Search>, BuildError> {
-    let (problem, space) = nas_problem(ctx)?;
-    let s = TruncationGa::new(c.clone(), space).map_err(|e| ctx.strategy_error(e))?;
-    Ok(prepared(s, problem, ctx))
+    search(ctx, |space| TruncationGa::new(c.clone(), space))
 }
 
 pub(crate) fn random_sampling(
     c: &RandomSamplingConfig,
     ctx: &BuildContext<'_>,
 ) -> Result<Box<dyn Search>, BuildError> {
+    search(ctx, |space| RandomSampling::new(c.clone(), space))
+}
+
+/// A strategy over the search space of `[search_space]`, made by `make`.
+fn search<S>(
+    ctx: &BuildContext<'_>,
+    make: impl FnOnce(SearchSpace) -> Result<S, StrategyError>,
+) -> Result<Box<dyn Search>, BuildError>
+where
+    S: Strategy<Genome = Arch> + 'static,
+{
     let (problem, space) = nas_problem(ctx)?;
-    let s = RandomSampling::new(c.clone(), space).map_err(|e| ctx.strategy_error(e))?;
-    Ok(prepared(s, problem, ctx))
+    let strategy = make(space).map_err(|e| ctx.strategy_error(e))?;
+    Ok(prepared(strategy, problem, ctx))
 }
 
 /// Loads `[data]` and builds the problem and the search space over it.

@@ -42,20 +42,19 @@ impl<'a> Graph<'a> {
             None => "missing_tensor".into(),
         }
     }
+}
 
-    /// A node whose output is a fresh name, returned.
-    pub(crate) fn node(&mut self, op: &str, inputs: &[&str], attrs: &[(&str, Attr)]) -> String {
-        self.model.node(op, inputs, attrs)
+/// Nodes are added to the model itself (`g.node(...)`).
+impl std::ops::Deref for Graph<'_> {
+    type Target = Model;
+    fn deref(&self) -> &Model {
+        &self.model
     }
+}
 
-    pub(crate) fn named_node(
-        &mut self,
-        op: &str,
-        inputs: &[&str],
-        attrs: &[(&str, Attr)],
-        out: String,
-    ) -> String {
-        self.model.named_node(op, inputs, attrs, out)
+impl std::ops::DerefMut for Graph<'_> {
+    fn deref_mut(&mut self) -> &mut Model {
+        &mut self.model
     }
 }
 
@@ -69,7 +68,8 @@ pub fn export(net: &Net, input: [usize; 3], classes: usize) -> Result<Vec<u8>, A
         Net::Cell(n) => cell::build(&mut g, n.arch(), &n.places)?,
     }
     let (w, b) = (g.next(), g.next());
-    g.named_node("Gemm", &[&g.last.clone(), &w, &b], &[], "logits".into());
+    let last = g.last.clone();
+    g.named_node("Gemm", &[&last, &w, &b], &[], "logits".into());
     let mut model = g.model;
     model.input("input", &input);
     model.output("logits", Elem::F32, &[classes]);
