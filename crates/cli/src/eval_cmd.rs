@@ -16,6 +16,7 @@ pub fn eval(path: &Path, episodes: u32, seed: u64, json: bool) -> Result<()> {
     if episodes == 0 {
         return Err(user("--episodes must be at least 1"));
     }
+    #[cfg(feature = "nas")]
     if path.join("weights.evow").exists() {
         return crate::retrain_cmd::eval(path, json);
     }
@@ -41,10 +42,7 @@ pub fn eval(path: &Path, episodes: u32, seed: u64, json: bool) -> Result<()> {
 /// `evonet export PATH --onnx FILE`.
 pub fn export(path: &Path, onnx: &Path) -> Result<()> {
     let bytes = if path.join("weights.evow").exists() {
-        let w = path.join("weights.evow");
-        let net = evonet::train::weights::load(&w).map_err(|e| user(e.to_string()))?;
-        let (input, classes) = net_shape(path)?;
-        evonet::train::onnx::export(&net, input, classes).map_err(|e| anyhow::anyhow!("{e}"))?
+        network_onnx(path)?
     } else {
         let file = replay::champion_path(path);
         let fail = |e: evonet::export::ExportError| user(format!("{}: {e}", file.display()));
@@ -66,8 +64,26 @@ pub fn export(path: &Path, onnx: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The ONNX model of a search's trained best network.
+#[cfg(feature = "nas")]
+fn network_onnx(best: &Path) -> Result<Vec<u8>> {
+    let w = best.join("weights.evow");
+    let net = evonet::train::weights::load(&w).map_err(|e| user(e.to_string()))?;
+    let (input, classes) = net_shape(best)?;
+    evonet::train::onnx::export(&net, input, classes).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+#[cfg(not(feature = "nas"))]
+fn network_onnx(best: &Path) -> Result<Vec<u8>> {
+    Err(user(format!(
+        "{}: a trained architecture; this evonet was built without architecture search (feature `nas`)",
+        best.display()
+    )))
+}
+
 /// The input shape and classes of a search's best network, from
 /// `architecture.json`.
+#[cfg(feature = "nas")]
 fn net_shape(best: &Path) -> Result<([usize; 3], usize)> {
     let p = best.join("architecture.json");
     let text = std::fs::read_to_string(&p)

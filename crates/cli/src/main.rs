@@ -8,9 +8,12 @@ mod draw;
 mod eval_cmd;
 mod plot_cmd;
 mod progress;
+#[cfg(feature = "redis")]
 mod remote;
+#[cfg(feature = "nas")]
 mod retrain_cmd;
 mod run_cmd;
+#[cfg(feature = "redis")]
 mod worker_cmd;
 
 use std::path::PathBuf;
@@ -71,6 +74,7 @@ enum Command {
     Resume(run_cmd::ResumeArgs),
     /// Evaluate candidates of runs published on a Redis server, with all
     /// local cores, until stopped.
+    #[cfg(feature = "redis")]
     Worker(worker_cmd::WorkerArgs),
     /// Replay a saved champion on fresh episodes.
     Eval {
@@ -124,6 +128,7 @@ enum Command {
     },
     /// Retrain the best architectures of a finished search at full
     /// fidelity and test them again, with other settings.
+    #[cfg(feature = "nas")]
     Retrain(retrain_cmd::RetrainArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
@@ -135,7 +140,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // A worker says what it joins and takes over.
+    #[cfg(feature = "redis")]
     let quiet_default = !matches!(cli.command, Command::Worker(_));
+    #[cfg(not(feature = "redis"))]
+    let quiet_default = true;
     let level = match cli.verbose {
         0 if quiet_default => tracing::Level::WARN,
         0 => tracing::Level::INFO,
@@ -151,6 +159,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run_cmd::run(args),
         Command::Resume(args) => run_cmd::resume(args),
+        #[cfg(feature = "redis")]
         Command::Worker(args) => worker_cmd::worker(args),
         Command::Export { path, onnx } => eval_cmd::export(&path, &onnx).map(|_| 0),
         Command::Draw { path, out } => draw::draw(&path, out.as_deref()).map(|_| 0),
@@ -166,6 +175,7 @@ fn main() -> ExitCode {
             Ok(0)
         }
         Command::Plot { runs, out, budget } => plot_cmd::plot(&runs, &out, budget).map(|_| 0),
+        #[cfg(feature = "nas")]
         Command::Retrain(args) => retrain_cmd::retrain(args).map(|_| 0),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -14,7 +14,15 @@ use evonet::{Checkpoint, Experiment, ExperimentConfig, Finished, StrategyConfig}
 
 use crate::config_file;
 use crate::progress::ProgressObserver;
+#[cfg(feature = "redis")]
 use crate::remote::RedisArgs;
+
+/// Where the run's candidates go besides local threads: a Redis
+/// connection and its settings.
+#[cfg(feature = "redis")]
+type Remote<'a> = (Option<evonet::distributed::Link>, &'a RedisArgs);
+#[cfg(not(feature = "redis"))]
+type Remote<'a> = std::marker::PhantomData<&'a ()>;
 use crate::user;
 
 #[derive(clap::Args, Debug)]
@@ -39,6 +47,7 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    #[cfg(feature = "redis")]
     #[command(flatten)]
     pub redis: RedisArgs,
 }
@@ -60,6 +69,7 @@ pub struct ResumeArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    #[cfg(feature = "redis")]
     #[command(flatten)]
     pub redis: RedisArgs,
 }
@@ -83,7 +93,10 @@ pub fn run(a: RunArgs) -> Result<u8> {
         .unwrap_or_else(|| Path::new("runs").join(exp.config().name(&a.config)));
     // Before anything is written: a wrong password or an unreachable
     // server is a one-line error.
-    let link = a.redis.connect()?;
+    #[cfg(feature = "redis")]
+    let remote = (a.redis.connect()?, &a.redis);
+    #[cfg(not(feature = "redis"))]
+    let remote = std::marker::PhantomData;
     if Checkpoint::latest_path(&out).exists() {
         if !a.force {
             return Err(user(format!(
@@ -107,7 +120,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
         config_file::to_toml(exp.config())
     );
     write_atomic(&out.join("config.toml"), resolved.as_bytes()).context("writing config.toml")?;
-    execute(&exp, &resolved, &out, None, a.quiet, link, &a.redis)
+    execute(&exp, &resolved, &out, None, a.quiet, remote)
 }
 
 pub fn resume(a: ResumeArgs) -> Result<u8> {
@@ -132,7 +145,10 @@ pub fn resume(a: ResumeArgs) -> Result<u8> {
         stored,
         &evonet::Registry::builtin(),
     )?;
-    let link = a.redis.connect()?;
+    #[cfg(feature = "redis")]
+    let remote = (a.redis.connect()?, &a.redis);
+    #[cfg(not(feature = "redis"))]
+    let remote = std::marker::PhantomData;
     let (mut cfg, mut text) = match a.config.as_deref() {
         None => (stored.config().clone(), ck.config_text.clone()),
         Some(file) => {
@@ -159,7 +175,7 @@ pub fn resume(a: ResumeArgs) -> Result<u8> {
         text = config_file::to_toml(&cfg);
     }
     let exp = Experiment::new(dir.join("config.toml"), cfg, &evonet::Registry::builtin())?;
-    execute(&exp, &text, dir, Some(ck), a.quiet, link, &a.redis)
+    execute(&exp, &text, dir, Some(ck), a.quiet, remote)
 }
 
 /// Why a run cannot continue under `new` (None: it can). What was evolved
@@ -169,6 +185,7 @@ fn resume_conflict(old: &ExperimentConfig, new: &ExperimentConfig) -> Option<Str
     if old.env != new.env || old.task != new.task {
         return Some("the problem ([env] / [task]) cannot change on resume".into());
     }
+    #[cfg(feature = "nas")]
     if old.data != new.data || old.search_space != new.search_space || old.training != new.training
     {
         return Some(
@@ -259,29 +276,32 @@ fn execute(
     out: &Path,
     resume: Option<Checkpoint>,
     quiet: bool,
-    remote: Option<evonet::distributed::Link>,
-    remote_args: &RedisArgs,
+    remote: Remote<'_>,
 ) -> Result<u8> {
     // First, so that a Ctrl-C during set-up also ends with a checkpoint.
     let stop = stop_flag("stopping after this generation (a checkpoint will be written)");
     let done = resume.as_ref().map_or(0, |c| c.runner.generation);
     let mut progress = ProgressObserver::new(exp.config(), done, quiet);
     let bar = progress.bar();
-    let mut session = exp
+    let session = exp
         .session(out)
         .config_text(config_text.to_string())
         .stop_flag(stop)
         .observer(&mut progress);
-    if let Some(link) = remote {
-        session = session.redis(crate::remote::publish(
+    #[cfg(feature = "redis")]
+    let session = match remote {
+        (Some(link), args) => session.redis(crate::remote::publish(
             link,
             exp.config().run.seed,
             out,
             config_file::to_toml(exp.config()),
-            remote_args.lease_ms,
+            args.lease_ms,
             bar.clone(),
-        ));
-    }
+        )),
+        (None, _) => session,
+    };
+    #[cfg(not(feature = "redis"))]
+    let _ = remote;
     let finished = match resume {
         Some(ck) => session.resume_from(ck),
         None => session.run(),
@@ -292,6 +312,7 @@ fn execute(
     if finished.interrupted() {
         return Ok(130);
     }
+    #[cfg(feature = "nas")]
     if let Some(stage) = finished.search.final_stage() {
         crate::retrain_cmd::final_training(stage, out, quiet)?;
     }
@@ -312,7 +333,10 @@ fn summary(out: &Path, f: &Finished) {
         rs.env_steps,
         rs.elapsed_s
     );
+    #[cfg(feature = "nas")]
     let tested = f.search.final_stage().is_none();
+    #[cfg(not(feature = "nas"))]
+    let tested = true;
     match (rs.solved_at_generation, rs.solved_at_evaluations) {
         (Some(g), Some(e)) => println!("solved at generation {g} after {e} evaluations"),
         _ if tested => println!("not solved"),

@@ -165,6 +165,25 @@ impl Builder {
 }
 
 /// The ONNX model of an MLP policy champion.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use evonet::{Experiment, ExperimentConfig, Registry, StrategyConfig};
+/// use evonet::replay::{load, Loaded};
+/// use evonet::strategies::DeepGaConfig;
+/// let ga = StrategyConfig::DeepGa(DeepGaConfig {
+///     population: 8, truncation: 2, sigma: 0.05, elite_candidates: 1, elite_episodes: 1,
+/// });
+/// let mut cfg = ExperimentConfig::on_env("CartPole-v1", ga, 1);
+/// cfg.run.noise_table_size = 1 << 16;
+/// let out = std::env::temp_dir().join(format!("evonet-doc-export-{}", std::process::id()));
+/// Experiment::new("doc", cfg, &Registry::builtin())?.session(&out).run()?;
+/// let Loaded::Mlp(champion) = load(&out.join("best"))? else { unreachable!() };
+/// let onnx = evonet::export::mlp_policy(&champion.body)?;
+/// assert_eq!(&onnx[..2], &[0x08, 9], "ir_version 9 first");
+/// # std::fs::remove_dir_all(&out).ok();
+/// # Ok(()) }
+/// ```
 pub fn mlp_policy(c: &MlpChampion) -> Result<Vec<u8>, ExportError> {
     let spec = &c.policy.mlp;
     if c.params.len() != spec.n_params() {
@@ -237,6 +256,20 @@ pub fn mlp_policy(c: &MlpChampion) -> Result<Vec<u8>, ExportError> {
 }
 
 /// The ONNX model of a feed-forward NEAT champion.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use evonet::{Experiment, ExperimentConfig, Registry, StrategyConfig};
+/// use evonet::replay::{load, Loaded};
+/// let cfg = ExperimentConfig::on_task("xor", StrategyConfig::Neat(Default::default()), 3);
+/// let out = std::env::temp_dir().join(format!("evonet-doc-neat-{}", std::process::id()));
+/// Experiment::new("doc", cfg, &Registry::builtin())?.session(&out).run()?;
+/// let Loaded::Neat(champion) = load(&out.join("best"))? else { unreachable!() };
+/// let onnx = evonet::export::neat_network(&champion.body)?;
+/// assert!(onnx.windows(6).any(|w| w == b"Concat"));
+/// # std::fs::remove_dir_all(&out).ok();
+/// # Ok(()) }
+/// ```
 pub fn neat_network(c: &NeatChampion) -> Result<Vec<u8>, ExportError> {
     let g = &c.graph;
     if g.recurrent {

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use evonet_core::{
     derive_seed, CandidateId, Champion, Outcome, Problem, Purpose, Strategy, StrategyError,
-    TellReport,
+    TellReport, TestReport,
 };
 
 use crate::atomic::write_atomic;
@@ -25,11 +25,24 @@ use crate::metrics::{finite, truncate_to, CandidateRecord, GenerationRecord, Met
 use crate::state::{RunOutcome, RunSettings, RunnerState};
 use crate::FORMAT_VERSION;
 
-/// Receives each generation's record (progress bars, live plots, a user's
-/// logging), right after it is appended to `metrics.jsonl`. A closure over
-/// the record is an observer.
+/// Sees a run's events (progress bars, live plots, a user's logging or
+/// uploads): each generation's record right after it is appended to
+/// `metrics.jsonl`, each better champion, each checkpoint. A closure over
+/// the record is an observer of generations.
 pub trait Observer {
     fn on_generation(&mut self, record: &GenerationRecord);
+
+    /// A better champion was tested in `generation` (the one
+    /// `best/champion.json` holds from now on: written within a second, and
+    /// before the next checkpoint).
+    fn on_champion(&mut self, generation: u64, test: &TestReport) {
+        let _ = (generation, test);
+    }
+
+    /// A checkpoint was written to `path`; `runner` holds its counters.
+    fn on_checkpoint(&mut self, runner: &RunnerState, path: &Path) {
+        let _ = (runner, path);
+    }
 }
 
 impl<F: FnMut(&GenerationRecord)> Observer for F {
@@ -77,11 +90,16 @@ pub fn run<S: Strategy, B: Serialize>(
     while !settings.done(&run.rs) {
         if settings.stop.load(Ordering::SeqCst) {
             run.stop_clock();
-            run.persist()?;
+            run.checkpoint(observers)?;
             return Ok(RunOutcome::Interrupted(run.rs));
         }
         let round = run.evaluate(problem, evaluator)?;
-        let tested = run.test(problem, export, &round)?;
+        let mut tested = run.test(problem, export, &round)?;
+        if let Some(t) = tested.improved.take() {
+            for o in observers.iter_mut() {
+                o.on_champion(run.rs.generation - 1, &t);
+            }
+        }
         let record = run.record(&round, tested);
         run.metrics
             .append(&record)
@@ -91,11 +109,11 @@ pub fn run<S: Strategy, B: Serialize>(
         }
         let every = settings.checkpoint_every;
         if every > 0 && run.rs.generation.is_multiple_of(every) {
-            run.persist()?;
+            run.checkpoint(observers)?;
         }
     }
     run.stop_clock();
-    run.persist()?;
+    run.checkpoint(observers)?;
     Ok(RunOutcome::Finished(run.rs))
 }
 
@@ -128,6 +146,8 @@ struct Round<G> {
 struct Tested {
     score: Option<f64>,
     details: Vec<(String, f64)>,
+    /// The test, when the champion is better than any before.
+    improved: Option<TestReport>,
 }
 
 impl<'a, S: Strategy> Run<'a, S> {
@@ -274,6 +294,7 @@ impl<'a, S: Strategy> Run<'a, S> {
             rs.solved_at_generation = Some(gen);
             rs.solved_at_evaluations = Some(rs.evaluations);
         }
+        let improved = (first_solver || better).then(|| t.clone());
         if first_solver || better {
             rs.best_test = Some(t.score);
             self.champion.offer(champion_json(gen, &champ, &t, export));
@@ -285,6 +306,7 @@ impl<'a, S: Strategy> Run<'a, S> {
         Ok(Tested {
             score: finite(t.score),
             details: t.details,
+            improved,
         })
     }
 
@@ -324,6 +346,16 @@ impl<'a, S: Strategy> Run<'a, S> {
     /// The run's wall-clock time so far, into its counters.
     fn stop_clock(&mut self) {
         self.rs.elapsed_s = self.base_elapsed + self.started.elapsed().as_secs_f64();
+    }
+
+    /// Writes a checkpoint and tells the observers.
+    fn checkpoint(&mut self, observers: &mut [&mut dyn Observer]) -> Result<(), RunError> {
+        self.persist()?;
+        let path = Checkpoint::latest_path(&self.settings.out_dir);
+        for o in observers.iter_mut() {
+            o.on_checkpoint(&self.rs, &path);
+        }
+        Ok(())
     }
 
     /// Syncs `metrics.jsonl`, flushes the champion, then writes the

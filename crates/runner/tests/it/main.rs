@@ -86,10 +86,24 @@ fn export(
     Ok(serde_json::json!({ "params": c.genome.params }))
 }
 
-struct Count(usize);
+/// Counts generations, better champions (with the best test score seen)
+/// and checkpoints (with the generation of each).
+#[derive(Default)]
+struct Count {
+    generations: usize,
+    champions: Vec<f64>,
+    checkpoints: Vec<u64>,
+}
 impl Observer for Count {
     fn on_generation(&mut self, _r: &GenerationRecord) {
-        self.0 += 1;
+        self.generations += 1;
+    }
+    fn on_champion(&mut self, _generation: u64, test: &TestReport) {
+        self.champions.push(test.score);
+    }
+    fn on_checkpoint(&mut self, runner: &evonet_runner::RunnerState, path: &std::path::Path) {
+        assert!(path.exists(), "told after it is written");
+        self.checkpoints.push(runner.generation);
     }
 }
 
@@ -110,7 +124,7 @@ fn resume_continues_exactly_and_failures_are_counted() {
     let s = strategy();
     let mut ev = ThreadEvaluator::new(2).unwrap();
     let full = settings("full", 12);
-    let mut count = Count(0);
+    let mut count = Count::default();
     let out = run(
         &s,
         &Sphere,
@@ -122,7 +136,20 @@ fn resume_continues_exactly_and_failures_are_counted() {
     )
     .unwrap();
     assert!(matches!(out, RunOutcome::Finished(ref r) if r.generation == 12));
-    assert_eq!(count.0, 12);
+    assert_eq!(count.generations, 12);
+    // Checkpoints every 2 generations and at the end (12 again).
+    assert_eq!(count.checkpoints, vec![2, 4, 6, 8, 10, 12, 12]);
+    // Each better champion, in increasing order of test score; the last is
+    // the run's best.
+    assert!(!count.champions.is_empty());
+    assert!(count.champions.windows(2).all(|w| w[1] > w[0]));
+    assert_eq!(
+        count.champions.last().copied(),
+        match &out {
+            RunOutcome::Finished(r) => r.best_test,
+            RunOutcome::Interrupted(_) => None,
+        }
+    );
     let full_metrics = strip(&full.out_dir);
     assert!(
         full_metrics.iter().map(|r| r.failed).sum::<u64>() > 0,
