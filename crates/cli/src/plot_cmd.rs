@@ -79,11 +79,23 @@ pub fn plot(dirs: &[PathBuf], out: &Path, budget: Option<usize>) -> Result<()> {
         groups.entry(&r.strategy).or_default().push(r);
     }
 
-    // Markdown table on stdout.
+    print_tables(&runs, &groups, budget);
+    let frame = Frame::new(&runs, budget);
+    let mut svg = frame.axes(budget);
+    frame.curves(&mut svg, &groups, budget);
+    svg.push_str("</svg>\n");
+    evonet::runner::atomic::write_atomic(out, svg.as_bytes())
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!("\nplot: {}", out.display());
+    Ok(())
+}
+
+/// The Markdown tables: per strategy, then per run.
+fn print_tables(runs: &[Run], groups: &BTreeMap<&str, Vec<&Run>>, budget: usize) {
     let at = |r: &Run| r.best_so_far[budget - 1];
     println!("| strategy | runs | best validation accuracy after {budget} candidates (mean ± std) | min | max |");
     println!("|---|---|---|---|---|");
-    for (name, rs) in &groups {
+    for (name, rs) in groups {
         let v: Vec<f64> = rs.iter().map(|r| at(r)).collect();
         let (m, s) = mean_std(&v);
         let min = v.iter().copied().fold(f64::INFINITY, f64::min);
@@ -96,7 +108,7 @@ pub fn plot(dirs: &[PathBuf], out: &Path, budget: Option<usize>) -> Result<()> {
     println!();
     println!("| run | strategy | best after {budget} | first candidate reaching it |");
     println!("|---|---|---|---|");
-    for r in &runs {
+    for r in runs {
         let b = at(r);
         let first = r
             .best_so_far
@@ -109,132 +121,183 @@ pub fn plot(dirs: &[PathBuf], out: &Path, budget: Option<usize>) -> Result<()> {
             r.strategy
         );
     }
+}
 
-    // The chart.
-    let (w, h, left, right, top, bottom) = (820.0, 520.0, 80.0, 190.0, 30.0, 60.0);
-    let (pw, ph) = (w - left - right, h - top - bottom);
-    // The y axis starts at the best accuracy after the first 10 candidates,
-    // so that the first random models do not flatten the curves.
-    let from = budget.clamp(1, 10) - 1;
-    let lows: Vec<f64> = runs
-        .iter()
-        .filter_map(|r| {
-            r.best_so_far[from..budget]
-                .iter()
-                .copied()
-                .find(|x| x.is_finite())
-        })
-        .collect();
-    let y0 = lows.iter().copied().fold(1.0, f64::min);
-    let y1 = runs
-        .iter()
-        .flat_map(|r| r.best_so_far[..budget].iter().copied())
-        .filter(|x| x.is_finite())
-        .fold(y0, f64::max);
-    let (y0, y1) = {
-        let pad = ((y1 - y0) * 0.05).max(1e-3);
-        (y0 - pad, (y1 + pad).min(1.0 + pad))
-    };
-    let x = |i: usize| left + pw * (i as f64) / ((budget - 1).max(1) as f64);
-    let y = |v: f64| top + ph * (1.0 - (v.clamp(y0, y1) - y0) / (y1 - y0));
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(
-        svg,
-        "<!-- format_version {FORMAT_VERSION}: written by evonet {} -->",
-        env!("CARGO_PKG_VERSION")
-    );
-    let _ = writeln!(svg, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
-    // Axes, grid and ticks.
-    for k in 0..=5 {
-        let v = y0 + (y1 - y0) * k as f64 / 5.0;
-        let yy = y(v);
-        let _ = writeln!(
-            svg,
-            r##"<line x1="{left}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#ddd"/><text x="{:.1}" y="{:.1}" text-anchor="end">{v:.3}</text>"##,
-            left + pw,
-            left - 6.0,
-            yy + 4.0
-        );
-        let i = ((budget - 1) as f64 * k as f64 / 5.0).round() as usize;
-        let xx = x(i);
-        let _ = writeln!(
-            svg,
-            r##"<line x1="{xx:.1}" y1="{:.1}" x2="{xx:.1}" y2="{:.1}" stroke="#333"/><text x="{xx:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
-            top + ph,
-            top + ph + 5.0,
-            top + ph + 19.0,
-            i + 1
-        );
-    }
-    let _ = writeln!(
-        svg,
-        r##"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>"##
-    );
-    let _ = writeln!(
-        svg,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">candidates trained</text>"#,
-        left + pw / 2.0,
-        h - 15.0
-    );
-    let _ = writeln!(
-        svg,
-        r#"<text transform="translate(20 {:.1}) rotate(-90)" text-anchor="middle">best validation accuracy so far</text>"#,
-        top + ph / 2.0
-    );
-    let line = |pts: &[f64]| -> String {
-        pts.iter()
-            .enumerate()
-            .filter(|(_, v)| v.is_finite())
-            .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(*v)))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    for (g, (name, rs)) in groups.iter().enumerate() {
-        let color = COLORS[g % COLORS.len()];
-        for r in rs {
-            let _ = writeln!(
-                svg,
-                r#"<polyline fill="none" stroke="{color}" stroke-opacity="0.35" stroke-width="1" points="{}"/>"#,
-                line(&r.best_so_far[..budget])
-            );
-        }
-        let mean: Vec<f64> = (0..budget)
-            .map(|i| {
-                let v: Vec<f64> = rs
+/// The chart's geometry: the plot area and the accuracy range shown.
+struct Frame {
+    w: f64,
+    h: f64,
+    left: f64,
+    top: f64,
+    pw: f64,
+    ph: f64,
+    y0: f64,
+    y1: f64,
+    budget: usize,
+}
+
+impl Frame {
+    fn new(runs: &[Run], budget: usize) -> Self {
+        let (w, h, left, right, top, bottom) = (820.0, 520.0, 80.0, 190.0, 30.0, 60.0);
+        let (pw, ph) = (w - left - right, h - top - bottom);
+        // The y axis starts at the best accuracy after the first 10
+        // candidates, so that the first random models do not flatten the
+        // curves.
+        let from = budget.clamp(1, 10) - 1;
+        let lows: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| {
+                r.best_so_far[from..budget]
                     .iter()
-                    .map(|r| r.best_so_far[i])
-                    .filter(|v| v.is_finite())
-                    .collect();
-                if v.len() == rs.len() {
-                    v.iter().sum::<f64>() / v.len() as f64
-                } else {
-                    f64::NAN
-                }
+                    .copied()
+                    .find(|x| x.is_finite())
             })
             .collect();
-        let _ = writeln!(
-            svg,
-            r#"<polyline fill="none" stroke="{color}" stroke-width="3" points="{}"/>"#,
-            line(&mean)
-        );
-        let ly = top + 20.0 + 22.0 * g as f64;
-        let _ = writeln!(
-            svg,
-            r#"<line x1="{:.1}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{color}" stroke-width="3"/><text x="{:.1}" y="{:.1}">{name} ({} runs)</text>"#,
-            left + pw + 12.0,
-            left + pw + 36.0,
-            left + pw + 42.0,
-            ly + 4.0,
-            rs.len()
-        );
+        let y0 = lows.iter().copied().fold(1.0, f64::min);
+        let y1 = runs
+            .iter()
+            .flat_map(|r| r.best_so_far[..budget].iter().copied())
+            .filter(|x| x.is_finite())
+            .fold(y0, f64::max);
+        let pad = ((y1 - y0) * 0.05).max(1e-3);
+        Self {
+            w,
+            h,
+            left,
+            top,
+            pw,
+            ph,
+            y0: y0 - pad,
+            y1: (y1 + pad).min(1.0 + pad),
+            budget,
+        }
     }
-    svg.push_str("</svg>\n");
-    evonet::runner::atomic::write_atomic(out, svg.as_bytes())
-        .with_context(|| format!("writing {}", out.display()))?;
-    println!("\nplot: {}", out.display());
-    Ok(())
+
+    fn x(&self, i: usize) -> f64 {
+        self.left + self.pw * (i as f64) / ((self.budget - 1).max(1) as f64)
+    }
+
+    fn y(&self, v: f64) -> f64 {
+        self.top + self.ph * (1.0 - (v.clamp(self.y0, self.y1) - self.y0) / (self.y1 - self.y0))
+    }
+
+    /// The SVG's header, axes, grid and labels.
+    fn axes(&self, budget: usize) -> String {
+        let Frame {
+            w,
+            h,
+            left,
+            top,
+            pw,
+            ph,
+            y0,
+            y1,
+            ..
+        } = *self;
+        let x = |i: usize| self.x(i);
+        let y = |v: f64| self.y(v);
+        let mut svg = String::new();
+        let _ = writeln!(
+            svg,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
+        );
+        let _ = writeln!(
+            svg,
+            "<!-- format_version {FORMAT_VERSION}: written by evonet {} -->",
+            env!("CARGO_PKG_VERSION")
+        );
+        let _ = writeln!(svg, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
+        // Axes, grid and ticks.
+        for k in 0..=5 {
+            let v = y0 + (y1 - y0) * k as f64 / 5.0;
+            let yy = y(v);
+            let _ = writeln!(
+                svg,
+                r##"<line x1="{left}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#ddd"/><text x="{:.1}" y="{:.1}" text-anchor="end">{v:.3}</text>"##,
+                left + pw,
+                left - 6.0,
+                yy + 4.0
+            );
+            let i = ((budget - 1) as f64 * k as f64 / 5.0).round() as usize;
+            let xx = x(i);
+            let _ = writeln!(
+                svg,
+                r##"<line x1="{xx:.1}" y1="{:.1}" x2="{xx:.1}" y2="{:.1}" stroke="#333"/><text x="{xx:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
+                top + ph,
+                top + ph + 5.0,
+                top + ph + 19.0,
+                i + 1
+            );
+        }
+        let _ = writeln!(
+            svg,
+            r##"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>"##
+        );
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">candidates trained</text>"#,
+            left + pw / 2.0,
+            h - 15.0
+        );
+        let _ = writeln!(
+            svg,
+            r#"<text transform="translate(20 {:.1}) rotate(-90)" text-anchor="middle">best validation accuracy so far</text>"#,
+            top + ph / 2.0
+        );
+        svg
+    }
+
+    /// One thin line per run and a thick mean per strategy, with a legend.
+    fn curves(&self, svg: &mut String, groups: &BTreeMap<&str, Vec<&Run>>, budget: usize) {
+        let Frame { left, top, pw, .. } = *self;
+        let x = |i: usize| self.x(i);
+        let y = |v: f64| self.y(v);
+        let line = |pts: &[f64]| -> String {
+            pts.iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_finite())
+                .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(*v)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        for (g, (name, rs)) in groups.iter().enumerate() {
+            let color = COLORS[g % COLORS.len()];
+            for r in rs {
+                let _ = writeln!(
+                    svg,
+                    r#"<polyline fill="none" stroke="{color}" stroke-opacity="0.35" stroke-width="1" points="{}"/>"#,
+                    line(&r.best_so_far[..budget])
+                );
+            }
+            let mean: Vec<f64> = (0..budget)
+                .map(|i| {
+                    let v: Vec<f64> = rs
+                        .iter()
+                        .map(|r| r.best_so_far[i])
+                        .filter(|v| v.is_finite())
+                        .collect();
+                    if v.len() == rs.len() {
+                        v.iter().sum::<f64>() / v.len() as f64
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect();
+            let _ = writeln!(
+                svg,
+                r#"<polyline fill="none" stroke="{color}" stroke-width="3" points="{}"/>"#,
+                line(&mean)
+            );
+            let ly = top + 20.0 + 22.0 * g as f64;
+            let _ = writeln!(
+                svg,
+                r#"<line x1="{:.1}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{color}" stroke-width="3"/><text x="{:.1}" y="{:.1}">{name} ({} runs)</text>"#,
+                left + pw + 12.0,
+                left + pw + 36.0,
+                left + pw + 42.0,
+                ly + 4.0,
+                rs.len()
+            );
+        }
+    }
 }

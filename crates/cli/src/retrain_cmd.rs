@@ -27,7 +27,22 @@ pub(crate) fn final_training(stage: &FinalStage, out: &Path, quiet: bool) -> Res
             stage.epochs()
         );
     }
-    let s = stage.execute(out, &plan)?;
+    let progress = |p: evonet::final_stage::RetrainProgress<'_>| {
+        if !quiet {
+            eprintln!(
+                "  retrained {}/{}: candidate #{} ({}) {}",
+                p.done,
+                p.total,
+                p.candidate.id,
+                p.candidate.arch,
+                match (p.test_accuracy, p.seconds) {
+                    (Some(a), Some(s)) => format!("test accuracy {a:.4} in {s:.0} s"),
+                    _ => "failed".into(),
+                }
+            );
+        }
+    };
+    let s = stage.execute(out, &plan, &progress)?;
     println!(
         "best architecture (candidate #{}): {}\n  validation accuracy {:.4} (search), test accuracy {:.4} after {} epochs on train + validation, {} parameters",
         s.candidate,

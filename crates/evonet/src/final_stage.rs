@@ -59,6 +59,16 @@ pub struct FinalPlan {
     pub candidates_failed: usize,
 }
 
+/// A retraining that ended (`test_accuracy` is `None` when it failed).
+#[derive(Debug, Clone, Copy)]
+pub struct RetrainProgress<'a> {
+    pub done: usize,
+    pub total: usize,
+    pub candidate: &'a Found,
+    pub test_accuracy: Option<f64>,
+    pub seconds: Option<f64>,
+}
+
 /// One retrained architecture, as listed in `summary.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct RetrainedRow {
@@ -190,16 +200,34 @@ impl FinalStage {
 
     /// Retrains the plan's architectures in parallel, tests them once, and
     /// writes `best/` (architecture, weights, ONNX, summary).
-    pub fn execute(&self, out: &Path, plan: &FinalPlan) -> Result<NasSummary, FinalError> {
+    /// `progress` hears of each retraining as it ends (from its thread),
+    /// with how many have ended.
+    pub fn execute(
+        &self,
+        out: &Path,
+        plan: &FinalPlan,
+        progress: &(dyn Fn(RetrainProgress<'_>) + Sync),
+    ) -> Result<NasSummary, FinalError> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads)
             .build()
             .map_err(|e| FinalError::Threads(e.to_string()))?;
         let p = &self.problem;
+        let done = std::sync::atomic::AtomicUsize::new(0);
         let retrained: Vec<_> = pool.install(|| {
             plan.top
                 .par_iter()
-                .map(|f| p.retrain(&f.arch, derive_seed(self.seed, 0, f.id, Purpose::Test)))
+                .map(|f| {
+                    let r = p.retrain(&f.arch, derive_seed(self.seed, 0, f.id, Purpose::Test));
+                    progress(RetrainProgress {
+                        done: done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1,
+                        total: plan.top.len(),
+                        candidate: f,
+                        test_accuracy: r.as_ref().ok().map(|r| r.test_accuracy),
+                        seconds: r.as_ref().ok().map(|r| r.train_s),
+                    });
+                    r
+                })
                 .collect()
         });
         let mut table = Vec::new();
