@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use evonet::neat::{NeatGenome, NodeKind};
+use evonet::neat::{NeatGenome, NodeGene, NodeKind};
 use evonet::runner::atomic::write_atomic;
 
 use crate::user;
@@ -238,41 +238,8 @@ pub fn to_svg(g: &NeatGenome, title: &str) -> String {
             " stroke-dasharray=\"6 4\" opacity=\"0.55\""
         };
         let sw = width(c.weight, max);
-        let path = if c.from == c.to {
-            format!(
-                "M{:.1},{:.1} C{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}",
-                x1 - 8.0,
-                y1 - r,
-                x1 - 30.0,
-                y1 - 60.0,
-                x1 + 30.0,
-                y1 - 60.0,
-                x1 + 8.0,
-                y1 - r
-            )
-        } else {
-            // Shorten to the circle's rim; bend backward and same-column edges.
-            let (ddx, ddy) = (x2 - x1, y2 - y1);
-            let len = (ddx * ddx + ddy * ddy).sqrt().max(1e-3);
-            let (ux, uy) = (ddx / len, ddy / len);
-            let (sx, sy, ex, ey) = (x1 + ux * r, y1 + uy * r, x2 - ux * r, y2 - uy * r);
-            let span = layer_of[&c.to] as f32 - layer_of[&c.from] as f32;
-            if x2 > x1 && span <= 1.0 {
-                format!("M{sx:.1},{sy:.1} L{ex:.1},{ey:.1}")
-            } else if x2 > x1 {
-                // Skipping columns: bow the edge so it does not run through
-                // the nodes in between.
-                let bow = 22.0 * (span - 1.0);
-                let (cx, cy) = ((sx + ex) / 2.0 + uy * bow, (sy + ey) / 2.0 - ux * bow);
-                format!("M{sx:.1},{sy:.1} Q{cx:.1},{cy:.1} {ex:.1},{ey:.1}")
-            } else {
-                let (cx, cy) = (
-                    (sx + ex) / 2.0 - uy * 50.0,
-                    (sy + ey) / 2.0 + ux * 50.0 - 40.0,
-                );
-                format!("M{sx:.1},{sy:.1} Q{cx:.1},{cy:.1} {ex:.1},{ey:.1}")
-            }
-        };
+        let span = layer_of[&c.to] as f32 - layer_of[&c.from] as f32;
+        let path = edge_path((x1, y1), (x2, y2), span, c.from == c.to, r);
         let _ = writeln!(
             s,
             "<path d=\"{path}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"{sw:.2}\"{dash} marker-end=\"url(#arrow)\"><title>{} → {}: weight {:.4}{} (innovation {})</title></path>",
@@ -284,22 +251,7 @@ pub fn to_svg(g: &NeatGenome, title: &str) -> String {
         );
     }
     for n in &g.nodes {
-        let (x, y) = pos[&n.id];
-        let fill = match n.kind {
-            NodeKind::Input => "#dbe8fb",
-            NodeKind::Bias => "#fff1c2",
-            NodeKind::Output => "#d9f2df",
-            NodeKind::Hidden => "#ffffff",
-        };
-        let _ = writeln!(
-            s,
-            "<g><title>{} ({}, bias {:.3})</title><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{r}\" fill=\"{fill}\" stroke=\"#333\" stroke-width=\"1.2\"/><text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#111\">{}</text></g>",
-            label(g, n.id),
-            n.activation.name(),
-            n.bias,
-            y + 4.0,
-            label(g, n.id)
-        );
+        node_svg(&mut s, g, n, pos[&n.id], r);
     }
     let _ = writeln!(
         s,
@@ -308,6 +260,69 @@ pub fn to_svg(g: &NeatGenome, title: &str) -> String {
     );
     let _ = writeln!(s, "</svg>");
     s
+}
+
+/// A node: its circle, label and tooltip.
+fn node_svg(s: &mut String, g: &NeatGenome, n: &NodeGene, (x, y): (f32, f32), r: f32) {
+    let fill = match n.kind {
+        NodeKind::Input => "#dbe8fb",
+        NodeKind::Bias => "#fff1c2",
+        NodeKind::Output => "#d9f2df",
+        NodeKind::Hidden => "#ffffff",
+    };
+    let _ = writeln!(
+        s,
+        "<g><title>{} ({}, bias {:.3})</title><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{r}\" fill=\"{fill}\" stroke=\"#333\" stroke-width=\"1.2\"/><text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#111\">{}</text></g>",
+        label(g, n.id),
+        n.activation.name(),
+        n.bias,
+        y + 4.0,
+        label(g, n.id)
+    );
+}
+
+/// The SVG path of a connection between two node centres: a loop above a
+/// node to itself, else shortened to the circles' rims, straight to the
+/// next column, bowed when it skips columns, and arched when it runs back.
+fn edge_path(
+    (x1, y1): (f32, f32),
+    (x2, y2): (f32, f32),
+    span: f32,
+    self_loop: bool,
+    r: f32,
+) -> String {
+    if self_loop {
+        return format!(
+            "M{:.1},{:.1} C{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}",
+            x1 - 8.0,
+            y1 - r,
+            x1 - 30.0,
+            y1 - 60.0,
+            x1 + 30.0,
+            y1 - 60.0,
+            x1 + 8.0,
+            y1 - r
+        );
+    }
+    let (ddx, ddy) = (x2 - x1, y2 - y1);
+    let len = (ddx * ddx + ddy * ddy).sqrt().max(1e-3);
+    let (ux, uy) = (ddx / len, ddy / len);
+    let (sx, sy, ex, ey) = (x1 + ux * r, y1 + uy * r, x2 - ux * r, y2 - uy * r);
+    if x2 > x1 && span <= 1.0 {
+        format!("M{sx:.1},{sy:.1} L{ex:.1},{ey:.1}")
+    } else if x2 > x1 {
+        // Skipping columns: bow the edge so it does not run through the
+        // nodes in between.
+        let bow = 22.0 * (span - 1.0);
+        let (cx, cy) = ((sx + ex) / 2.0 + uy * bow, (sy + ey) / 2.0 - ux * bow);
+        format!("M{sx:.1},{sy:.1} Q{cx:.1},{cy:.1} {ex:.1},{ey:.1}")
+    } else {
+        let (cx, cy) = (
+            (sx + ex) / 2.0 - uy * 50.0,
+            (sy + ey) / 2.0 + ux * 50.0 - 40.0,
+        );
+        format!("M{sx:.1},{sy:.1} Q{cx:.1},{cy:.1} {ex:.1},{ey:.1}")
+    }
 }
 
 fn escape(t: &str) -> String {
