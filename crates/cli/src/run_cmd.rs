@@ -240,12 +240,7 @@ pub fn print_example(kind: &str) -> Result<()> {
 pub fn print_registry() {
     println!("strategies ([strategy] kind; `evonet config KIND` prints an example):");
     for e in evonet::STRATEGIES {
-        println!(
-            "  {:<16} {:<13} {}",
-            e.kind,
-            format!("{:?}", e.genome).to_lowercase(),
-            e.summary
-        );
+        println!("  {:<16} {:<13} {}", e.kind, e.genome.name(), e.summary);
     }
     let registry = evonet::Registry::builtin();
     println!("tasks ([task] kind):");

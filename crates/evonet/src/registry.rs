@@ -43,6 +43,16 @@ pub enum GenomeKind {
 }
 
 impl GenomeKind {
+    /// Its name in configs and listings (`seed_chain`).
+    pub fn name(self) -> &'static str {
+        match self {
+            GenomeKind::Params => "params",
+            GenomeKind::SeedChain => "seed_chain",
+            GenomeKind::Neat => "neat",
+            GenomeKind::Architecture => "architecture",
+        }
+    }
+
     /// A phrase for messages.
     pub fn describe(self) -> &'static str {
         match self {
