@@ -21,6 +21,7 @@
 
 use std::collections::BTreeMap;
 
+use evonet_nn::activation::tanh_coefficients as tc;
 use evonet_nn::normalize::CLIP;
 use evonet_nn::{Activation, GraphSpec};
 use evonet_onnx::{Attr, Elem, Model};
@@ -33,19 +34,11 @@ use crate::champion::{MlpChampion, NeatChampion, ProblemRef};
 #[error("cannot export to ONNX: {0}")]
 pub struct ExportError(pub String);
 
-/// The coefficients of evonet's rational tanh (`evonet_nn::fast_tanh`).
-const TANH_CLAMP: f32 = 7.905_311;
-const TANH_P: [f32; 7] = [
-    -2.760_768_5e-16,
-    2.000_188e-13,
-    -8.604_672e-11,
-    5.122_297e-8,
-    1.485_722_4e-5,
-    6.372_619_3e-4,
-    4.893_524_5e-3,
-];
-const TANH_Q: [f32; 4] = [1.198_258_4e-6, 1.185_347_1e-4, 2.268_434_7e-3, 4.893_525e-3];
-const TANH_IDENTITY_BELOW: f32 = 0.0004;
+/// evonet's rational tanh (`evonet_nn::activation::fast_tanh`): the
+/// numerator's coefficients from the highest power down, then the
+/// denominator's.
+const TANH_P: [f32; 7] = [tc::A13, tc::A11, tc::A9, tc::A7, tc::A5, tc::A3, tc::A1];
+const TANH_Q: [f32; 4] = [tc::B6, tc::B4, tc::B2, tc::B0];
 
 /// A model under construction with named scalar constants made once.
 struct Builder {
@@ -82,7 +75,7 @@ impl Builder {
 
     /// evonet's rational tanh (`fast_tanh`) of `a`.
     fn fast_tanh(&mut self, a: &str) -> String {
-        let (lo, hi) = (self.scalar(-TANH_CLAMP), self.scalar(TANH_CLAMP));
+        let (lo, hi) = (self.scalar(-tc::CLAMP), self.scalar(tc::CLAMP));
         let x = self.op("Clip", &[a, &lo, &hi]);
         let x2 = self.op("Mul", &[&x, &x]);
         let mut p = self.scalar(TANH_P[0]);
@@ -98,7 +91,7 @@ impl Builder {
         }
         let r = self.op("Div", &[&p, &q]);
         let abs = self.op("Abs", &[a]);
-        let limit = self.scalar(TANH_IDENTITY_BELOW);
+        let limit = self.scalar(tc::IDENTITY_BELOW);
         let small = self.op("Less", &[&abs, &limit]);
         self.op("Where", &[&small, a, &r])
     }

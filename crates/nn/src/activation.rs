@@ -97,7 +97,7 @@ impl Activation {
 
 /// The coefficients of [`fast_tanh`], shared with the SIMD kernels that
 /// must reproduce it bit for bit.
-pub(crate) mod tanh_coefficients {
+pub mod tanh_coefficients {
     /// Beyond ±CLAMP the rational form is ±1 in f32.
     pub const CLAMP: f32 = 7.905_311;
     pub const A1: f32 = 4.893_524_5e-3;
