@@ -4,7 +4,7 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use evonet::{ExperimentConfig, GenerationRecord, Observer};
+use evonet::{ExperimentConfig, GenerationRecord, Observed, Observer};
 
 pub struct ProgressObserver {
     bar: ProgressBar,
@@ -52,7 +52,7 @@ fn fmt(x: Option<f64>) -> String {
 }
 
 impl Observer for ProgressObserver {
-    fn on_generation(&mut self, r: &GenerationRecord) {
+    fn on_generation(&mut self, r: &GenerationRecord) -> Observed {
         self.bar.set_position(if self.by_evaluations {
             r.evaluations
         } else {
@@ -66,5 +66,6 @@ impl Observer for ProgressObserver {
             r.evals_per_s,
             if r.solved { " | solved" } else { "" }
         ));
+        Ok(())
     }
 }

@@ -29,8 +29,11 @@
 //!   workers on other machines through Redis ([`remote`]). Every random
 //!   number comes from `(run seed, generation, candidate, purpose)`, so
 //!   neither the thread count nor the worker count changes a result.
-//! - **Observers** see each generation's record as it is written
-//!   ([`Observer`]): progress bars, live plots, your own logging.
+//! - **Observers** hear a run's events ([`Observer`]): each candidate's
+//!   and each generation's record, a better champion, a due checkpoint.
+//!   The run's own files (`metrics.jsonl`, `best/champion.json`,
+//!   checkpoints) are observers too, ahead of yours: progress bars, live
+//!   plots, your own logging or uploads.
 //!
 //! An [`Experiment`] is a checked [`ExperimentConfig`] (the typed form of a
 //! config file) with the [`Registry`] it names things from; a [`Session`]
@@ -93,7 +96,8 @@ pub use search::Search;
 pub use session::{Finished, Session};
 
 pub use evonet_runner::{
-    Checkpoint, GenerationRecord, Observer, RunOutcome, RunnerState, ThreadEvaluator,
+    CandidateRecord, ChampionEvent, ChampionRecord, Checkpoint, CheckpointEvent, GenerationRecord,
+    Observed, Observer, ObserverError, RunOutcome, RunnerState, ThreadEvaluator,
 };
 
 /// The vocabulary: ask/tell, candidates, genomes, problems, seeds.

@@ -87,7 +87,44 @@ impl<'a> Session<'a> {
         self
     }
 
-    /// Receives every generation's record.
+    /// Hears the run's events, after the run's own files (so a champion
+    /// or checkpoint it hears of is on disk).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), evonet::Error> {
+    /// use evonet::{ChampionEvent, ChampionRecord, Experiment, ExperimentConfig, GenerationRecord,
+    ///     Observed, Observer, Registry, StrategyConfig};
+    /// use evonet::champion::VectorChampion;
+    /// use evonet::strategies::CmaEsConfig;
+    ///
+    /// /// Keeps the best test score of every better champion.
+    /// #[derive(Default)]
+    /// struct Champions(Vec<f64>);
+    /// impl Observer for Champions {
+    ///     fn on_generation(&mut self, _: &GenerationRecord) -> Observed { Ok(()) }
+    ///     fn on_champion(&mut self, e: &ChampionEvent<'_>) -> Observed {
+    ///         let file: ChampionRecord<VectorChampion> = serde_json::from_str(e.document).unwrap();
+    ///         assert_eq!(file.provenance.generation, e.generation);
+    ///         self.0.push(e.test.score);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let cma = StrategyConfig::CmaEs(CmaEsConfig {
+    ///     population: 8, sigma: 0.5, separable: false, init_scale: 1.0, restarts: 0,
+    /// });
+    /// let mut cfg = ExperimentConfig::on_task("sphere", cma, 5);
+    /// cfg.run.stop_when_solved = false;
+    /// let exp = Experiment::new("doc", cfg, &Registry::builtin())?;
+    /// let out = std::env::temp_dir().join(format!("evonet-doc-observer-{}", std::process::id()));
+    /// let (mut champions, mut generations) = (Champions::default(), 0);
+    /// let mut count = |_: &GenerationRecord| generations += 1;
+    /// exp.session(&out).observer(&mut champions).observer(&mut count).run()?;
+    /// assert_eq!(generations, 5);
+    /// assert!(!champions.0.is_empty());
+    /// # std::fs::remove_dir_all(&out).ok();
+    /// # Ok(()) }
+    /// ```
     pub fn observer(mut self, o: &'a mut dyn Observer) -> Self {
         self.observers.push(o);
         self

@@ -5,7 +5,7 @@
 //! before a checkpoint: a resume re-runs the generations after its
 //! checkpoint and rewrites what a crash lost.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use evonet_core::{Champion, TestReport};
 
 use crate::atomic::write_atomic;
-use crate::metrics::finite;
+use crate::metrics::{finite, GenerationRecord};
+use crate::observer::{ChampionEvent, CheckpointEvent, Observed, Observer, ObserverError};
 use crate::FORMAT_VERSION;
 
 /// Turns a champion and its test into the problem's part of
@@ -82,35 +83,54 @@ pub(crate) fn champion_json<G, B: Serialize>(
     })
 }
 
-/// The pending champion file and when it was last written.
-#[derive(Default)]
-pub(crate) struct ChampionWriter {
+/// `best/champion.json` as an observer: the latest better champion's
+/// document, written at most once a second and always when a checkpoint is
+/// due.
+pub struct ChampionFile {
+    path: PathBuf,
     pending: Option<String>,
     last_write: Option<Instant>,
 }
 
-impl ChampionWriter {
-    pub(crate) fn offer(&mut self, text: String) {
-        if !text.is_empty() {
-            self.pending = Some(text);
+impl ChampionFile {
+    /// The champion file of the run in `dir`.
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            path: dir.join("best").join("champion.json"),
+            pending: None,
+            last_write: None,
         }
     }
 
-    pub(crate) fn flush_if_due(&mut self, dir: &Path) -> std::io::Result<()> {
+    fn flush(&mut self) -> Observed {
+        if let Some(text) = self.pending.take() {
+            write_atomic(&self.path, text.as_bytes())
+                .map_err(|e| ObserverError::io(&self.path, e))?;
+            self.last_write = Some(Instant::now());
+        }
+        Ok(())
+    }
+}
+
+impl Observer for ChampionFile {
+    fn on_generation(&mut self, _: &GenerationRecord) -> Observed {
+        Ok(())
+    }
+
+    fn on_champion(&mut self, event: &ChampionEvent<'_>) -> Observed {
+        if !event.document.is_empty() {
+            self.pending = Some(event.document.to_string());
+        }
         if self
             .last_write
             .is_none_or(|t| t.elapsed().as_secs_f64() >= 1.0)
         {
-            self.flush(dir)?;
+            self.flush()?;
         }
         Ok(())
     }
 
-    pub(crate) fn flush(&mut self, dir: &Path) -> std::io::Result<()> {
-        if let Some(text) = self.pending.take() {
-            write_atomic(&dir.join("best").join("champion.json"), text.as_bytes())?;
-            self.last_write = Some(Instant::now());
-        }
-        Ok(())
+    fn on_checkpoint(&mut self, _: &CheckpointEvent<'_>) -> Observed {
+        self.flush()
     }
 }

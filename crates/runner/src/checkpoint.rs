@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::atomic::write_atomic;
+use crate::metrics::GenerationRecord;
+use crate::observer::{CheckpointEvent, Observed, Observer, ObserverError};
 use crate::state::RunnerState;
 
 pub const MAGIC: &[u8; 8] = b"EVONETCK";
@@ -112,6 +115,21 @@ impl Checkpoint {
     /// The latest checkpoint of a run folder.
     pub fn latest_path(run_dir: &Path) -> PathBuf {
         run_dir.join("checkpoints").join("latest.evock")
+    }
+}
+
+/// `checkpoints/latest.evock` as an observer: writes each due checkpoint
+/// atomically (after the metrics and champion files made theirs durable).
+pub struct CheckpointFile;
+
+impl Observer for CheckpointFile {
+    fn on_generation(&mut self, _: &GenerationRecord) -> Observed {
+        Ok(())
+    }
+
+    fn on_checkpoint(&mut self, event: &CheckpointEvent<'_>) -> Observed {
+        write_atomic(event.path, &event.checkpoint.to_bytes())
+            .map_err(|e| ObserverError::io(event.path, e))
     }
 }
 

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::observer::{CheckpointEvent, Observed, Observer, ObserverError};
+
 /// One line of `metrics.jsonl`. Non-finite numbers are written as `null`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GenerationRecord {
@@ -105,17 +107,30 @@ pub fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
-/// Appends lines to `metrics.jsonl`. Lines are written at once but synced
-/// only by [`MetricsWriter::sync`], which the runner calls before every
-/// checkpoint: a resume drops the lines after its checkpoint anyway, so only
-/// the lines up to it must be durable.
-pub struct MetricsWriter {
+/// `metrics.jsonl` as an observer: a line per candidate and per
+/// generation, written at once but synced only when a checkpoint is due (a
+/// resume drops the lines after its checkpoint anyway, so only the lines up
+/// to it must be durable).
+pub struct MetricsFile {
     file: File,
     path: PathBuf,
 }
 
-impl MetricsWriter {
-    pub fn open(path: &Path) -> io::Result<Self> {
+impl MetricsFile {
+    /// A fresh, empty `metrics.jsonl` at `path`.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        crate::atomic::write_atomic(path, b"")?;
+        Self::open(path)
+    }
+
+    /// The file of a run resumed at `generation`: the lines of later
+    /// generations (written after the checkpoint) are dropped.
+    pub fn resume(path: &Path, generation: u64) -> io::Result<Self> {
+        truncate_to(path, generation)?;
+        Self::open(path)
+    }
+
+    fn open(path: &Path) -> io::Result<Self> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         Ok(Self {
             file,
@@ -123,19 +138,34 @@ impl MetricsWriter {
         })
     }
 
-    pub fn append(&mut self, rec: &impl Serialize) -> io::Result<()> {
-        let mut line = serde_json::to_string(rec).map_err(io::Error::other)?;
+    fn append(&mut self, rec: &impl Serialize) -> Observed {
+        let mut line = serde_json::to_string(rec)
+            .map_err(|e| ObserverError::io(&self.path, io::Error::other(e)))?;
         line.push('\n');
-        self.file.write_all(line.as_bytes())
-    }
-
-    /// Makes every line written so far durable.
-    pub fn sync(&mut self) -> io::Result<()> {
-        self.file.sync_data()
+        self.file
+            .write_all(line.as_bytes())
+            .map_err(|e| ObserverError::io(&self.path, e))
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+impl Observer for MetricsFile {
+    fn on_candidate(&mut self, record: &CandidateRecord) -> Observed {
+        self.append(record)
+    }
+
+    fn on_generation(&mut self, record: &GenerationRecord) -> Observed {
+        self.append(record)
+    }
+
+    /// Makes every line written so far durable, before the checkpoint.
+    fn on_checkpoint(&mut self, _: &CheckpointEvent<'_>) -> Observed {
+        self.file
+            .sync_data()
+            .map_err(|e| ObserverError::io(&self.path, e))
     }
 }
 

@@ -1,9 +1,9 @@
 //! The generation loop, in its phases: start (fresh or from a checkpoint),
 //! then per generation evaluate (ask/evaluate/tell rounds until the
-//! strategy closes the generation), test the champion, record (a line of
-//! `metrics.jsonl`, then the observers), and persist when a checkpoint is
-//! due. `metrics.jsonl` is synced and `best/champion.json` flushed before
-//! every checkpoint, so a checkpoint never refers to data a crash could lose.
+//! strategy closes the generation), test the champion, record the
+//! generation, and checkpoint when one is due. Each phase emits events to
+//! the observers ([`crate::observer`]), the run's own files first: the run
+//! keeps counters and strategy state, the observers write them down.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -14,42 +14,16 @@ use serde::Serialize;
 
 use evonet_core::{
     derive_seed, CandidateId, Champion, Outcome, Problem, Purpose, Strategy, StrategyError,
-    TellReport, TestReport,
+    TellReport,
 };
 
-use crate::atomic::write_atomic;
-use crate::champion_file::{champion_json, ChampionWriter, ExportFn};
-use crate::checkpoint::{Checkpoint, CheckpointError};
+use crate::champion_file::{champion_json, ChampionFile, ExportFn};
+use crate::checkpoint::{Checkpoint, CheckpointError, CheckpointFile};
 use crate::evaluator::Evaluator;
-use crate::metrics::{finite, truncate_to, CandidateRecord, GenerationRecord, MetricsWriter};
+use crate::metrics::{finite, CandidateRecord, GenerationRecord, MetricsFile};
+use crate::observer::{ChampionEvent, CheckpointEvent, Observer, ObserverError, Observers};
 use crate::state::{RunOutcome, RunSettings, RunnerState};
 use crate::FORMAT_VERSION;
-
-/// Sees a run's events (progress bars, live plots, a user's logging or
-/// uploads): each generation's record right after it is appended to
-/// `metrics.jsonl`, each better champion, each checkpoint. A closure over
-/// the record is an observer of generations.
-pub trait Observer {
-    fn on_generation(&mut self, record: &GenerationRecord);
-
-    /// A better champion was tested in `generation` (the one
-    /// `best/champion.json` holds from now on: written within a second, and
-    /// before the next checkpoint).
-    fn on_champion(&mut self, generation: u64, test: &TestReport) {
-        let _ = (generation, test);
-    }
-
-    /// A checkpoint was written to `path`; `runner` holds its counters.
-    fn on_checkpoint(&mut self, runner: &RunnerState, path: &Path) {
-        let _ = (runner, path);
-    }
-}
-
-impl<F: FnMut(&GenerationRecord)> Observer for F {
-    fn on_generation(&mut self, record: &GenerationRecord) {
-        self(record)
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -66,6 +40,8 @@ pub enum RunError {
     Mismatch(String),
     #[error(transparent)]
     Evaluator(#[from] crate::evaluator::EvaluatorError),
+    #[error(transparent)]
+    Observer(#[from] ObserverError),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
@@ -76,7 +52,9 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
 }
 
 /// Runs (or resumes, with `resume`) a search until its budget is spent, it
-/// is solved (if asked to stop then), or the stop flag is set.
+/// is solved (if asked to stop then), or the stop flag is set. `observers`
+/// hear every event after the run's own files (`metrics.jsonl`,
+/// `best/champion.json`, `checkpoints/latest.evock`).
 pub fn run<S: Strategy, B: Serialize>(
     strategy: &S,
     problem: &dyn Problem<S::Genome>,
@@ -86,34 +64,29 @@ pub fn run<S: Strategy, B: Serialize>(
     resume: Option<Checkpoint>,
     observers: &mut [&mut dyn Observer],
 ) -> Result<RunOutcome, RunError> {
-    let mut run = Run::start(strategy, settings, resume)?;
+    let (mut run, mut metrics) = Run::start(strategy, settings, resume)?;
+    let mut champion = ChampionFile::new(&settings.out_dir);
+    let mut checkpoints = CheckpointFile;
+    let mut list: Vec<&mut dyn Observer> = vec![&mut metrics, &mut champion, &mut checkpoints];
+    list.extend(observers.iter_mut().map(|o| &mut **o as &mut dyn Observer));
+    let mut obs = Observers::new(list);
     while !settings.done(&run.rs) {
         if settings.stop.load(Ordering::SeqCst) {
             run.stop_clock();
-            run.checkpoint(observers)?;
+            run.checkpoint(&mut obs)?;
             return Ok(RunOutcome::Interrupted(run.rs));
         }
-        let round = run.evaluate(problem, evaluator)?;
-        let mut tested = run.test(problem, export, &round)?;
-        if let Some(t) = tested.improved.take() {
-            for o in observers.iter_mut() {
-                o.on_champion(run.rs.generation - 1, &t);
-            }
-        }
+        let round = run.evaluate(problem, evaluator, &mut obs)?;
+        let tested = run.test(problem, export, &round, &mut obs)?;
         let record = run.record(&round, tested);
-        run.metrics
-            .append(&record)
-            .map_err(io_err(&run.metrics_path))?;
-        for o in observers.iter_mut() {
-            o.on_generation(&record);
-        }
+        obs.generation(&record)?;
         let every = settings.checkpoint_every;
         if every > 0 && run.rs.generation.is_multiple_of(every) {
-            run.checkpoint(observers)?;
+            run.checkpoint(&mut obs)?;
         }
     }
     run.stop_clock();
-    run.checkpoint(observers)?;
+    run.checkpoint(&mut obs)?;
     Ok(RunOutcome::Finished(run.rs))
 }
 
@@ -124,9 +97,6 @@ struct Run<'a, S: Strategy> {
     settings: &'a RunSettings,
     st: S::State,
     rs: RunnerState,
-    metrics: MetricsWriter,
-    metrics_path: PathBuf,
-    champion: ChampionWriter,
     started: Instant,
     base_elapsed: f64,
 }
@@ -146,8 +116,6 @@ struct Round<G> {
 struct Tested {
     score: Option<f64>,
     details: Vec<(String, f64)>,
-    /// The test, when the champion is better than any before.
-    improved: Option<TestReport>,
 }
 
 impl<'a, S: Strategy> Run<'a, S> {
@@ -157,33 +125,32 @@ impl<'a, S: Strategy> Run<'a, S> {
         strategy: &'a S,
         settings: &'a RunSettings,
         resume: Option<Checkpoint>,
-    ) -> Result<Self, RunError> {
+    ) -> Result<(Self, MetricsFile), RunError> {
         let dir = &settings.out_dir;
         let metrics_path = dir.join("metrics.jsonl");
         std::fs::create_dir_all(dir.join("checkpoints")).map_err(io_err(dir))?;
-        let (st, rs) = match resume {
+        let (st, rs, metrics) = match resume {
             Some(ck) => {
                 let st = restore(strategy, &ck, &Checkpoint::latest_path(dir))?;
-                truncate_to(&metrics_path, ck.runner.generation).map_err(io_err(&metrics_path))?;
-                (st, ck.runner)
+                let metrics = MetricsFile::resume(&metrics_path, ck.runner.generation);
+                (st, ck.runner, metrics)
             }
-            None => {
-                write_atomic(&metrics_path, b"").map_err(io_err(&metrics_path))?;
-                (strategy.init(settings.seed)?, RunnerState::default())
-            }
+            None => (
+                strategy.init(settings.seed)?,
+                RunnerState::default(),
+                MetricsFile::create(&metrics_path),
+            ),
         };
-        let metrics = MetricsWriter::open(&metrics_path).map_err(io_err(&metrics_path))?;
-        Ok(Self {
+        let metrics = metrics.map_err(io_err(&metrics_path))?;
+        let run = Self {
             strategy,
             settings,
             base_elapsed: rs.elapsed_s,
             st,
             rs,
-            metrics,
-            metrics_path,
-            champion: ChampionWriter::default(),
             started: Instant::now(),
-        })
+        };
+        Ok((run, metrics))
     }
 
     /// Ask/evaluate/tell rounds until the strategy closes the generation
@@ -193,6 +160,7 @@ impl<'a, S: Strategy> Run<'a, S> {
         &mut self,
         problem: &dyn Problem<S::Genome>,
         evaluator: &mut dyn Evaluator<S::Genome>,
+        obs: &mut Observers<'_, '_>,
     ) -> Result<Round<S::Genome>, RunError> {
         let gen = self.rs.generation;
         let started = Instant::now();
@@ -203,9 +171,7 @@ impl<'a, S: Strategy> Run<'a, S> {
             let results = evaluator.evaluate(problem, candidates)?;
             for r in &results {
                 if let Some(genome) = problem.describe_genome(&r.candidate.genome) {
-                    self.metrics
-                        .append(&CandidateRecord::new(gen, r, genome))
-                        .map_err(io_err(&self.metrics_path))?;
+                    obs.candidate(&CandidateRecord::new(gen, r, genome))?;
                 }
                 evals += 1;
                 steps += r.outcome.cost().env_steps;
@@ -246,14 +212,16 @@ impl<'a, S: Strategy> Run<'a, S> {
     }
 
     /// Tests the champion when a test is due (or a candidate solved the
-    /// task during its evaluation) and offers it to `best/`: the first
-    /// solver, then better solvers; before any, the best score (solved
-    /// beats score: an XOR solver may score below a near miss).
+    /// task during its evaluation) and tells the observers when it is
+    /// better than any before: the first solver, then better solvers;
+    /// before any, the best score (solved beats score: an XOR solver may
+    /// score below a near miss).
     fn test<B: Serialize>(
         &mut self,
         problem: &dyn Problem<S::Genome>,
         export: ExportFn<'_, S::Genome, B>,
         round: &Round<S::Genome>,
+        obs: &mut Observers<'_, '_>,
     ) -> Result<Tested, RunError> {
         let s = self.settings;
         let gen = self.rs.generation - 1;
@@ -294,19 +262,17 @@ impl<'a, S: Strategy> Run<'a, S> {
             rs.solved_at_generation = Some(gen);
             rs.solved_at_evaluations = Some(rs.evaluations);
         }
-        let improved = (first_solver || better).then(|| t.clone());
         if first_solver || better {
             rs.best_test = Some(t.score);
-            self.champion.offer(champion_json(gen, &champ, &t, export));
-            let dir = &s.out_dir;
-            self.champion
-                .flush_if_due(dir)
-                .map_err(io_err(&dir.join("best/champion.json")))?;
+            obs.champion(&ChampionEvent {
+                generation: gen,
+                test: &t,
+                document: &champion_json(gen, &champ, &t, export),
+            })?;
         }
         Ok(Tested {
             score: finite(t.score),
             details: t.details,
-            improved,
         })
     }
 
@@ -348,37 +314,27 @@ impl<'a, S: Strategy> Run<'a, S> {
         self.rs.elapsed_s = self.base_elapsed + self.started.elapsed().as_secs_f64();
     }
 
-    /// Writes a checkpoint and tells the observers.
-    fn checkpoint(&mut self, observers: &mut [&mut dyn Observer]) -> Result<(), RunError> {
-        self.persist()?;
+    /// Tells the observers that a checkpoint is due: the run's files make
+    /// their lines and champion durable, then write the checkpoint.
+    fn checkpoint(&mut self, obs: &mut Observers<'_, '_>) -> Result<(), RunError> {
         let path = Checkpoint::latest_path(&self.settings.out_dir);
-        for o in observers.iter_mut() {
-            o.on_checkpoint(&self.rs, &path);
-        }
-        Ok(())
-    }
-
-    /// Syncs `metrics.jsonl`, flushes the champion, then writes the
-    /// checkpoint (in that order).
-    fn persist(&mut self) -> Result<(), RunError> {
-        self.metrics.sync().map_err(io_err(&self.metrics_path))?;
-        let dir = &self.settings.out_dir;
-        self.champion
-            .flush(dir)
-            .map_err(io_err(&dir.join("best/champion.json")))?;
-        let path = Checkpoint::latest_path(dir);
-        let ck = Checkpoint {
+        let strategy_state = postcard::to_allocvec(&self.st).map_err(|e| {
+            RunError::Checkpoint(CheckpointError::Decode {
+                path: path.clone(),
+                message: format!("the strategy state does not serialise: {e}"),
+            })
+        })?;
+        let checkpoint = Checkpoint {
             config_text: self.settings.config_text.clone(),
             strategy: self.strategy.name().to_string(),
             runner: self.rs.clone(),
-            strategy_state: postcard::to_allocvec(&self.st).map_err(|e| {
-                RunError::Checkpoint(CheckpointError::Decode {
-                    path: path.clone(),
-                    message: format!("the strategy state does not serialise: {e}"),
-                })
-            })?,
+            strategy_state,
         };
-        write_atomic(&path, &ck.to_bytes()).map_err(io_err(&path))
+        obs.checkpoint(&CheckpointEvent {
+            checkpoint: &checkpoint,
+            path: &path,
+        })?;
+        Ok(())
     }
 }
 

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use evonet_core::{EvalError, EvalRequest, Evaluation, PolicyParams, Problem, TestReport};
 use evonet_runner::metrics::read_all;
 use evonet_runner::{
-    run, Checkpoint, GenerationRecord, Observer, RunOutcome, RunSettings, ThreadEvaluator,
+    run, ChampionEvent, ChampionRecord, Checkpoint, CheckpointEvent, GenerationRecord, Observed,
+    Observer, RunOutcome, RunSettings, ThreadEvaluator,
 };
 use evonet_strategies::{CmaEs, CmaEsConfig, ParamSpace};
 
@@ -95,15 +96,21 @@ struct Count {
     checkpoints: Vec<u64>,
 }
 impl Observer for Count {
-    fn on_generation(&mut self, _r: &GenerationRecord) {
+    fn on_generation(&mut self, _r: &GenerationRecord) -> Observed {
         self.generations += 1;
+        Ok(())
     }
-    fn on_champion(&mut self, _generation: u64, test: &TestReport) {
-        self.champions.push(test.score);
+    fn on_champion(&mut self, e: &ChampionEvent<'_>) -> Observed {
+        let on_disk: ChampionRecord<serde_json::Value> = serde_json::from_str(e.document).unwrap();
+        assert_eq!(on_disk.provenance.generation, e.generation);
+        self.champions.push(e.test.score);
+        Ok(())
     }
-    fn on_checkpoint(&mut self, runner: &evonet_runner::RunnerState, path: &std::path::Path) {
-        assert!(path.exists(), "told after it is written");
-        self.checkpoints.push(runner.generation);
+    fn on_checkpoint(&mut self, e: &CheckpointEvent<'_>) -> Observed {
+        let on_disk = evonet_runner::Checkpoint::read(e.path).expect("told after it is written");
+        assert_eq!(on_disk.runner, e.checkpoint.runner);
+        self.checkpoints.push(e.checkpoint.runner.generation);
+        Ok(())
     }
 }
 
