@@ -349,6 +349,7 @@ fn bytes_per_candidate() {
                         obs_stats: None,
                         details: Vec::new(),
                         solved: false,
+                        artifact: Vec::new(),
                     }),
                 }
             })

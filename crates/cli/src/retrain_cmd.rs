@@ -8,13 +8,19 @@ use anyhow::Result;
 use serde_json::json;
 
 use evonet::final_stage::FinalStage;
+use evonet::search::Backend;
 use evonet::train::{weights, LrSchedule};
 
 use crate::{config_file, user};
 
 /// Retrains the best architectures of the search in `out` and prints the
 /// chosen one.
-pub(crate) fn final_training(stage: &FinalStage, out: &Path, quiet: bool) -> Result<()> {
+pub(crate) fn final_training(
+    stage: &FinalStage,
+    out: &Path,
+    quiet: bool,
+    backend: Backend<'_>,
+) -> Result<()> {
     if stage.top_k() == 0 {
         println!("no final training (final_training.top_k = 0); `evonet retrain` does it later");
         return Ok(());
@@ -42,7 +48,7 @@ pub(crate) fn final_training(stage: &FinalStage, out: &Path, quiet: bool) -> Res
             );
         }
     };
-    let s = stage.execute(out, &plan, &progress)?;
+    let s = stage.execute_on(out, &plan, backend, &progress)?;
     println!(
         "best architecture (candidate #{}): {}\n  validation accuracy {:.4} (search), test accuracy {:.4} after {} epochs on train + validation, {} parameters",
         s.candidate,
@@ -130,6 +136,10 @@ pub struct RetrainArgs {
 /// with other settings.
 pub(crate) fn retrain(a: RetrainArgs) -> Result<()> {
     let path = a.dir.join("config.toml");
+    if !a.dir.is_dir() {
+        return Err(user(format!("{}: no such run folder", a.dir.display())));
+    }
+    let _lock = evonet::RunLock::acquire(&a.dir).map_err(crate::run_cmd::lock_error)?;
     let text = std::fs::read_to_string(&path)
         .map_err(|e| user(format!("{}: cannot read: {e}", path.display())))?;
     let mut cfg = config_file::parse(&path, &text)?;
@@ -163,10 +173,10 @@ pub(crate) fn retrain(a: RetrainArgs) -> Result<()> {
         cfg.run.threads = t;
     }
     let exp = evonet::Experiment::new(&path, cfg, &evonet::Registry::builtin())?;
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
-    let search = exp.build_in(&pool).map_err(evonet::Error::from)?;
+    let mut threads = evonet::ThreadEvaluator::new(exp.config().run.threads)?;
+    let search = exp.build_in(threads.pool()).map_err(evonet::Error::from)?;
     let stage = search
         .final_stage()
         .ok_or_else(|| user(format!("{}: not an architecture search", a.dir.display())))?;
-    final_training(stage, &a.dir, false)
+    final_training(stage, &a.dir, false, Backend::Threads(&mut threads))
 }

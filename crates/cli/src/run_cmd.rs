@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 
 use evonet::runner::atomic::write_atomic;
 use evonet::runner::CheckpointError;
-use evonet::{Checkpoint, Experiment, ExperimentConfig, Finished, StrategyConfig};
+use evonet::{Checkpoint, Experiment, ExperimentConfig, Finished, RunLock, StrategyConfig};
 
 use crate::config_file;
 use crate::progress::ProgressObserver;
@@ -91,6 +91,8 @@ pub fn run(a: RunArgs) -> Result<u8> {
     let out = a
         .out
         .unwrap_or_else(|| Path::new("runs").join(exp.config().name(&a.config)));
+    // Before the folder is touched: it is this process's alone.
+    let lock = RunLock::acquire(&out).map_err(lock_error)?;
     // Before anything is written: a wrong password or an unreachable
     // server is a one-line error.
     #[cfg(feature = "redis")]
@@ -113,32 +115,88 @@ pub fn run(a: RunArgs) -> Result<u8> {
         }
     }
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let run_id = evonet::runner::new_run_id();
     let resolved = format!(
-        "# Resolved config of this run (defaults filled in), written by evonet {}.\n# Source: {}\n{}",
+        "# Resolved config of this run (defaults filled in), written by evonet {}.\n{}{run_id}\n# Source: {}\n{}",
         env!("CARGO_PKG_VERSION"),
+        config_file::RUN_ID_LINE,
         a.config.display(),
         config_file::to_toml(exp.config())
     );
     write_atomic(&out.join("config.toml"), resolved.as_bytes()).context("writing config.toml")?;
-    execute(&exp, &resolved, &out, None, a.quiet, remote)
+    let start = Start::Fresh(run_id);
+    execute(&exp, &resolved, &out, start, a.quiet, remote, lock)
+}
+
+/// How a run starts: fresh with its new id, or from a checkpoint.
+enum Start {
+    Fresh(String),
+    Resume(Checkpoint),
+}
+
+/// Refuses a checkpoint that is not the run of the folder's `config.toml`
+/// (copied from another run, or a config.toml replaced or damaged), saying
+/// which file to restore.
+fn check_identity(dir: &Path, ck: &Checkpoint) -> Result<()> {
+    let path = dir.join("config.toml");
+    let ck_path = Checkpoint::latest_path(dir);
+    let restore = |why: String| {
+        user(format!(
+            "{}: {why}; restore the config.toml of run {} (the run of {}), or start over with `evonet run CONFIG --out {} --force`",
+            path.display(),
+            ck.run,
+            ck_path.display(),
+            dir.display()
+        ))
+    };
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| restore(format!("cannot read it ({e})")))?;
+    config_file::parse(&path, &text).map_err(|e| restore(format!("damaged ({e})")))?;
+    match config_file::run_id_of(&text) {
+        Some(id) if id == ck.run => Ok(()),
+        Some(id) => Err(user(format!(
+            "{} belongs to run {}, but {} is run {id}'s: restore this run's checkpoints/latest.evock, or its config.toml",
+            ck_path.display(),
+            ck.run,
+            path.display()
+        ))),
+        None => Err(restore(format!(
+            "no `{}` line in its header",
+            config_file::RUN_ID_LINE.trim()
+        ))),
+    }
+}
+
+/// A busy folder is the user's to sort out (exit 2); other lock failures
+/// are IO errors.
+pub(crate) fn lock_error(e: evonet::LockError) -> anyhow::Error {
+    crate::library_error(evonet::Error::Lock(e))
 }
 
 pub fn resume(a: ResumeArgs) -> Result<u8> {
     let dir = a.dir.as_path();
     let path = Checkpoint::latest_path(dir);
+    let no_checkpoint = || {
+        user(format!(
+            "{}: no checkpoint to resume from (start a run with `evonet run CONFIG --out {}`)",
+            path.display(),
+            dir.display()
+        ))
+    };
+    if !dir.is_dir() {
+        return Err(no_checkpoint());
+    }
+    let lock = RunLock::acquire(dir).map_err(lock_error)?;
     let ck = match Checkpoint::read(&path) {
         Ok(ck) => ck,
         Err(CheckpointError::Io { source, .. })
             if source.kind() == std::io::ErrorKind::NotFound =>
         {
-            return Err(user(format!(
-                "{}: no checkpoint to resume from (start a run with `evonet run CONFIG --out {}`)",
-                path.display(),
-                dir.display()
-            )))
+            return Err(no_checkpoint())
         }
         Err(e) => return Err(user(e.to_string())),
     };
+    check_identity(dir, &ck)?;
     let stored = config_file::parse(&dir.join("config.toml"), &ck.config_text)?;
     let stored = Experiment::new(
         dir.join("config.toml"),
@@ -157,8 +215,10 @@ pub fn resume(a: ResumeArgs) -> Result<u8> {
                 return Err(user(format!("{}: {why}", file.display())));
             }
             let text = format!(
-                "# Resolved config of this run, edited on resume, written by evonet {}.\n# Source: {}\n{}",
+                "# Resolved config of this run, edited on resume, written by evonet {}.\n{}{}\n# Source: {}\n{}",
                 env!("CARGO_PKG_VERSION"),
+                config_file::RUN_ID_LINE,
+                ck.run,
                 file.display(),
                 config_file::to_toml(new.config())
             );
@@ -175,7 +235,7 @@ pub fn resume(a: ResumeArgs) -> Result<u8> {
         text = config_file::to_toml(&cfg);
     }
     let exp = Experiment::new(dir.join("config.toml"), cfg, &evonet::Registry::builtin())?;
-    execute(&exp, &text, dir, Some(ck), a.quiet, remote)
+    execute(&exp, &text, dir, Start::Resume(ck), a.quiet, remote, lock)
 }
 
 /// Why a run cannot continue under `new` (None: it can). What was evolved
@@ -269,19 +329,24 @@ fn execute(
     exp: &Experiment,
     config_text: &str,
     out: &Path,
-    resume: Option<Checkpoint>,
+    start: Start,
     quiet: bool,
     remote: Remote<'_>,
+    lock: RunLock,
 ) -> Result<u8> {
     // First, so that a Ctrl-C during set-up also ends with a checkpoint.
     let stop = stop_flag("stopping after this generation (a checkpoint will be written)");
-    let done = resume.as_ref().map_or(0, |c| c.runner.generation);
+    let done = match &start {
+        Start::Fresh(_) => 0,
+        Start::Resume(ck) => ck.runner.generation,
+    };
     let mut progress = ProgressObserver::new(exp.config(), done, quiet);
     let bar = progress.bar();
     let session = exp
         .session(out)
         .config_text(config_text.to_string())
         .stop_flag(stop)
+        .lock(lock)
         .observer(&mut progress);
     #[cfg(feature = "redis")]
     let session = match remote {
@@ -297,9 +362,9 @@ fn execute(
     };
     #[cfg(not(feature = "redis"))]
     let _ = remote;
-    let finished = match resume {
-        Some(ck) => session.resume_from(ck),
-        None => session.run(),
+    let finished = match start {
+        Start::Resume(ck) => session.resume_from(ck),
+        Start::Fresh(id) => session.run_id(id).run(),
     };
     bar.finish_and_clear();
     let finished = finished.map_err(crate::library_error)?;
@@ -308,10 +373,18 @@ fn execute(
         return Ok(130);
     }
     #[cfg(feature = "nas")]
-    if let Some(stage) = finished.search.final_stage() {
-        crate::retrain_cmd::final_training(stage, out, quiet)?;
-    }
+    final_stage(finished, out, quiet)?;
     Ok(0)
+}
+
+/// An architecture search's final retraining, where the search evaluated
+/// (its threads or its Redis workers).
+#[cfg(feature = "nas")]
+fn final_stage(mut finished: Finished, out: &Path, quiet: bool) -> Result<()> {
+    match finished.final_stage() {
+        Some((stage, backend)) => crate::retrain_cmd::final_training(stage, out, quiet, backend),
+        None => Ok(()),
+    }
 }
 
 fn summary(out: &Path, f: &Finished) {

@@ -88,6 +88,12 @@ pub struct Evaluation {
     /// seconds); written to the candidate's line of `metrics.jsonl`.
     #[serde(default)]
     pub details: Vec<(String, f64)>,
+    /// Bytes the problem hands back to whoever asked for the evaluation,
+    /// carried through Redis like the fitness (an architecture's final
+    /// retraining: the trained weights). Strategies ignore them; empty for
+    /// most problems.
+    #[serde(default)]
+    pub artifact: Vec<u8>,
 }
 
 impl Evaluation {
@@ -100,6 +106,7 @@ impl Evaluation {
             obs_stats: None,
             solved: false,
             details: Vec::new(),
+            artifact: Vec::new(),
         }
     }
 }

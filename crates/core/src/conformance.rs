@@ -25,6 +25,7 @@ fn evaluate<G: Clone>(cands: &[Candidate<G>], f: FitnessFn<'_, G>) -> Vec<Evalua
                 },
                 obs_stats: None,
                 details: Vec::new(),
+                artifact: Vec::new(),
             }),
         })
         .collect()

@@ -29,6 +29,7 @@ impl Problem<f64> for Echo {
             obs_stats: None,
             details: Vec::new(),
             solved: false,
+            artifact: Vec::new(),
         })
     }
 
@@ -84,6 +85,7 @@ pub fn spec(run: &str, version: &str, problem: &str) -> RunSpec {
     let fp = Fingerprint::new([problem.to_string()]);
     RunSpec {
         protocol: PROTOCOL_VERSION,
+        stage: String::new(),
         evonet_version: version.into(),
         run_id: run.into(),
         config: String::new(),

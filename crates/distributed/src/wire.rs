@@ -9,13 +9,16 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use evonet_core::{EvalRequest, Outcome};
 
 /// Version of the keys and payloads below. A change of any of them bumps it.
-/// 4: postcard payloads (3 and before: bincode 1.3).
-pub const PROTOCOL_VERSION: u32 = 4;
+/// 5: a result carries the evaluation's artifact (the weights of a final
+/// retraining) and a run spec its stage; 4: postcard payloads (3 and
+/// before: bincode 1.3).
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// Largest task payload (a genome and its request).
 pub const MAX_TASK_BYTES: u64 = 16 << 20;
-/// Largest result payload (an outcome with observation statistics).
-pub const MAX_RESULT_BYTES: u64 = 1 << 20;
+/// Largest result payload (an outcome with observation statistics, or the
+/// trained weights of an architecture's final retraining).
+pub const MAX_RESULT_BYTES: u64 = 64 << 20;
 /// Largest run spec (the resolved config and the problem description).
 pub const MAX_SPEC_BYTES: u64 = 1 << 20;
 
@@ -27,6 +30,10 @@ pub struct RunSpec {
     /// refuse the run.
     pub evonet_version: String,
     pub run_id: String,
+    /// Which problem of the config the tasks are for: `""` for the search,
+    /// `"final"` for an architecture search's final retraining.
+    #[serde(default)]
+    pub stage: String,
     /// The resolved config (TOML) the workers build the problem from.
     pub config: String,
     /// What the coordinator built from it, line by line, and its hash:
@@ -110,6 +117,7 @@ mod tests {
                 obs_stats: None,
                 details: Vec::new(),
                 solved: true,
+                artifact: Vec::new(),
             }),
             held_ms: 4,
             worker: "w".into(),

@@ -1,24 +1,30 @@
-//! The end of an architecture search: the best distinct architectures of
-//! the search (by validation accuracy, read back from `metrics.jsonl`) are
-//! retrained at full fidelity on train + validation and scored once on the
-//! test split; the best by search validation accuracy (never by test
-//! accuracy) goes to `best/` with its weights, an ONNX export and
-//! `summary.json`. Reading the candidates back from `metrics.jsonl` needs
-//! no strategy state, so a resumed search ends the same way.
+//! The end of an architecture search, as files: reads the search's
+//! candidates back from `metrics.jsonl` (no strategy state needed, so a
+//! resumed search ends the same way), has the nas crate pick the best
+//! distinct architectures, retrains them through the run's evaluator (local
+//! threads or the Redis workers: the retraining is a problem like the
+//! search's, [`evonet_nas::RetrainProblem`]), and writes `best/`: the
+//! chosen network's architecture, weights, ONNX export and `summary.json`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use rayon::prelude::*;
 use serde::Serialize;
 
-use evonet_core::{derive_seed, Purpose};
-use evonet_nas::NasProblem;
+use evonet_core::{
+    derive_seed, Candidate, CandidateId, EvalError, EvalRequest, Evaluation, Problem, Purpose,
+    TestReport,
+};
+use evonet_nas::{select_top, summarize, NasProblem, RetrainProblem, SearchCounts};
 use evonet_runner::atomic::write_atomic;
-use evonet_train::{onnx, weights, Arch, Augment, Net};
+use evonet_runner::Evaluator;
+use evonet_train::{onnx, weights, Arch};
 
-/// Format version of `best/summary.json`.
-pub const SUMMARY_FORMAT_VERSION: u32 = 1;
+use crate::search::Backend;
+
+pub use evonet_nas::final_stage::SUMMARY_FORMAT_VERSION;
+pub use evonet_nas::{Found, NasSummary, RetrainedRow};
+
 /// Format version of `best/architecture.json` (2: the architecture is
 /// tagged by its `space`, chain or cell).
 pub const ARCH_FORMAT_VERSION: u32 = 2;
@@ -34,20 +40,12 @@ pub enum FinalError {
     NothingTrained,
     #[error("retraining failed for every one of the best architectures: {0}")]
     AllFailed(String),
+    #[error("the retrained weights do not load: {0}")]
+    Weights(String),
     #[error("exporting ONNX: {0}")]
     Onnx(String),
-    #[error("a thread pool could not start: {0}")]
-    Threads(String),
-}
-
-/// A successful candidate of the search.
-#[derive(Debug, Clone)]
-pub struct Found {
-    pub id: u64,
-    pub val_accuracy: f64,
-    pub arch: Arch,
-    pub params: Option<f64>,
-    pub flops: Option<f64>,
+    #[error(transparent)]
+    Evaluator(#[from] evonet_runner::EvaluatorError),
 }
 
 /// What the final stage will retrain.
@@ -69,75 +67,19 @@ pub struct RetrainProgress<'a> {
     pub seconds: Option<f64>,
 }
 
-/// One retrained architecture, as listed in `summary.json`.
-#[derive(Debug, Clone, Serialize)]
-pub struct RetrainedRow {
-    pub rank: usize,
-    pub candidate: u64,
-    pub summary: String,
-    pub val_accuracy: f64,
-    pub test_accuracy: Option<f64>,
-    pub params: Option<f64>,
-    pub flops: Option<f64>,
-    pub retrain_s: Option<f64>,
-    pub error: Option<String>,
-}
-
-/// The files of `best/`, relative to it.
-#[derive(Debug, Clone, Serialize)]
-pub struct SummaryFiles {
-    pub architecture: &'static str,
-    pub weights: &'static str,
-    pub onnx: &'static str,
-}
-
-/// `best/summary.json`.
-#[derive(Debug, Clone, Serialize)]
-pub struct NasSummary {
-    pub format_version: u32,
-    pub kind: &'static str,
-    pub candidate: u64,
-    pub summary: String,
-    pub val_accuracy: f64,
-    pub test_accuracy: f64,
-    pub params: Option<f64>,
-    pub flops: Option<f64>,
-    pub final_epochs: usize,
-    pub final_learning_rate: f64,
-    pub final_lr_schedule: &'static str,
-    pub final_augment: Augment,
-    pub final_losses: Vec<f64>,
-    pub candidates_trained: usize,
-    pub candidates_failed: usize,
-    pub test_images: usize,
-    pub files: SummaryFiles,
-    pub top_k: Vec<RetrainedRow>,
-}
-
-/// `best/architecture.json`.
-#[derive(Serialize)]
-struct ArchitectureFile<'a> {
-    format_version: u32,
-    kind: &'static str,
-    input: [usize; 3],
-    classes: usize,
-    architecture: &'a Arch,
-}
+/// Hears of each retraining as it ends (from an evaluation thread; through
+/// Redis, when the workers' results are back).
+pub type Progress<'p> = dyn Fn(RetrainProgress<'_>) + Sync + 'p;
 
 /// The retraining of a search's best architectures.
 pub struct FinalStage {
     problem: Arc<NasProblem>,
     seed: u64,
-    threads: usize,
 }
 
 impl FinalStage {
-    pub(crate) fn new(problem: Arc<NasProblem>, seed: u64, threads: usize) -> Self {
-        Self {
-            problem,
-            seed,
-            threads,
-        }
+    pub(crate) fn new(problem: Arc<NasProblem>, seed: u64) -> Self {
+        Self { problem, seed }
     }
 
     /// How many architectures are retrained (0: none).
@@ -147,6 +89,11 @@ impl FinalStage {
 
     pub fn epochs(&self) -> usize {
         self.problem.final_training().epochs
+    }
+
+    /// The retraining as a problem (what a Redis worker evaluates).
+    pub fn problem(&self) -> RetrainProblem {
+        RetrainProblem::new(Arc::clone(&self.problem))
     }
 
     /// Reads the search's candidates from `out/metrics.jsonl` and picks the
@@ -163,7 +110,7 @@ impl FinalStage {
         let number = |d: &serde_json::Map<String, serde_json::Value>, k: &str| {
             d.get(k).and_then(serde_json::Value::as_f64)
         };
-        let mut found: Vec<Found> = records
+        let found: Vec<Found> = records
             .into_iter()
             .filter_map(|r| {
                 let arch = serde_json::from_value(r.genome.get("arch")?.clone()).ok()?;
@@ -176,18 +123,7 @@ impl FinalStage {
                 })
             })
             .collect();
-        // Best first; the earlier candidate first among equals.
-        found.sort_by(|a, b| {
-            b.val_accuracy
-                .total_cmp(&a.val_accuracy)
-                .then(a.id.cmp(&b.id))
-        });
-        let mut top: Vec<Found> = Vec::new();
-        for f in found {
-            if top.len() < self.top_k() && top.iter().all(|t| t.arch != f.arch) {
-                top.push(f);
-            }
-        }
+        let top = select_top(found, self.top_k());
         if top.is_empty() {
             return Err(FinalError::NothingTrained);
         }
@@ -198,95 +134,52 @@ impl FinalStage {
         })
     }
 
-    /// Retrains the plan's architectures in parallel, tests them once, and
-    /// writes `best/` (architecture, weights, ONNX, summary).
-    /// `progress` hears of each retraining as it ends (from its thread),
-    /// with how many have ended.
+    /// Retrains the plan's architectures through `evaluator` (each with a
+    /// seed of its own, so neither the thread nor the worker count changes
+    /// a number), and writes `best/` (architecture, weights, ONNX,
+    /// summary).
     pub fn execute(
         &self,
         out: &Path,
         plan: &FinalPlan,
-        progress: &(dyn Fn(RetrainProgress<'_>) + Sync),
+        evaluator: &mut dyn Evaluator<Arch>,
+        progress: &Progress<'_>,
     ) -> Result<NasSummary, FinalError> {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(self.threads)
-            .build()
-            .map_err(|e| FinalError::Threads(e.to_string()))?;
-        let p = &self.problem;
-        let done = std::sync::atomic::AtomicUsize::new(0);
-        let retrained: Vec<_> = pool.install(|| {
-            plan.top
-                .par_iter()
-                .map(|f| {
-                    let r = p.retrain(&f.arch, derive_seed(self.seed, 0, f.id, Purpose::Test));
-                    progress(RetrainProgress {
-                        done: done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1,
-                        total: plan.top.len(),
-                        candidate: f,
-                        test_accuracy: r.as_ref().ok().map(|r| r.test_accuracy),
-                        seconds: r.as_ref().ok().map(|r| r.train_s),
-                    });
-                    r
-                })
-                .collect()
-        });
-        let mut table = Vec::new();
-        let mut chosen = None;
-        for (rank, (f, r)) in plan.top.iter().zip(retrained).enumerate() {
-            table.push(RetrainedRow {
-                rank: rank + 1,
-                candidate: f.id,
-                summary: f.arch.to_string(),
-                val_accuracy: f.val_accuracy,
-                test_accuracy: r.as_ref().ok().map(|r| r.test_accuracy),
-                params: f.params,
-                flops: f.flops,
-                retrain_s: r.as_ref().ok().map(|r| r.train_s),
-                error: r.as_ref().err().map(|e| e.to_string()),
-            });
-            if chosen.is_none() {
-                if let Ok(r) = r {
-                    chosen = Some((f, r));
-                }
-            }
-        }
-        let Some((f, r)) = chosen else {
+        let candidates = plan
+            .top
+            .iter()
+            .map(|f| Candidate {
+                id: CandidateId(f.id),
+                origin: None,
+                genome: f.arch.clone(),
+                request: EvalRequest::new(derive_seed(self.seed, 0, f.id, Purpose::Test)),
+            })
+            .collect();
+        let told = Told::new(self.problem(), plan, progress);
+        let mut evaluated = evaluator.evaluate(&told, candidates)?;
+        evaluated.sort_by_key(|e| plan.top.iter().position(|f| f.id == e.candidate.id.0));
+        let results: Vec<_> = evaluated
+            .into_iter()
+            .map(|e| evonet_nas::RetrainResult::from_outcome(e.outcome))
+            .collect();
+        told.catch_up(&results);
+        let counts = SearchCounts {
+            trained: plan.candidates_trained,
+            failed: plan.candidates_failed,
+        };
+        let (table, chosen) = summarize(&self.problem, &plan.top, results, counts);
+        let Some((summary, f, r)) = chosen else {
             return Err(FinalError::AllFailed(format!("{table:?}")));
         };
         let best = out.join("best");
-        self.write_network(&best, &f.arch, &r.net)?;
-        let final_cfg = p.final_config();
-        let summary = NasSummary {
-            format_version: SUMMARY_FORMAT_VERSION,
-            kind: "nas_summary",
-            candidate: f.id,
-            summary: f.arch.to_string(),
-            val_accuracy: f.val_accuracy,
-            test_accuracy: r.test_accuracy,
-            params: f.params,
-            flops: f.flops,
-            final_epochs: self.epochs(),
-            final_learning_rate: final_cfg.learning_rate,
-            final_lr_schedule: final_cfg.schedule.name(),
-            final_augment: final_cfg.augment,
-            final_losses: r.losses,
-            candidates_trained: plan.candidates_trained,
-            candidates_failed: plan.candidates_failed,
-            test_images: p.splits().test.len(),
-            files: SummaryFiles {
-                architecture: "architecture.json",
-                weights: "weights.evow",
-                onnx: "model.onnx",
-            },
-            top_k: table,
-        };
+        self.write_network(&best, &f.arch, &r.weights)?;
         write(&best.join("summary.json"), &pretty(&summary))?;
         Ok(summary)
     }
 
     /// `architecture.json`, `weights.evow` and `model.onnx` of the chosen
     /// network.
-    fn write_network(&self, best: &Path, arch: &Arch, net: &Net) -> Result<(), FinalError> {
+    fn write_network(&self, best: &Path, arch: &Arch, weights: &[u8]) -> Result<(), FinalError> {
         let (input, classes) = (self.problem.input(), self.problem.classes());
         let arch_file = ArchitectureFile {
             format_version: ARCH_FORMAT_VERSION,
@@ -296,14 +189,126 @@ impl FinalStage {
             architecture: arch,
         };
         write(&best.join("architecture.json"), &pretty(&arch_file))?;
-        write(
-            &best.join("weights.evow"),
-            &weights::to_bytes(net, input, classes),
-        )?;
+        let path = best.join("weights.evow");
+        let net = weights::parse(weights, &path).map_err(|e| FinalError::Weights(e.to_string()))?;
+        write(&path, weights)?;
         let model =
-            onnx::export(net, input, classes).map_err(|e| FinalError::Onnx(e.to_string()))?;
+            onnx::export(&net, input, classes).map_err(|e| FinalError::Onnx(e.to_string()))?;
         write(&best.join("model.onnx"), &model)
     }
+}
+
+#[cfg(feature = "redis")]
+impl FinalStage {
+    /// The retraining as a Redis worker's job.
+    pub fn job(&self) -> Box<dyn evonet_distributed::Job> {
+        Box::new(evonet_distributed::ProblemJob::<Arch, _>::new(
+            self.problem(),
+        ))
+    }
+
+    /// What a worker must build identically to retrain for this run.
+    pub fn fingerprint(&self) -> evonet_distributed::Fingerprint {
+        crate::search::versioned(self.problem().fingerprint_lines())
+    }
+}
+
+impl FinalStage {
+    /// [`FinalStage::execute`] on a backend: the run's thread pool, or the
+    /// Redis workers of the run's final stage (retired afterwards).
+    pub fn execute_on(
+        &self,
+        out: &Path,
+        plan: &FinalPlan,
+        backend: Backend<'_>,
+        progress: &Progress<'_>,
+    ) -> Result<NasSummary, FinalError> {
+        match backend {
+            Backend::Threads(evaluator) => self.execute(out, plan, evaluator, progress),
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => {
+                let failed = |e: evonet_distributed::DistError| {
+                    FinalError::Evaluator(evonet_runner::EvaluatorError(e.to_string()))
+                };
+                let mut evaluator = redis.evaluator::<Arch>().map_err(failed)?;
+                let summary = self.execute(out, plan, &mut evaluator, progress);
+                evaluator.retire().map_err(failed)?;
+                summary
+            }
+        }
+    }
+}
+
+/// The retraining problem, telling `progress` of each retraining that
+/// ends here (local threads); [`Told::catch_up`] tells of those that ended
+/// elsewhere (Redis workers).
+struct Told<'a, 'p> {
+    problem: RetrainProblem,
+    plan: &'a FinalPlan,
+    progress: &'a Progress<'p>,
+    /// Indices into the plan of the retrainings told of so far.
+    told: Mutex<Vec<usize>>,
+}
+
+impl<'a, 'p> Told<'a, 'p> {
+    fn new(problem: RetrainProblem, plan: &'a FinalPlan, progress: &'a Progress<'p>) -> Self {
+        Self {
+            problem,
+            plan,
+            progress,
+            told: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn tell(&self, index: usize, test_accuracy: Option<f64>, seconds: Option<f64>) {
+        let mut told = self.told.lock().unwrap_or_else(|p| p.into_inner());
+        if told.contains(&index) {
+            return;
+        }
+        told.push(index);
+        (self.progress)(RetrainProgress {
+            done: told.len(),
+            total: self.plan.top.len(),
+            candidate: &self.plan.top[index],
+            test_accuracy,
+            seconds,
+        });
+    }
+
+    fn catch_up(&self, results: &[Result<evonet_nas::RetrainResult, String>]) {
+        for (i, r) in results.iter().enumerate() {
+            let r = r.as_ref().ok();
+            self.tell(i, r.map(|r| r.test_accuracy), r.map(|r| r.train_s));
+        }
+    }
+}
+
+impl Problem<Arch> for Told<'_, '_> {
+    fn evaluate(&self, arch: &Arch, request: &EvalRequest) -> Result<Evaluation, EvalError> {
+        let result = self.problem.evaluate(arch, request);
+        if let Some(i) = self.plan.top.iter().position(|f| &f.arch == arch) {
+            let figure = |k: &str| {
+                let e = result.as_ref().ok()?;
+                e.details.iter().find(|(n, _)| n == k).map(|(_, v)| *v)
+            };
+            self.tell(i, figure("test_accuracy"), figure("train_s"));
+        }
+        result
+    }
+
+    fn test(&self, arch: &Arch, seed: u64) -> Result<TestReport, EvalError> {
+        self.problem.test(arch, seed)
+    }
+}
+
+/// `best/architecture.json`.
+#[derive(Serialize)]
+struct ArchitectureFile<'a> {
+    format_version: u32,
+    kind: &'static str,
+    input: [usize; 3],
+    classes: usize,
+    architecture: &'a Arch,
 }
 
 fn pretty<T: Serialize>(v: &T) -> Vec<u8> {

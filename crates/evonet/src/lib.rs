@@ -97,7 +97,8 @@ pub use session::{Finished, Session};
 
 pub use evonet_runner::{
     CandidateRecord, ChampionEvent, ChampionRecord, Checkpoint, CheckpointEvent, GenerationRecord,
-    Observed, Observer, ObserverError, RunOutcome, RunnerState, ThreadEvaluator,
+    LockError, Observed, Observer, ObserverError, RunLock, RunOutcome, RunnerState,
+    ThreadEvaluator,
 };
 
 /// The vocabulary: ask/tell, candidates, genomes, problems, seeds.
@@ -139,6 +140,9 @@ pub enum Error {
     Run(evonet_runner::RunError),
     #[error("starting evaluation threads: {0}")]
     Threads(String),
+    /// The run folder is another process's, or cannot be locked.
+    #[error(transparent)]
+    Lock(#[from] evonet_runner::LockError),
     /// The stage after an architecture search failed.
     #[cfg(feature = "nas")]
     #[error(transparent)]
@@ -161,6 +165,7 @@ impl Error {
             self,
             Error::Config(_)
                 | Error::Checkpoint(_)
+                | Error::Lock(evonet_runner::LockError::Busy { .. })
                 | Error::Run(evonet_runner::RunError::Mismatch(_))
         )
     }

@@ -4,10 +4,12 @@
 //! config with the same [`Registry`] as the coordinator).
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use evonet_distributed::fingerprint::fnv1a64;
 use evonet_distributed::{
-    Fingerprint, Job, JobFactory, Link, RedisEvaluator, RunSpec, WaitStatus, PROTOCOL_VERSION,
+    DistError, Fingerprint, Job, JobFactory, Link, RedisEvaluator, RedisTarget, RunSpec,
+    WaitStatus, PROTOCOL_VERSION,
 };
 
 use crate::config::{ConfigError, ExperimentConfig};
@@ -15,12 +17,17 @@ use crate::registry::Registry;
 use crate::search::Search;
 use crate::Experiment;
 
-type OnWait = Box<dyn FnMut(&WaitStatus) + Send>;
+type OnWait = Arc<Mutex<dyn FnMut(&WaitStatus) + Send>>;
+
+/// The stage of an architecture search's final retraining in a run spec.
+pub const FINAL_STAGE: &str = "final";
 
 /// A run published on a Redis server: its evaluator sends every batch to
 /// the workers that joined.
 pub struct RedisBackend {
-    link: Link,
+    target: RedisTarget,
+    /// `None` for a stage that connects when its evaluator is made.
+    link: Option<Link>,
     spec: RunSpec,
     lease_ms: Option<u64>,
     on_wait: Option<OnWait>,
@@ -42,13 +49,15 @@ impl RedisBackend {
             protocol: PROTOCOL_VERSION,
             evonet_version: env!("CARGO_PKG_VERSION").into(),
             run_id,
+            stage: String::new(),
             config: config_text,
             problem_hash: fp.hash(),
             problem: fp.text,
             origin,
         };
         Self {
-            link,
+            target: link.target().clone(),
+            link: Some(link),
             spec,
             lease_ms,
             on_wait: None,
@@ -57,8 +66,27 @@ impl RedisBackend {
 
     /// Called while a batch waits for workers (progress messages).
     pub fn on_wait(mut self, f: impl FnMut(&WaitStatus) + Send + 'static) -> Self {
-        self.on_wait = Some(Box::new(f));
+        self.on_wait = Some(Arc::new(Mutex::new(f)));
         self
+    }
+
+    /// Another stage of the same run (an architecture search's final
+    /// retraining, [`FINAL_STAGE`]), published as run `RUN-STAGE` with the
+    /// stage's problem: the same workers build it from the same config.
+    /// It connects to the server when its evaluator is made.
+    pub fn stage(&self, stage: &str, fingerprint: Fingerprint) -> RedisBackend {
+        let mut spec = self.spec.clone();
+        spec.run_id = format!("{}-{stage}", self.spec.run_id);
+        spec.stage = stage.to_string();
+        spec.problem_hash = fingerprint.hash();
+        spec.problem = fingerprint.text;
+        RedisBackend {
+            target: self.target.clone(),
+            link: None,
+            spec,
+            lease_ms: self.lease_ms,
+            on_wait: self.on_wait.clone(),
+        }
     }
 
     pub fn run_id(&self) -> &str {
@@ -66,17 +94,21 @@ impl RedisBackend {
     }
 
     /// The evaluator for genomes of type `G`.
-    pub fn evaluator<G>(self) -> RedisEvaluator<G> {
+    pub fn evaluator<G>(self) -> Result<RedisEvaluator<G>, DistError> {
+        let link = match self.link {
+            Some(link) => link,
+            None => Link::connect(&self.target)?,
+        };
         tracing::info!(
             "run {} published on {}; workers join with `evonet worker --redis URL`",
             self.spec.run_id,
-            self.link.target().display()
+            self.target.display()
         );
-        let mut e = RedisEvaluator::new(self.link, self.spec, self.lease_ms);
+        let mut e = RedisEvaluator::new(link, self.spec, self.lease_ms);
         if let Some(f) = self.on_wait {
-            e.on_wait(f);
+            e.on_wait(move |s| (f.lock().unwrap_or_else(|p| p.into_inner()))(s));
         }
-        e
+        Ok(e)
     }
 }
 
@@ -112,6 +144,14 @@ impl JobFactory for RegistryJobs {
         let exp =
             Experiment::new(Path::new(&origin), cfg, &self.registry).map_err(|e| e.to_string())?;
         let search = exp.build_in(pool).map_err(|e| e.to_string())?;
-        Ok((search.job(), search.fingerprint()))
+        match spec.stage.as_str() {
+            "" => Ok((search.job(), search.fingerprint())),
+            #[cfg(feature = "nas")]
+            FINAL_STAGE => search
+                .final_stage()
+                .map(|f| (f.job(), f.fingerprint()))
+                .ok_or_else(|| "its config has no final stage (not an architecture search)".into()),
+            other => Err(format!("stage `{other}` is unknown to this worker")),
+        }
     }
 }

@@ -53,12 +53,7 @@ pub trait Search: Send + Sync {
     /// candidates: versions and [`Search::describe`].
     #[cfg(feature = "redis")]
     fn fingerprint(&self) -> Fingerprint {
-        let mut lines = vec![
-            format!("evonet {}", env!("CARGO_PKG_VERSION")),
-            format!("protocol {PROTOCOL_VERSION}"),
-        ];
-        lines.extend(self.describe());
-        Fingerprint::new(lines)
+        versioned(self.describe())
     }
     /// The problem alone, for a worker.
     #[cfg(feature = "redis")]
@@ -72,6 +67,17 @@ pub trait Search: Send + Sync {
     fn final_stage(&self) -> Option<&FinalStage> {
         None
     }
+}
+
+/// A fingerprint of `lines` with this evonet's version and protocol first.
+#[cfg(feature = "redis")]
+pub(crate) fn versioned(lines: Vec<String>) -> Fingerprint {
+    let mut all = vec![
+        format!("evonet {}", env!("CARGO_PKG_VERSION")),
+        format!("protocol {PROTOCOL_VERSION}"),
+    ];
+    all.extend(lines);
+    Fingerprint::new(all)
 }
 
 /// The shared closure that writes a champion's body.
@@ -159,7 +165,10 @@ where
             ),
             #[cfg(feature = "redis")]
             Backend::Redis(backend) => {
-                let mut evaluator: RedisEvaluator<S::Genome> = (*backend).evaluator();
+                let mut evaluator: RedisEvaluator<S::Genome> =
+                    (*backend).evaluator().map_err(|e| {
+                        RunError::Evaluator(evonet_runner::EvaluatorError(e.to_string()))
+                    })?;
                 let outcome = evonet_runner::run(
                     &self.strategy,
                     problem,

@@ -6,9 +6,12 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use evonet_runner::{
-    Checkpoint, CheckpointError, Observer, RunError, RunOutcome, RunSettings, ThreadEvaluator,
+    Checkpoint, CheckpointError, Observer, RunError, RunLock, RunOutcome, RunSettings,
+    ThreadEvaluator,
 };
 
+#[cfg(feature = "nas")]
+use crate::final_stage::FinalStage;
 use crate::registry::GenomeKind;
 #[cfg(feature = "redis")]
 use crate::remote::RedisBackend;
@@ -49,6 +52,8 @@ pub struct Session<'a> {
     stop: Arc<AtomicBool>,
     max_generations: Option<u64>,
     observers: Vec<&'a mut dyn Observer>,
+    lock: Option<RunLock>,
+    run_id: Option<String>,
     #[cfg(feature = "redis")]
     redis: Option<Publish<'a>>,
 }
@@ -62,9 +67,29 @@ impl<'a> Session<'a> {
             stop: Arc::new(AtomicBool::new(false)),
             max_generations: None,
             observers: Vec::new(),
+            lock: None,
+            run_id: None,
             #[cfg(feature = "redis")]
             redis: None,
         }
+    }
+
+    /// The id of a fresh run (default: [`evonet_runner::new_run_id`]),
+    /// written into its checkpoints; a resumed run keeps its checkpoint's.
+    /// The CLI writes it into `config.toml` too, and refuses to resume
+    /// from a checkpoint of another run.
+    pub fn run_id(mut self, id: String) -> Self {
+        self.run_id = Some(id);
+        self
+    }
+
+    /// The folder's lock, taken by a front end that prepares the folder
+    /// before the run (the CLI writes `config.toml`). Without it, the
+    /// session takes the lock itself; either way a second process on the
+    /// same folder gets [`Error::Lock`] naming this one.
+    pub fn lock(mut self, lock: RunLock) -> Self {
+        self.lock = Some(lock);
+        self
     }
 
     /// The config text stored in checkpoints (the CLI stores the resolved
@@ -146,7 +171,12 @@ impl<'a> Session<'a> {
     }
 
     /// Continues the run in the folder from its latest checkpoint.
-    pub fn resume(self) -> Result<Finished, Error> {
+    pub fn resume(mut self) -> Result<Finished, Error> {
+        if self.lock.is_none() {
+            // Before reading: the checkpoint is not another process's to
+            // rewrite meanwhile.
+            self.lock = Some(RunLock::acquire(&self.out)?);
+        }
         let path = Checkpoint::latest_path(&self.out);
         let ck = Checkpoint::read(&path).map_err(Error::Checkpoint)?;
         self.go(Some(ck))
@@ -158,12 +188,17 @@ impl<'a> Session<'a> {
     }
 
     fn go(self, resume: Option<Checkpoint>) -> Result<Finished, Error> {
+        let lock = match self.lock {
+            Some(lock) => lock,
+            None => RunLock::acquire(&self.out)?,
+        };
         let exp = self.experiment;
         let mut evaluator = ThreadEvaluator::new(exp.config().run.threads)
             .map_err(|e| Error::Threads(e.to_string()))?;
         let search = exp.build_in(evaluator.pool())?;
         let settings = RunSettings {
             out_dir: self.out.clone(),
+            run_id: self.run_id.unwrap_or_else(evonet_runner::new_run_id),
             seed: exp.config().run.seed,
             max_generations: self
                 .max_generations
@@ -177,9 +212,16 @@ impl<'a> Session<'a> {
             stop: self.stop,
         };
         #[cfg(feature = "redis")]
-        let backend = match self.redis {
+        let redis = self.redis.map(|publish| publish(&*search));
+        #[cfg(all(feature = "redis", feature = "nas"))]
+        let final_redis = redis.as_ref().and_then(|r| {
+            let stage = search.final_stage()?;
+            Some(r.stage(crate::remote::FINAL_STAGE, stage.fingerprint()))
+        });
+        #[cfg(feature = "redis")]
+        let backend = match redis {
             None => Backend::Threads(&mut evaluator),
-            Some(publish) => Backend::Redis(Box::new(publish(&*search))),
+            Some(r) => Backend::Redis(Box::new(r)),
         };
         #[cfg(not(feature = "redis"))]
         let backend = Backend::Threads(&mut evaluator);
@@ -190,10 +232,23 @@ impl<'a> Session<'a> {
             backend,
             observers: &mut observers,
         })?;
+        // Only a final stage still writes into the folder after the run.
+        #[cfg(feature = "nas")]
+        let final_lock = search.final_stage().is_some().then_some(lock);
+        #[cfg(not(feature = "nas"))]
+        let final_lock: Option<RunLock> = {
+            drop(lock);
+            None
+        };
         Ok(Finished {
             outcome,
             search,
             out: self.out,
+            _lock: final_lock,
+            #[cfg(feature = "nas")]
+            evaluator,
+            #[cfg(all(feature = "redis", feature = "nas"))]
+            final_redis,
         })
     }
 }
@@ -204,9 +259,33 @@ pub struct Finished {
     /// The search that ran (for its final stage, its fingerprint).
     pub search: Box<dyn Search>,
     pub out: PathBuf,
+    /// An architecture search's folder stays this process's until this is
+    /// dropped (its final stage writes `best/`); other runs release their
+    /// folder when they end.
+    _lock: Option<RunLock>,
+    /// The run's threads, for its final stage.
+    #[cfg(feature = "nas")]
+    evaluator: ThreadEvaluator,
+    /// The final stage's run on Redis, when the search ran there.
+    #[cfg(all(feature = "redis", feature = "nas"))]
+    final_redis: Option<RedisBackend>,
 }
 
 impl Finished {
+    /// The final stage of an architecture search, with where the run
+    /// evaluated (its threads, or its Redis workers, which build the
+    /// retraining from the same config): hand both to
+    /// [`FinalStage::execute_on`].
+    #[cfg(feature = "nas")]
+    pub fn final_stage(&mut self) -> Option<(&FinalStage, Backend<'_>)> {
+        let stage = self.search.final_stage()?;
+        #[cfg(feature = "redis")]
+        if let Some(redis) = self.final_redis.take() {
+            return Some((stage, Backend::Redis(Box::new(redis))));
+        }
+        Some((stage, Backend::Threads(&mut self.evaluator)))
+    }
+
     /// The runner's counters at the end.
     pub fn state(&self) -> &evonet_runner::RunnerState {
         match &self.outcome {

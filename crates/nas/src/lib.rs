@@ -9,8 +9,8 @@
 //!   the space's [`evonet_core::Variation`] (aging evolution, the
 //!   truncation GA with crossover, random sampling);
 //! - performance estimation: [`problem`] trains each candidate at a low
-//!   fidelity and scores it on validation data, then retrains the best at
-//!   full fidelity and scores them once on the test split.
+//!   fidelity and scores it on validation data; [`final_stage`] retrains
+//!   the best at full fidelity and scores them once on the test split.
 //!
 //! [`data`] loads the images named by a config. The training backend
 //! stays behind `evonet-train`.
@@ -18,11 +18,16 @@
 pub mod cell_space;
 pub mod chain_space;
 pub mod data;
+pub mod final_stage;
 pub mod problem;
 pub mod space;
 
 pub use cell_space::{CellSpace, CellSpaceConfig};
 pub use chain_space::{ChainSpace, ChainSpaceConfig, Op};
 pub use data::DataConfig;
+pub use final_stage::{
+    select_top, summarize, Found, NasSummary, RetrainProblem, RetrainResult, RetrainedRow,
+    SearchCounts,
+};
 pub use problem::{Fidelity, FinalTraining, NasProblem, Retrained};
 pub use space::{SearchSpace, SearchSpaceConfig};

@@ -143,6 +143,7 @@ impl FunctionProblem {
             obs_stats: None,
             solved: self.target.is_some_and(|t| fitness >= t),
             details: Vec::new(),
+            artifact: Vec::new(),
         })
     }
 

@@ -241,6 +241,7 @@ impl RlProblem {
             cost,
             obs_stats: stats,
             details: Vec::new(),
+            artifact: Vec::new(),
         })
     }
 

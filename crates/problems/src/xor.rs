@@ -69,6 +69,7 @@ impl Problem<NeatGenome> for XorProblem {
             obs_stats: None,
             details: Vec::new(),
             solved,
+            artifact: Vec::new(),
         })
     }
 

@@ -1,5 +1,6 @@
-//! Checkpoint file format, version 4 (versions 1 to 3 held bincode 1.3
-//! payloads and are refused with their version named):
+//! Checkpoint file format, version 5 (version 4 had no run id; versions 1
+//! to 3 held bincode 1.3 payloads; older versions are refused with their
+//! version named):
 //!
 //! ```text
 //! magic    8 bytes  "EVONETCK"
@@ -22,10 +23,13 @@ use crate::observer::{CheckpointEvent, Observed, Observer, ObserverError};
 use crate::state::RunnerState;
 
 pub const MAGIC: &[u8; 8] = b"EVONETCK";
-pub const CHECKPOINT_VERSION: u32 = 4;
+pub const CHECKPOINT_VERSION: u32 = 5;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Checkpoint {
+    /// The id the run was given when it was created (kept by every resume):
+    /// a front end checks it against the run folder's config.
+    pub run: String,
     /// The resolved config this run was started with.
     pub config_text: String,
     /// `Strategy::name()`, checked on resume.
@@ -139,6 +143,7 @@ mod tests {
 
     fn sample() -> Checkpoint {
         Checkpoint {
+            run: "r".into(),
             config_text: "seed = 1\n".into(),
             strategy: "deep_ga".into(),
             runner: RunnerState::default(),

@@ -11,6 +11,7 @@ pub mod atomic;
 pub mod champion_file;
 pub mod checkpoint;
 pub mod evaluator;
+pub mod lock;
 pub mod metrics;
 pub mod observer;
 pub mod run;
@@ -19,10 +20,11 @@ pub mod state;
 pub use champion_file::{ChampionFile, ChampionRecord, ExportFn, Provenance};
 pub use checkpoint::{Checkpoint, CheckpointError, CheckpointFile, CHECKPOINT_VERSION};
 pub use evaluator::{evaluate_one, Evaluator, EvaluatorError, ThreadEvaluator};
+pub use lock::{LockError, RunLock, LOCK_FILE};
 pub use metrics::{read_candidates, CandidateRecord, GenerationRecord, MetricsFile};
 pub use observer::{ChampionEvent, CheckpointEvent, Observed, Observer, ObserverError};
 pub use run::{run, RunError};
-pub use state::{RunOutcome, RunSettings, RunnerState};
+pub use state::{new_run_id, RunOutcome, RunSettings, RunnerState};
 
 /// Format version of `metrics.jsonl` lines and `best/champion.json`.
 pub const FORMAT_VERSION: u32 = 1;

@@ -124,9 +124,20 @@ impl MetricsFile {
     }
 
     /// The file of a run resumed at `generation`: the lines of later
-    /// generations (written after the checkpoint) are dropped.
+    /// generations (written after the checkpoint) are dropped, and so are
+    /// damaged lines; both those and any generation without a line are
+    /// logged.
     pub fn resume(path: &Path, generation: u64) -> io::Result<Self> {
-        truncate_to(path, generation)?;
+        let repair = truncate_to(path, generation)?;
+        if !repair.is_clean() {
+            tracing::warn!(
+                "{}: repaired on resume from the checkpoint: {} damaged line(s) dropped; {} generation(s) before it have no line{}",
+                path.display(),
+                repair.damaged,
+                repair.missing.len(),
+                listed(&repair.missing)
+            );
+        }
         Self::open(path)
     }
 
@@ -169,28 +180,80 @@ impl Observer for MetricsFile {
     }
 }
 
+/// ` (generations 1, 3)`, shortened to the first and last of many.
+fn listed(generations: &[u64]) -> String {
+    match generations {
+        [] => String::new(),
+        [a, .., b] if generations.len() > 8 => format!(" (generations {a} to {b})"),
+        all => format!(
+            " (generations {})",
+            all.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// What a resume found wrong in `metrics.jsonl` before the checkpoint's
+/// generation, and repaired as far as the checkpoint allows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetricsRepair {
+    /// Lines that did not parse (a torn or damaged line), dropped.
+    pub damaged: usize,
+    /// Generations before the checkpoint without a line (lost: the
+    /// checkpoint holds counters, not the lines).
+    pub missing: Vec<u64>,
+}
+
+impl MetricsRepair {
+    pub fn is_clean(&self) -> bool {
+        self.damaged == 0 && self.missing.is_empty()
+    }
+}
+
 /// Keeps only the lines of generations before `generation` (resume from a
-/// checkpoint taken at that boundary), atomically. A torn last line (the
-/// process died while writing it) is dropped too.
-pub fn truncate_to(path: &Path, generation: u64) -> io::Result<()> {
+/// checkpoint taken at that boundary), atomically; damaged lines (a torn
+/// last line, say) are dropped, and what was dropped or is missing is
+/// reported.
+pub fn truncate_to(path: &Path, generation: u64) -> io::Result<MetricsRepair> {
+    let mut repair = MetricsRepair::default();
     let Ok(f) = File::open(path) else {
-        return Ok(());
+        repair.missing = (0..generation).collect();
+        return Ok(repair);
     };
     let mut kept = String::new();
+    let mut seen = vec![
+        false;
+        usize::try_from(generation)
+            .unwrap_or(usize::MAX)
+            .min(1 << 24)
+    ];
     for line in BufReader::new(f).lines() {
         let line = line?;
         let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+            repair.damaged += 1;
             continue;
         };
-        if v.get("generation")
-            .and_then(|g| g.as_u64())
-            .is_some_and(|g| g < generation)
-        {
+        let Some(g) = v.get("generation").and_then(|g| g.as_u64()) else {
+            repair.damaged += 1;
+            continue;
+        };
+        if g < generation {
+            if !is_candidate(&line) {
+                if let Some(s) = seen.get_mut(g as usize) {
+                    *s = true;
+                }
+            }
             kept.push_str(&line);
             kept.push('\n');
         }
     }
-    crate::atomic::write_atomic(path, kept.as_bytes())
+    repair.missing = (0..seen.len() as u64)
+        .filter(|&g| !seen[g as usize])
+        .collect();
+    crate::atomic::write_atomic(path, kept.as_bytes())?;
+    Ok(repair)
 }
 
 fn is_candidate(line: &str) -> bool {

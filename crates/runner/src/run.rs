@@ -97,6 +97,9 @@ struct Run<'a, S: Strategy> {
     settings: &'a RunSettings,
     st: S::State,
     rs: RunnerState,
+    /// The run's id: the settings' for a fresh run, the checkpoint's on
+    /// resume.
+    run_id: String,
     started: Instant,
     base_elapsed: f64,
 }
@@ -129,15 +132,16 @@ impl<'a, S: Strategy> Run<'a, S> {
         let dir = &settings.out_dir;
         let metrics_path = dir.join("metrics.jsonl");
         std::fs::create_dir_all(dir.join("checkpoints")).map_err(io_err(dir))?;
-        let (st, rs, metrics) = match resume {
+        let (st, rs, run_id, metrics) = match resume {
             Some(ck) => {
                 let st = restore(strategy, &ck, &Checkpoint::latest_path(dir))?;
                 let metrics = MetricsFile::resume(&metrics_path, ck.runner.generation);
-                (st, ck.runner, metrics)
+                (st, ck.runner, ck.run, metrics)
             }
             None => (
                 strategy.init(settings.seed)?,
                 RunnerState::default(),
+                settings.run_id.clone(),
                 MetricsFile::create(&metrics_path),
             ),
         };
@@ -148,6 +152,7 @@ impl<'a, S: Strategy> Run<'a, S> {
             base_elapsed: rs.elapsed_s,
             st,
             rs,
+            run_id,
             started: Instant::now(),
         };
         Ok((run, metrics))
@@ -325,6 +330,7 @@ impl<'a, S: Strategy> Run<'a, S> {
             })
         })?;
         let checkpoint = Checkpoint {
+            run: self.run_id.clone(),
             config_text: self.settings.config_text.clone(),
             strategy: self.strategy.name().to_string(),
             runner: self.rs.clone(),

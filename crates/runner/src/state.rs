@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone)]
 pub struct RunSettings {
     pub out_dir: PathBuf,
+    /// The id of a fresh run, written into its checkpoints (a resumed run
+    /// keeps its checkpoint's).
+    pub run_id: String,
     pub seed: u64,
     pub max_generations: u64,
     /// Stop once this many evaluations were spent (checked per generation).
@@ -45,6 +48,15 @@ impl RunSettings {
         rs.generation >= self.max_generations
             || self.max_evaluations.is_some_and(|m| rs.evaluations >= m)
     }
+}
+
+/// A new run's id: when and by which process it was created (Unix
+/// milliseconds and pid, in hex). Nothing random depends on it.
+pub fn new_run_id() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("{ms:x}-{:x}", std::process::id())
 }
 
 /// Runner counters: part of every checkpoint.

@@ -369,6 +369,12 @@ pub fn load(path: &Path) -> Result<Net, WeightsError> {
     load_on(path, &Device::flex())
 }
 
+/// Rebuilds the network of a weights file's bytes (named `path` in errors)
+/// on the CPU.
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Net, WeightsError> {
+    from_bytes(bytes, path, &Device::flex())
+}
+
 /// Reads a weights file and rebuilds its network on `device`.
 pub fn load_on(path: &Path, device: &Device) -> Result<Net, WeightsError> {
     let bytes = std::fs::read(path).map_err(|source| WeightsError::Io {

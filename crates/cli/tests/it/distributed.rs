@@ -163,7 +163,45 @@ fn through_workers_matches_local(cfg: &str, name: &str, db: u8) {
         let log = std::fs::read_to_string(d.join(format!("worker{i}.log"))).unwrap();
         assert!(log.contains("evaluated") && log.contains("tasks"), "{log}");
     }
+    if cfg.contains("[final_training]") {
+        assert_final_stage_on_workers(&d, &out);
+    }
     std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// An architecture search's final retraining ran on the workers too: they
+/// joined the run's final stage and evaluated the search's candidates and
+/// every retraining (at least: a task whose lease ran out is sent again).
+fn assert_final_stage_on_workers(d: &Path, out: &Path) {
+    let logs: Vec<String> = (0..3)
+        .map(|i| std::fs::read_to_string(d.join(format!("worker{i}.log"))).unwrap())
+        .collect();
+    assert!(
+        logs.iter().any(|l| l.contains("-final")),
+        "no worker joined the final stage: {logs:?}"
+    );
+    let tasks: usize = logs
+        .iter()
+        .filter_map(|l| {
+            let at = l.find("evaluated ")? + "evaluated ".len();
+            l[at..].split_whitespace().next()?.parse::<usize>().ok()
+        })
+        .sum();
+    let searched = lines(&out.join("metrics.jsonl"));
+    let summary = crate::common::nas_summary(out);
+    let retrained = summary["top_k"].as_array().unwrap().len();
+    assert!(
+        tasks >= searched_candidates(out) + retrained,
+        "workers evaluated {tasks} tasks; {searched} lines, {retrained} retrained"
+    );
+}
+
+/// Candidates the search evaluated.
+fn searched_candidates(out: &Path) -> usize {
+    metrics_without_time(out)
+        .iter()
+        .filter(|m| m["kind"] == "candidate")
+        .count()
 }
 
 #[test]
@@ -174,8 +212,10 @@ fn deep_ga_through_3_workers_matches_local_threads() {
 #[test]
 fn a_cell_architecture_search_through_3_workers_matches_local_threads() {
     // Workers build the same NasProblem (the built-in digits) from the
-    // run spec and train candidates; the coordinator retrains the best.
-    through_workers_matches_local(crate::nas::SMALL_CELLS, "redis-nas", 7);
+    // run spec and train candidates, then the retraining of the best two
+    // from the final stage's spec.
+    let cfg = crate::nas::SMALL_CELLS.replace("top_k = 1", "top_k = 2");
+    through_workers_matches_local(&cfg, "redis-nas", 7);
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod determinism;
 mod distributed;
 mod export;
 mod faults;
+mod folders;
 mod nas;
 mod neat;
 mod resume;

@@ -86,11 +86,7 @@ where
             architecture: ch.genome.clone(),
         }))
     };
-    let final_stage = FinalStage::new(
-        Arc::clone(&problem),
-        ctx.config.run.seed,
-        ctx.config.run.threads,
-    );
+    let final_stage = FinalStage::new(Arc::clone(&problem), ctx.config.run.seed);
     let describe = problem.fingerprint_lines();
     let mut prepared = Prepared::new(
         strategy,

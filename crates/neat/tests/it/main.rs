@@ -37,6 +37,7 @@ fn evaluate(cands: Vec<Candidate<NeatGenome>>) -> (Vec<Evaluated<NeatGenome>>, b
                     cost: Default::default(),
                     obs_stats: None,
                     details: Vec::new(),
+                    artifact: Vec::new(),
                 }),
             }
         })
@@ -109,6 +110,7 @@ fn constant(cands: Vec<Candidate<NeatGenome>>) -> Vec<Evaluated<NeatGenome>> {
                 cost: Default::default(),
                 obs_stats: None,
                 details: Vec::new(),
+                artifact: Vec::new(),
             }),
         })
         .collect()
@@ -234,6 +236,7 @@ fn evaluate_any(cands: Vec<Candidate<NeatGenome>>) -> (Vec<Evaluated<NeatGenome>
                     cost: Default::default(),
                     obs_stats: None,
                     details: Vec::new(),
+                    artifact: Vec::new(),
                 }),
             }
         })

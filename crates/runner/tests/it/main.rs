@@ -33,6 +33,7 @@ impl Problem<PolicyParams> for Sphere {
             },
             obs_stats: None,
             details: Vec::new(),
+            artifact: Vec::new(),
         })
     }
     fn test(&self, g: &PolicyParams, _seed: u64) -> Result<TestReport, EvalError> {
@@ -67,6 +68,7 @@ fn strategy() -> CmaEs {
 fn settings(dir: &str, gens: u64) -> RunSettings {
     let out = std::env::temp_dir().join(format!("evonet-runner-it-{dir}-{}", std::process::id()));
     RunSettings {
+        run_id: "test".into(),
         test_champion: true,
         out_dir: out,
         seed: 3,

@@ -105,6 +105,7 @@ fn random_search_conforms_and_keeps_fresh_genomes() {
                         cost: Default::default(),
                         obs_stats: None,
                         details: Vec::new(),
+                        artifact: Vec::new(),
                     }),
                 }
             })
@@ -214,6 +215,7 @@ fn cma_es_restarts_with_doubled_population_when_stalled() {
                     cost: Default::default(),
                     obs_stats: None,
                     details: Vec::new(),
+                    artifact: Vec::new(),
                 }),
             })
             .collect();
@@ -342,6 +344,7 @@ fn aging_evolution_removes_the_oldest_not_the_worst() {
                     obs_stats: None,
                     solved: false,
                     details: Vec::new(),
+                    artifact: Vec::new(),
                 }),
             })
             .collect();
@@ -390,6 +393,7 @@ fn the_truncation_ga_breeds_with_crossover_and_keeps_its_elites() {
                     obs_stats: None,
                     solved: false,
                     details: Vec::new(),
+                    artifact: Vec::new(),
                 }),
             })
             .collect();

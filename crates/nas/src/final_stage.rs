@@ -1,0 +1,305 @@
+//! The end of an architecture search (Elsken et al. 2019, section 4: the
+//! search ranks candidates by a cheap estimate, so the best are trained
+//! again at full fidelity before anything is reported): the best `top_k`
+//! distinct architectures by search validation accuracy
+//! ([`select_top`]) are retrained on train + validation and scored once on
+//! the test split ([`RetrainProblem`], a problem like any other, so the
+//! run's evaluator spreads the retrainings over threads or Redis workers);
+//! the best by search validation accuracy (never by test accuracy) is the
+//! result ([`summarize`]). No files and no threads here: the caller reads
+//! the candidates, evaluates, and writes.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use evonet_core::{Cost, EvalError, EvalRequest, Evaluation, Outcome, Problem, TestReport};
+use evonet_train::{Arch, Augment};
+
+use crate::problem::NasProblem;
+
+/// Format version of `best/summary.json`.
+pub const SUMMARY_FORMAT_VERSION: u32 = 1;
+
+/// A successful candidate of the search.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub id: u64,
+    pub val_accuracy: f64,
+    pub arch: Arch,
+    pub params: Option<f64>,
+    pub flops: Option<f64>,
+}
+
+/// The best `k` distinct architectures of `found`, best first (the
+/// earlier candidate first among equal accuracies).
+pub fn select_top(mut found: Vec<Found>, k: usize) -> Vec<Found> {
+    found.sort_by(|a, b| {
+        b.val_accuracy
+            .total_cmp(&a.val_accuracy)
+            .then(a.id.cmp(&b.id))
+    });
+    let mut top: Vec<Found> = Vec::new();
+    for f in found {
+        if top.len() < k && top.iter().all(|t| t.arch != f.arch) {
+            top.push(f);
+        }
+    }
+    top
+}
+
+/// The retraining of an architecture as a problem: its evaluation trains
+/// at full fidelity with the request's seed; the fitness is the test
+/// accuracy (reported, never used to choose), the details are
+/// `test_accuracy`, `train_s` and the loss of every epoch (`loss_1`, ...),
+/// and the artifact is the trained network's weights file
+/// (`evonet_train::weights`).
+pub struct RetrainProblem {
+    problem: Arc<NasProblem>,
+}
+
+impl RetrainProblem {
+    pub fn new(problem: Arc<NasProblem>) -> Self {
+        Self { problem }
+    }
+
+    /// One line per fact a worker must share with the coordinator.
+    pub fn fingerprint_lines(&self) -> Vec<String> {
+        let mut lines = vec!["stage final retraining".to_string()];
+        lines.extend(self.problem.fingerprint_lines());
+        lines.push(format!("final config {:?}", self.problem.final_config()));
+        lines
+    }
+}
+
+impl Problem<Arch> for RetrainProblem {
+    fn evaluate(&self, arch: &Arch, request: &EvalRequest) -> Result<Evaluation, EvalError> {
+        let p = &self.problem;
+        let r = p.retrain(arch, request.seed)?;
+        let mut details = vec![
+            ("test_accuracy".to_string(), r.test_accuracy),
+            ("train_s".to_string(), r.train_s),
+        ];
+        for (epoch, loss) in r.losses.iter().enumerate() {
+            details.push((format!("loss_{}", epoch + 1), *loss));
+        }
+        let images = p.splits().train.len() + p.splits().validation.len();
+        let epochs = p.final_training().epochs;
+        Ok(Evaluation {
+            fitness: r.test_accuracy,
+            cost: Cost {
+                env_steps: (images * epochs) as u64,
+                episodes: epochs as u64,
+            },
+            obs_stats: None,
+            solved: false,
+            details,
+            artifact: evonet_train::weights::to_bytes(&r.net, p.input(), p.classes()),
+        })
+    }
+
+    fn test(&self, _arch: &Arch, _seed: u64) -> Result<TestReport, EvalError> {
+        Err(EvalError::Other(
+            "a retraining is its own test: see its evaluation".into(),
+        ))
+    }
+}
+
+/// What one retraining gave, read back from its evaluation.
+#[derive(Debug, Clone)]
+pub struct RetrainResult {
+    pub test_accuracy: f64,
+    pub train_s: f64,
+    pub losses: Vec<f64>,
+    /// The trained network's weights file.
+    pub weights: Vec<u8>,
+}
+
+impl RetrainResult {
+    /// Reads a [`RetrainProblem`] evaluation's outcome (an error: why the
+    /// retraining failed).
+    pub fn from_outcome(outcome: Outcome) -> Result<Self, String> {
+        let e = match outcome {
+            Outcome::Done(e) => e,
+            Outcome::Failed { reason, .. } => return Err(reason),
+        };
+        let figure = |k: &str| e.details.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+        let losses = (1..)
+            .map_while(|epoch| figure(&format!("loss_{epoch}")))
+            .collect();
+        Ok(Self {
+            test_accuracy: figure("test_accuracy").unwrap_or(e.fitness),
+            train_s: figure("train_s").unwrap_or(f64::NAN),
+            losses,
+            weights: e.artifact,
+        })
+    }
+}
+
+/// One retrained architecture, as listed in `summary.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetrainedRow {
+    pub rank: usize,
+    pub candidate: u64,
+    pub summary: String,
+    pub val_accuracy: f64,
+    pub test_accuracy: Option<f64>,
+    pub params: Option<f64>,
+    pub flops: Option<f64>,
+    pub retrain_s: Option<f64>,
+    pub error: Option<String>,
+}
+
+/// The files of `best/`, relative to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryFiles {
+    pub architecture: &'static str,
+    pub weights: &'static str,
+    pub onnx: &'static str,
+}
+
+/// `best/summary.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct NasSummary {
+    pub format_version: u32,
+    pub kind: &'static str,
+    pub candidate: u64,
+    pub summary: String,
+    pub val_accuracy: f64,
+    pub test_accuracy: f64,
+    pub params: Option<f64>,
+    pub flops: Option<f64>,
+    pub final_epochs: usize,
+    pub final_learning_rate: f64,
+    pub final_lr_schedule: &'static str,
+    pub final_augment: Augment,
+    pub final_losses: Vec<f64>,
+    pub candidates_trained: usize,
+    pub candidates_failed: usize,
+    pub test_images: usize,
+    pub files: SummaryFiles,
+    pub top_k: Vec<RetrainedRow>,
+}
+
+/// How many candidates the search trained, and how many of them failed.
+#[derive(Debug, Clone, Copy)]
+pub struct SearchCounts {
+    pub trained: usize,
+    pub failed: usize,
+}
+
+/// The summary of the retrainings of `top` (in its order), and the chosen
+/// one's result: the first that retrained, so the best by search
+/// validation accuracy. `None` when every retraining failed.
+pub fn summarize<'a>(
+    problem: &NasProblem,
+    top: &'a [Found],
+    results: Vec<Result<RetrainResult, String>>,
+    counts: SearchCounts,
+) -> (
+    Vec<RetrainedRow>,
+    Option<(NasSummary, &'a Found, RetrainResult)>,
+) {
+    let mut table = Vec::new();
+    let mut chosen = None;
+    for (rank, (f, r)) in top.iter().zip(results).enumerate() {
+        table.push(RetrainedRow {
+            rank: rank + 1,
+            candidate: f.id,
+            summary: f.arch.to_string(),
+            val_accuracy: f.val_accuracy,
+            test_accuracy: r.as_ref().ok().map(|r| r.test_accuracy),
+            params: f.params,
+            flops: f.flops,
+            retrain_s: r.as_ref().ok().map(|r| r.train_s),
+            error: r.as_ref().err().cloned(),
+        });
+        if chosen.is_none() {
+            chosen = r.ok().map(|r| (f, r));
+        }
+    }
+    let Some((f, r)) = chosen else {
+        return (table, None);
+    };
+    let cfg = problem.final_config();
+    let summary = NasSummary {
+        format_version: SUMMARY_FORMAT_VERSION,
+        kind: "nas_summary",
+        candidate: f.id,
+        summary: f.arch.to_string(),
+        val_accuracy: f.val_accuracy,
+        test_accuracy: r.test_accuracy,
+        params: f.params,
+        flops: f.flops,
+        final_epochs: problem.final_training().epochs,
+        final_learning_rate: cfg.learning_rate,
+        final_lr_schedule: cfg.schedule.name(),
+        final_augment: cfg.augment,
+        final_losses: r.losses.clone(),
+        candidates_trained: counts.trained,
+        candidates_failed: counts.failed,
+        test_images: problem.splits().test.len(),
+        files: SummaryFiles {
+            architecture: "architecture.json",
+            weights: "weights.evow",
+            onnx: "model.onnx",
+        },
+        top_k: table.clone(),
+    };
+    (table, Some((summary, f, r)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(id: u64, acc: f64, arch: &str) -> Found {
+        Found {
+            id,
+            val_accuracy: acc,
+            arch: serde_json::from_str(arch).unwrap(),
+            params: None,
+            flops: None,
+        }
+    }
+
+    #[test]
+    fn top_is_distinct_best_first_earlier_among_equals() {
+        let a = r#"{"space":"chain","blocks":[{"op":"dense","units":8}]}"#;
+        let b = r#"{"space":"chain","blocks":[{"op":"act","function":"relu"}]}"#;
+        let top = select_top(
+            vec![
+                found(3, 0.5, b),
+                found(1, 0.9, a),
+                found(2, 0.9, a),
+                found(4, 0.9, b),
+            ],
+            3,
+        );
+        let ids: Vec<u64> = top.iter().map(|f| f.id).collect();
+        assert_eq!(ids, vec![1, 4]);
+    }
+
+    #[test]
+    fn a_failed_retraining_is_read_as_its_reason() {
+        let failed = Outcome::Failed {
+            reason: "out of memory".into(),
+            cost: Cost::default(),
+        };
+        assert_eq!(
+            RetrainResult::from_outcome(failed).unwrap_err(),
+            "out of memory"
+        );
+        let mut e = Evaluation::of(0.75);
+        e.details = vec![
+            ("test_accuracy".into(), 0.75),
+            ("train_s".into(), 2.0),
+            ("loss_1".into(), 0.9),
+            ("loss_2".into(), 0.4),
+        ];
+        e.artifact = vec![7; 3];
+        let r = RetrainResult::from_outcome(Outcome::Done(e)).unwrap();
+        assert_eq!(r.losses, vec![0.9, 0.4]);
+        assert_eq!(r.weights, vec![7; 3]);
+    }
+}
