@@ -78,6 +78,18 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The header line of a run folder's `config.toml` that names its run (the
+/// id its checkpoints carry).
+pub const RUN_ID_LINE: &str = "# Run: ";
+
+/// The run id in the header of a run folder's `config.toml`.
+pub fn run_id_of(text: &str) -> Option<&str> {
+    text.lines()
+        .take_while(|l| l.starts_with('#'))
+        .find_map(|l| l.strip_prefix(RUN_ID_LINE))
+        .map(str::trim)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,16 +149,4 @@ sigma = 0.05
         let e = check(&GOOD.replace("seed = 3", "seed = \"three\"")).unwrap_err();
         assert!(e.to_string().contains("(line 3, column 8"), "{e}");
     }
-}
-
-/// The header line of a run folder's `config.toml` that names its run (the
-/// id its checkpoints carry).
-pub const RUN_ID_LINE: &str = "# Run: ";
-
-/// The run id in the header of a run folder's `config.toml`.
-pub fn run_id_of(text: &str) -> Option<&str> {
-    text.lines()
-        .take_while(|l| l.starts_with('#'))
-        .find_map(|l| l.strip_prefix(RUN_ID_LINE))
-        .map(str::trim)
 }
