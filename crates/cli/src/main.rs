@@ -4,6 +4,8 @@
 //! checkpoint, bad arguments), 1 anything else, 130 interrupted.
 
 mod config_file;
+#[cfg(test)]
+mod config_fuzz;
 mod draw;
 mod eval_cmd;
 mod plot_cmd;
@@ -137,7 +139,22 @@ enum Command {
     },
 }
 
+/// `evonet config | head` ends quietly when the reader closes the pipe, as
+/// Unix tools do, instead of panicking on the failed write (Rust ignores
+/// SIGPIPE by default). Sockets are unaffected: the standard library sends
+/// with `MSG_NOSIGNAL`.
+#[cfg(unix)]
+fn end_quietly_on_a_closed_pipe() {
+    // SAFETY: restores the default action of one signal, before any
+    // thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    #[cfg(unix)]
+    end_quietly_on_a_closed_pipe();
     let cli = Cli::parse();
     // A worker says what it joins and takes over.
     #[cfg(feature = "redis")]

@@ -347,6 +347,7 @@ fn execute(
         .config_text(config_text.to_string())
         .stop_flag(stop)
         .lock(lock)
+        .on_start(|search| println!("{}", describe(exp.config(), search)))
         .observer(&mut progress);
     #[cfg(feature = "redis")]
     let session = match remote {
@@ -385,6 +386,43 @@ fn final_stage(mut finished: Finished, out: &Path, quiet: bool) -> Result<()> {
         Some((stage, backend)) => crate::retrain_cmd::final_training(stage, out, quiet, backend),
         None => Ok(()),
     }
+}
+
+/// What the run evolves, with its size: `cma_es on CartPole-v1: 4,673
+/// parameters per candidate (policy hidden [64, 64], tanh)`.
+fn describe(cfg: &ExperimentConfig, search: &dyn evonet::Search) -> String {
+    let on = match (&cfg.env, &cfg.task) {
+        (Some(env), _) => format!(" on {}", env.id),
+        (None, Some(task)) => format!(" on {}", task.kind),
+        _ => String::new(),
+    };
+    let size = match search.parameters() {
+        Some(n) => {
+            let policy = cfg.policy();
+            let activation = format!("{:?}", policy.activation).to_lowercase();
+            let shape = match (cfg.env.is_some(), policy.hidden.is_empty()) {
+                (false, _) => String::new(),
+                (true, true) => format!(" (linear policy, {activation})"),
+                (true, false) => format!(" (policy hidden {:?}, {activation})", policy.hidden),
+            };
+            format!(": {} parameters per candidate{shape}", thousands(n))
+        }
+        None => format!(": {} genomes, whose size evolves", search.genome().name()),
+    };
+    format!("{}{on}{size}", search.strategy())
+}
+
+/// `4673` as `4,673`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn summary(out: &Path, f: &Finished) {

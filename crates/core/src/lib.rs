@@ -10,6 +10,7 @@
 pub mod candidate;
 pub mod conformance;
 pub mod genome;
+pub mod limits;
 pub mod noise;
 pub mod problem;
 pub mod seed;

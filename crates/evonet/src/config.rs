@@ -18,6 +18,9 @@ use evonet_problems::Faults;
 
 use crate::registry::{GenomeKind, Registry, StrategyConfig};
 
+/// The most steps an episode may be capped at (`env.max_steps`).
+pub const MAX_EPISODE_STEPS: u64 = 100_000_000;
+
 /// A setting that is wrong: printed as one line naming the file (or other
 /// source) and the key.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -215,8 +218,14 @@ impl EnvConfig {
         if self.test_episodes == 0 || self.test_episodes > 100_000 {
             return Err(("test_episodes", "must be between 1 and 100000".into()));
         }
-        if self.max_steps == Some(0) {
-            return Err(("max_steps", "must be at least 1 (or left out)".into()));
+        if self
+            .max_steps
+            .is_some_and(|m| m == 0 || m > MAX_EPISODE_STEPS)
+        {
+            return Err((
+                "max_steps",
+                format!("must be between 1 and {MAX_EPISODE_STEPS} (or left out)"),
+            ));
         }
         if let Some(a) = self.start_angle_deg {
             if !(a.is_finite() && a.abs() < 36.0) {
@@ -226,16 +235,13 @@ impl EnvConfig {
                 ));
             }
         }
-        for (k, p) in [
-            ("faults.panic_prob", self.faults.panic_prob),
-            ("faults.nan_obs_prob", self.faults.nan_obs_prob),
-            ("faults.nan_fitness_prob", self.faults.nan_fitness_prob),
-        ] {
-            if !(0.0..=1.0).contains(&p) {
-                return Err((k, "must be a probability in [0, 1]".into()));
-            }
+        if self.success_threshold.is_some_and(|t| !t.is_finite()) {
+            return Err((
+                "success_threshold",
+                "must be a finite number (or left out for the environment's own)".into(),
+            ));
         }
-        Ok(())
+        self.faults.validate()
     }
 }
 
@@ -420,6 +426,9 @@ impl ExperimentConfig {
         if self.run.noise_table_size < 1024 {
             return Err(err("run.noise_table_size", "must be at least 1024 floats"));
         }
+        let table = self.run.noise_table_size as u128 * 4;
+        let what = format!("a table of {} floats", self.run.noise_table_size);
+        crate::memory::check_fits(table, &what).map_err(|m| err("run.noise_table_size", &m))?;
         if self.run.threads > 4096 {
             return Err(err("run.threads", "must be between 0 (all cores) and 4096"));
         }

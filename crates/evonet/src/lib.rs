@@ -81,6 +81,7 @@ pub mod config;
 pub mod export;
 #[cfg(feature = "nas")]
 pub mod final_stage;
+pub mod memory;
 pub mod registry;
 #[cfg(feature = "redis")]
 pub mod remote;

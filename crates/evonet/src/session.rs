@@ -18,6 +18,9 @@ use crate::remote::RedisBackend;
 use crate::search::{Backend, RunContext, Search};
 use crate::{Error, Experiment};
 
+/// Hears of the built search before the run starts.
+type OnStart<'a> = Box<dyn FnOnce(&dyn Search) + 'a>;
+
 /// Turns the built search into the run published on Redis.
 #[cfg(feature = "redis")]
 type Publish<'a> = Box<dyn FnOnce(&dyn Search) -> RedisBackend + 'a>;
@@ -54,6 +57,7 @@ pub struct Session<'a> {
     observers: Vec<&'a mut dyn Observer>,
     lock: Option<RunLock>,
     run_id: Option<String>,
+    on_start: Option<OnStart<'a>>,
     #[cfg(feature = "redis")]
     redis: Option<Publish<'a>>,
 }
@@ -69,9 +73,18 @@ impl<'a> Session<'a> {
             observers: Vec::new(),
             lock: None,
             run_id: None,
+            on_start: None,
             #[cfg(feature = "redis")]
             redis: None,
         }
+    }
+
+    /// Called with the built search before its first generation (the CLI
+    /// prints the strategy and the parameters per candidate: a default
+    /// that changes a problem's size is visible at once).
+    pub fn on_start(mut self, f: impl FnOnce(&dyn Search) + 'a) -> Self {
+        self.on_start = Some(Box::new(f));
+        self
     }
 
     /// The id of a fresh run (default: [`evonet_runner::new_run_id`]),
@@ -196,6 +209,9 @@ impl<'a> Session<'a> {
         let mut evaluator = ThreadEvaluator::new(exp.config().run.threads)
             .map_err(|e| Error::Threads(e.to_string()))?;
         let search = exp.build_in(evaluator.pool())?;
+        if let Some(f) = self.on_start {
+            f(&*search);
+        }
         let settings = RunSettings {
             out_dir: self.out.clone(),
             run_id: self.run_id.unwrap_or_else(evonet_runner::new_run_id),

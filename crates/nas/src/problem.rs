@@ -119,8 +119,8 @@ impl Fidelity {
         if !(self.channel_scale > 0.0 && self.channel_scale <= 4.0) {
             return Err(("channel_scale", "must be in (0, 4]".into()));
         }
-        if self.time_limit_s.is_some_and(|t| t.is_nan() || t <= 0.0) {
-            return Err(("time_limit_s", "must be positive".into()));
+        if let Some(Err(m)) = self.time_limit_s.map(evonet_core::limits::check_seconds) {
+            return Err(("time_limit_s", m));
         }
         if self.augment.shift > MAX_SHIFT {
             return Err((
@@ -128,8 +128,12 @@ impl Fidelity {
                 format!("must be at most {MAX_SHIFT} pixels"),
             ));
         }
-        if self.memory_limit_mb == Some(0) {
-            return Err(("memory_limit_mb", "must be positive".into()));
+        let max_mb = evonet_core::limits::MAX_MEMORY_MB;
+        if self.memory_limit_mb.is_some_and(|m| m == 0 || m > max_mb) {
+            return Err((
+                "memory_limit_mb",
+                format!("must be between 1 and {max_mb} (16 TiB)"),
+            ));
         }
         Ok(())
     }

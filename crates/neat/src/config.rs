@@ -193,6 +193,9 @@ impl NeatParams {
         if self.pop_size < 2 {
             return bad("pop_size", "must be at least 2");
         }
+        if let Err(m) = evonet_core::limits::check_population(self.pop_size) {
+            return bad("pop_size", &m);
+        }
         for (k, p) in [
             ("survival_threshold", self.survival_threshold),
             ("mutate_only_prob", self.mutate_only_prob),

@@ -35,6 +35,27 @@ pub enum Fault {
 }
 
 impl Faults {
+    /// Why these settings are refused, by key (under `faults.`), if they are.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        for (k, p) in [
+            ("faults.panic_prob", self.panic_prob),
+            ("faults.nan_obs_prob", self.nan_obs_prob),
+            ("faults.nan_fitness_prob", self.nan_fitness_prob),
+        ] {
+            if !(0.0..=1.0).contains(&p) {
+                return Err((k, "must be a probability in [0, 1]".into()));
+            }
+        }
+        let max = evonet_core::limits::MAX_DELAY_MS;
+        if self.delay_ms > max {
+            return Err((
+                "faults.delay_ms",
+                format!("must be at most {max} (a minute)"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Nothing set (for leaving the section out of a written config).
     pub fn is_default(&self) -> bool {
         *self == Self::default()

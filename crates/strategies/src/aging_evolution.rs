@@ -65,8 +65,14 @@ impl AgingEvolutionConfig {
         if self.population < 2 {
             return bad("population", "must be at least 2");
         }
+        if let Err(m) = evonet_core::limits::check_population(self.population) {
+            return bad("population", &m);
+        }
         if self.sample < 1 || self.sample > self.population {
             return bad("sample", "must be between 1 and the population size");
+        }
+        if let Err(m) = evonet_core::limits::check_population(self.batch) {
+            return bad("batch", &m);
         }
         if self.batch < 1 {
             return bad("batch", "must be at least 1");

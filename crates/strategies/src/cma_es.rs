@@ -61,6 +61,12 @@ impl CmaEsConfig {
                 message: "must be 0 (default) or at least 2".into(),
             });
         }
+        if let Err(message) = evonet_core::limits::check_population(self.population) {
+            return Err(StrategyError::Config {
+                key: "population",
+                message,
+            });
+        }
         if !(self.init_scale.is_finite() && self.init_scale >= 0.0) {
             return Err(StrategyError::Config {
                 key: "init_scale",

@@ -58,6 +58,9 @@ impl DeepGaConfig {
         if self.population < 2 {
             return bad("population", "must be at least 2");
         }
+        if let Err(m) = evonet_core::limits::check_population(self.population) {
+            return bad("population", &m);
+        }
         if self.truncation > self.population {
             return bad("truncation", "must not exceed population");
         }

@@ -65,6 +65,9 @@ impl OpenEsConfig {
                 message: message.into(),
             })
         };
+        if let Err(m) = evonet_core::limits::check_population(self.population) {
+            return bad("population", &m);
+        }
         if self.population < 2 || !self.population.is_multiple_of(2) {
             return bad(
                 "population",

@@ -33,6 +33,12 @@ impl RandomSamplingConfig {
                 message: "must be at least 1".into(),
             });
         }
+        if let Err(message) = evonet_core::limits::check_population(self.batch) {
+            return Err(StrategyError::Config {
+                key: "batch",
+                message,
+            });
+        }
         Ok(())
     }
 }

@@ -63,6 +63,9 @@ impl TruncationGaConfig {
         if self.population < 2 {
             return bad("population", "must be at least 2");
         }
+        if let Err(m) = evonet_core::limits::check_population(self.population) {
+            return bad("population", &m);
+        }
         if self.parents < 1 || self.parents > self.population {
             return bad("parents", "must be between 1 and the population size");
         }

@@ -208,3 +208,142 @@ fn completions_are_printed_for_each_shell() {
         );
     }
 }
+
+/// The shipped config `name` with `line` added at the top of `[section]`
+/// (TOML takes the first of two equal keys as an error, so the shipped
+/// line of the same key is dropped).
+fn shipped_with(name: &str, section: &str, line: &str) -> String {
+    let text = std::fs::read_to_string(repo().join("configs").join(name)).unwrap();
+    let key = line.split('=').next().unwrap().trim();
+    let mut out = Vec::new();
+    let mut inside = false;
+    for l in text.lines() {
+        if l.starts_with('[') {
+            inside = l.trim() == format!("[{section}]");
+            out.push(l.to_string());
+            if inside {
+                out.push(line.to_string());
+            }
+            continue;
+        }
+        let same = l.split('=').next().is_some_and(|k| k.trim() == key);
+        if !(inside && same) {
+            out.push(l.to_string());
+        }
+    }
+    if !text.contains(&format!("[{section}]")) {
+        out.push(format!("[{section}]\n{line}"));
+    }
+    out.join("\n")
+}
+
+/// Values that passed validation and then panicked (exit 101), slept
+/// forever or overflowed: each is refused before the run, in one line
+/// naming the key.
+#[test]
+fn values_beyond_any_machine_exit_2_before_the_run() {
+    let cases = [
+        (
+            "cartpole-ga.toml",
+            "strategy",
+            "population = 9223372036854775807",
+            "strategy.population",
+        ),
+        (
+            "dpv-cmaes.toml",
+            "strategy",
+            "population = 9223372036854775807",
+            "strategy.population",
+        ),
+        (
+            "cartpole-es.toml",
+            "strategy",
+            "population = 9223372036854775806",
+            "strategy.population",
+        ),
+        (
+            "xor-neat.toml",
+            "strategy",
+            "pop_size = 9223372036854775807",
+            "strategy.pop_size",
+        ),
+        (
+            "digits-nas.toml",
+            "strategy",
+            "population = 9223372036854775807",
+            "strategy.population",
+        ),
+        (
+            "cartpole-es.toml",
+            "run",
+            "noise_table_size = 9223372036854775807",
+            "run.noise_table_size",
+        ),
+        (
+            "digits-nas.toml",
+            "training",
+            "time_limit_s = inf",
+            "training.time_limit_s",
+        ),
+        (
+            "digits-nas.toml",
+            "training",
+            "time_limit_s = 1e300",
+            "training.time_limit_s",
+        ),
+        (
+            "digits-nas.toml",
+            "training",
+            "memory_limit_mb = 17592186044416",
+            "training.memory_limit_mb",
+        ),
+        (
+            "cartpole-ga.toml",
+            "env.faults",
+            "delay_ms = 9223372036854775807",
+            "env.faults.delay_ms",
+        ),
+        (
+            "cartpole-ga.toml",
+            "env",
+            "success_threshold = nan",
+            "env.success_threshold",
+        ),
+        (
+            "cartpole-ga.toml",
+            "env",
+            "success_threshold = -inf",
+            "env.success_threshold",
+        ),
+        (
+            "cartpole-ga.toml",
+            "env",
+            "max_steps = 9223372036854775807",
+            "env.max_steps",
+        ),
+    ];
+    for (config, section, line, key) in cases {
+        let text = shipped_with(config, section, line);
+        expect_config_error(&format!("{config} {line}"), &text, key);
+    }
+}
+
+/// A table too large for this machine's memory says how much it needs.
+#[test]
+fn a_noise_table_larger_than_memory_says_the_bytes_it_needs() {
+    let text = shipped_with(
+        "cartpole-es.toml",
+        "run",
+        "noise_table_size = 4611686018427387904",
+    );
+    let d = tmp("huge-table");
+    let c = write_config(&d, "c.toml", &text);
+    let out = bin()
+        .args(["run", &path(&c), "--out", &path(&d.join("r"))])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("needs 18.4 EB of memory"), "{err}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
