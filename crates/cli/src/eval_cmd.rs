@@ -34,7 +34,8 @@ pub fn eval(path: &Path, episodes: u32, seed: u64, json: bool) -> Result<()> {
         )))
         }
     }
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // A champion that does not fit its environment is the file's fault.
+    .map_err(|e| user(e.to_string()))?;
     print_report(&report, json);
     Ok(())
 }

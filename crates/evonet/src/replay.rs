@@ -135,6 +135,7 @@ pub fn replay_mlp(
     episodes: u32,
     seed: u64,
 ) -> Result<ReplayReport, ChampionError> {
+    check_fits(file, c, registry)?;
     let problem = env_problem(
         file,
         registry,
@@ -211,6 +212,60 @@ pub fn replay_neat(
         episodes,
         seed,
     )
+}
+
+/// Refuses an MLP champion that does not fit its environment (edited or
+/// damaged by hand): a zero step cap, a non-finite threshold or parameter,
+/// a policy whose inputs or outputs are not the environment's, an
+/// observation normalisation of another length or without a positive
+/// spread.
+fn check_fits(file: &Path, c: &MlpChampion, registry: &Registry) -> Result<(), ChampionError> {
+    let fail = |message: String| ChampionError {
+        file: file.to_path_buf(),
+        message,
+    };
+    if c.env.max_steps == Some(0) {
+        return Err(fail("`env.max_steps` is 0: no episode could run".into()));
+    }
+    if c.success_threshold.is_some_and(|t| !t.is_finite()) {
+        return Err(fail("`success_threshold` is not a finite number".into()));
+    }
+    if let Some(i) = c.params.iter().position(|p| !p.is_finite()) {
+        return Err(fail(format!("`params`: entry {i} is not a finite number")));
+    }
+    let env = resolve(file, registry, &c.env)?.make(c.env.max_steps);
+    let spec = env.spec();
+    let expected = PolicySpec::new(
+        spec.obs_dim,
+        &spec.action_space,
+        Vec::new(),
+        Activation::Identity,
+        false,
+    );
+    let mlp = &c.policy.mlp;
+    if mlp.inputs != spec.obs_dim || mlp.outputs != expected.mlp.outputs {
+        return Err(fail(format!(
+            "`policy` maps {} inputs to {} outputs; {} needs {} to {}",
+            mlp.inputs, mlp.outputs, spec.id, spec.obs_dim, expected.mlp.outputs
+        )));
+    }
+    if let Some(norm) = &c.obs_norm {
+        if norm.mean.len() != spec.obs_dim || norm.std.len() != spec.obs_dim {
+            return Err(fail(format!(
+                "`obs_norm` holds {} means and {} deviations; observations have {}",
+                norm.mean.len(),
+                norm.std.len(),
+                spec.obs_dim
+            )));
+        }
+        let bad_std = norm.std.iter().any(|s| !(s.is_finite() && *s > 0.0));
+        if bad_std || norm.mean.iter().any(|m| !m.is_finite()) {
+            return Err(fail(
+                "`obs_norm`: every mean must be finite and every deviation positive".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn resolve(

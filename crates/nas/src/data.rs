@@ -138,6 +138,24 @@ impl DataConfig {
     /// Loads and splits the data; relative paths are taken from `base`
     /// (the config file's folder). The split depends on `seed` only.
     pub fn load(&self, base: &Path, seed: u64) -> Result<Splits, DataError> {
+        let splits = self.load_unchecked(base, seed)?;
+        check_splits(&splits, &self.source(base))?;
+        Ok(splits)
+    }
+
+    /// The file errors about the whole set name.
+    fn source(&self, base: &Path) -> PathBuf {
+        match self {
+            DataConfig::Digits { .. } => PathBuf::from("<built-in digits>"),
+            DataConfig::Csv { path, .. } => base.join(path),
+            DataConfig::Idx { train_images, .. } => base.join(train_images),
+            DataConfig::Cifar10 { train, .. } => {
+                base.join(train.first().cloned().unwrap_or_default())
+            }
+        }
+    }
+
+    fn load_unchecked(&self, base: &Path, seed: u64) -> Result<Splits, DataError> {
         let at = |p: &PathBuf| base.join(p);
         Ok(match self {
             DataConfig::Digits { validation, test } => {
@@ -184,6 +202,17 @@ impl DataConfig {
             } => {
                 let train = idx::load(&at(train_images), &at(train_labels), *classes)?;
                 let test = idx::load(&at(test_images), &at(test_labels), *classes)?;
+                if test.shape != train.shape {
+                    return Err(DataError::Format {
+                        path: at(test_images),
+                        message: format!(
+                            "images of {:?} (channels, height, width), but the training images ({}) are {:?}",
+                            test.shape,
+                            at(train_images).display(),
+                            train.shape
+                        ),
+                    });
+                }
                 with_test(train, test, *validation, seed)
             }
             DataConfig::Cifar10 {
@@ -199,6 +228,56 @@ impl DataConfig {
             }
         })
     }
+}
+
+/// Refuses splits a search cannot learn from or be scored on: an empty
+/// part, a training part of one class, or a class of the training part
+/// missing from the validation or test part (too few images to split: a
+/// search would train on nothing, or score on a part that cannot tell its
+/// candidates apart).
+fn check_splits(s: &Splits, path: &Path) -> Result<(), DataError> {
+    let refuse = |message: String| {
+        Err(DataError::Format {
+            path: path.to_path_buf(),
+            message,
+        })
+    };
+    let sizes = format!(
+        "{} training, {} validation and {} test images",
+        s.train.len(),
+        s.validation.len(),
+        s.test.len()
+    );
+    for (part, d) in [
+        ("training", &s.train),
+        ("validation", &s.validation),
+        ("test", &s.test),
+    ] {
+        if d.is_empty() {
+            return refuse(format!(
+                "the {part} part is empty ({sizes}): too few images to split; each class needs enough images for every part"
+            ));
+        }
+    }
+    let classes = s.train.class_counts().iter().filter(|&&n| n > 0).count();
+    if classes < 2 {
+        return refuse(format!(
+            "the training part holds {classes} class ({sizes}): nothing to tell apart"
+        ));
+    }
+    let trained = s.train.class_counts();
+    for (part, d) in [("validation", &s.validation), ("test", &s.test)] {
+        let counts = d.class_counts();
+        if let Some(c) = (0..trained.len()).find(|&c| trained[c] > 0 && counts[c] == 0) {
+            return refuse(format!(
+                "class {c} has no image in the {part} part ({sizes}): too few images of it to split"
+            ));
+        }
+    }
+    if s.train.shape.iter().any(|&d| d == 0) {
+        return refuse(format!("images of shape {:?}: empty images", s.train.shape));
+    }
+    Ok(())
 }
 
 /// A set with its own test part: validation is split from the training part.
@@ -217,5 +296,74 @@ fn with_test(
         train: s.train,
         validation: s.validation,
         test,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csv_rows(name: &str, rows: usize) -> Result<Splits, DataError> {
+        let d = std::env::temp_dir().join(format!("evonet-nas-data-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        let mut text = String::from("a,b,label\n");
+        for i in 0..rows {
+            text.push_str(&format!("{},{},{}\n", i % 16, (i * 7) % 16, i % 2));
+        }
+        std::fs::write(d.join(name), text).unwrap();
+        let cfg = DataConfig::Csv {
+            path: name.into(),
+            label: "label".into(),
+            shape: [1, 1, 2],
+            max_value: 16.0,
+            classes: 2,
+            validation: 0.2,
+            test: 0.2,
+        };
+        cfg.load(&d, 0)
+    }
+
+    #[test]
+    fn idx_test_images_of_another_size_are_refused() {
+        let d = std::env::temp_dir().join(format!("evonet-nas-idx-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        let write = |name: &str, magic: u32, dims: &[u32]| {
+            let n: u32 = dims.iter().product();
+            let values: Vec<u8> = (0..n).map(|i| (i % 2) as u8).collect();
+            std::fs::write(d.join(name), idx::encode(magic, dims, &values)).unwrap();
+        };
+        write("train-images", 2051, &[40, 4, 4]);
+        write("train-labels", 2049, &[40]);
+        write("test-images", 2051, &[10, 5, 5]);
+        write("test-labels", 2049, &[10]);
+        let cfg = DataConfig::Idx {
+            train_images: "train-images".into(),
+            train_labels: "train-labels".into(),
+            test_images: "test-images".into(),
+            test_labels: "test-labels".into(),
+            classes: 2,
+            validation: 0.2,
+        };
+        let e = cfg.load(&d, 0).unwrap_err().to_string();
+        assert!(
+            e.contains("test-images") && e.contains("[1, 5, 5]") && e.contains("[1, 4, 4]"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn sets_too_small_to_split_are_refused_naming_the_file() {
+        for rows in [1, 5] {
+            let e = csv_rows(&format!("tiny{rows}.csv"), rows)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("tiny{rows}.csv")) && e.contains("part"),
+                "{e}"
+            );
+        }
+        let ok = csv_rows("forty.csv", 40).unwrap();
+        assert_eq!(ok.train.len() + ok.validation.len() + ok.test.len(), 40);
     }
 }

@@ -347,3 +347,51 @@ fn a_noise_table_larger_than_memory_says_the_bytes_it_needs() {
     assert!(err.contains("needs 18.4 EB of memory"), "{err}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// A champion edited so that it no longer fits its environment is refused
+/// with exit 2 naming the file and the field, not replayed.
+#[test]
+fn eval_refuses_champions_that_do_not_fit_their_environment() {
+    let d = tmp("eval-misfit");
+    let c = write_config(&d, "es.toml", ES_CARTPOLE);
+    let out = d.join("r");
+    run_into(&c, &out, &["--max-generations", "2"]);
+    let file = out.join("best/champion.json");
+    let good: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert!(
+        good["obs_norm"].is_object(),
+        "the ES run normalises observations"
+    );
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(&str, Edit); 6] = [
+        ("obs_norm", |v| {
+            v["obs_norm"]["mean"].as_array_mut().unwrap().pop();
+        }),
+        ("obs_norm", |v| v["obs_norm"]["std"][0] = 0.0.into()),
+        ("policy", |v| v["policy"]["mlp"]["outputs"] = 5.into()),
+        ("max_steps", |v| v["env"]["max_steps"] = 0.into()),
+        ("params", |v| {
+            v["params"][0] = serde_json::Value::Number(serde_json::Number::from_f64(1e40).unwrap())
+        }),
+        ("params", |v| {
+            v["params"].as_array_mut().unwrap().pop();
+        }),
+    ];
+    for (field, edit) in edits {
+        let mut v = good.clone();
+        edit(&mut v);
+        std::fs::write(&file, serde_json::to_string(&v).unwrap()).unwrap();
+        let o = bin()
+            .args(["eval", &path(&out.join("best"))])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{field}: {err}");
+        assert!(
+            err.contains("champion.json") && err.contains(field),
+            "{field}: {err}"
+        );
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}

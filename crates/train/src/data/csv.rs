@@ -46,6 +46,18 @@ pub fn parse(bytes: &[u8], path: &Path, f: &CsvFormat) -> Result<Dataset, DataEr
         .next()
         .ok_or_else(|| DataError::format(path, "empty file (a header row is needed)"))?;
     let names: Vec<&str> = header.split(',').map(str::trim).collect();
+    for (i, name) in names.iter().enumerate() {
+        if let Some(j) = names[..i].iter().position(|n| n == name) {
+            return Err(DataError::format(
+                path,
+                format!(
+                    "the header names column `{name}` twice (columns {} and {}): which one is meant is ambiguous",
+                    j + 1,
+                    i + 1
+                ),
+            ));
+        }
+    }
     let label_col = names
         .iter()
         .position(|n| *n == f.label)
@@ -157,5 +169,8 @@ mod tests {
         assert!(e("x7.csv", "a,b,label\n0,1,1.5\n").contains("not a class number"));
         assert!(e("x8.csv", "").contains("empty file"));
         assert!(e("x9.csv", "a,b,label\n").contains("no data rows"));
+        // A repeated label header picked the wrong column before.
+        assert!(e("x10.csv", "label,b,label\n0,1,2\n")
+            .contains("names column `label` twice (columns 1 and 3)"));
     }
 }
