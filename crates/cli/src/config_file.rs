@@ -17,7 +17,14 @@ pub fn parse(file: &Path, text: &str) -> Result<ExperimentConfig, ConfigError> {
         if key == "." {
             key.clear();
         }
-        let message = located(text, e.inner(), "");
+        let mut message = located(text, e.inner(), "");
+        // A tagged section (`[strategy]`, `[data]`, `[search_space]`) is
+        // buffered before its variant is known, so serde names only the
+        // table of a wrong value: find the key whose value it describes.
+        if let Some((field, at)) = wrong_value_in(text, &key, e.inner().message()) {
+            message = format!("{} ({at})", one_line(e.inner().message()));
+            key = format!("{key}.{field}");
+        }
         // serde names the table of an unknown key; name the key itself.
         if let Some(field) = message
             .strip_prefix("unknown field `")
@@ -49,6 +56,49 @@ pub fn read(file: &Path) -> Result<Experiment, ConfigError> {
 pub fn to_toml(cfg: &ExperimentConfig) -> String {
     // Serde data of strings, numbers, tables and arrays: TOML can hold it.
     toml::to_string_pretty(cfg).unwrap_or_default()
+}
+
+/// The one key of table `section` whose value serde's `message` describes
+/// (`invalid type: string "abc", expected usize`), with its line and
+/// snippet.
+fn wrong_value_in(text: &str, section: &str, message: &str) -> Option<(String, String)> {
+    if section.is_empty() || section.contains('.') {
+        return None;
+    }
+    let table: toml::Table = toml::from_str(text).ok()?;
+    let entries = table.get(section)?.as_table()?;
+    let mut matching = entries
+        .iter()
+        .filter(|(_, v)| message.contains(&unexpected(v)))
+        .map(|(k, _)| k.clone());
+    let field = matching.next()?;
+    if matching.next().is_some() {
+        return None;
+    }
+    let header = format!("[{section}]");
+    let mut inside = false;
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim();
+        if t.starts_with('[') {
+            inside = t == header;
+        } else if inside && t.split('=').next().is_some_and(|k| k.trim() == field) {
+            return Some((field, format!("line {}, column 1: `{t}`", i + 1)));
+        }
+    }
+    Some((field, format!("in `{header}`")))
+}
+
+/// How serde's "invalid type" messages describe a value.
+fn unexpected(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => format!("string {s:?}"),
+        toml::Value::Integer(i) => format!("integer `{i}`"),
+        toml::Value::Float(f) => format!("floating point `{f}`"),
+        toml::Value::Boolean(b) => format!("boolean `{b}`"),
+        toml::Value::Datetime(d) => format!("{d}"),
+        toml::Value::Array(_) => "sequence".into(),
+        toml::Value::Table(_) => "map".into(),
+    }
 }
 
 /// The error's message with where it is: `line L, column C: `snippet``.

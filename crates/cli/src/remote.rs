@@ -60,6 +60,7 @@ pub fn dist_user(e: DistError) -> anyhow::Error {
         DistError::BadUrl(_)
         | DistError::Auth { .. }
         | DistError::Unreachable { .. }
+        | DistError::NotRedis { .. }
         | DistError::Certificate { .. } => user(e.to_string()),
         other => anyhow::Error::new(other),
     }

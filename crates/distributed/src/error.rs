@@ -13,6 +13,9 @@ pub enum DistError {
     /// Redis could not be reached when first connecting.
     #[error("{url}: cannot reach Redis ({detail})")]
     Unreachable { url: String, detail: String },
+    /// Something answered on the port, but not the Redis protocol.
+    #[error("{url}: the server there does not speak the Redis protocol ({detail}); check the host and port")]
+    NotRedis { url: String, detail: String },
     /// A TLS certificate file could not be read.
     #[error("{path}: cannot read the CA certificate: {source}")]
     Certificate {

@@ -145,8 +145,19 @@ impl Link {
             || matches!(e.code(), Some("NOAUTH") | Some("WRONGPASS"))
             || detail.contains("WRONGPASS")
             || detail.contains("NOAUTH");
+        let one_line = detail.split_whitespace().collect::<Vec<_>>().join(" ");
         if auth {
             DistError::Auth { url, detail }
+        } else if first
+            && matches!(
+                e.kind(),
+                redis::ErrorKind::Parse | redis::ErrorKind::UnexpectedReturnType
+            )
+        {
+            DistError::NotRedis {
+                url,
+                detail: one_line,
+            }
         } else if first && (is_connection_error(&e) || detail.contains("certificate")) {
             let hint = if detail.contains("UnknownIssuer") {
                 "; if a private CA signed the server's certificate, pass it with --redis-ca FILE"

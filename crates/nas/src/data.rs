@@ -274,7 +274,7 @@ fn check_splits(s: &Splits, path: &Path) -> Result<(), DataError> {
             ));
         }
     }
-    if s.train.shape.iter().any(|&d| d == 0) {
+    if s.train.shape.contains(&0) {
         return refuse(format!("images of shape {:?}: empty images", s.train.shape));
     }
     Ok(())

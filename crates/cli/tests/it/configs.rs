@@ -138,6 +138,24 @@ fn bad_configs_exit_2_naming_file_and_key() {
         "strategy.obs_stats_prob",
     );
     expect_config_error("toml syntax", "[run\nseed = 1", "bad.toml");
+    expect_config_error("duplicate key", "[run]\nseed = 1\nseed = 2", "line 3");
+    // Tagged sections name the key of a wrong value, not only the table.
+    expect_config_error(
+        "string population",
+        &GA_ACROBOT.replace("population = 40", "population = \"abc\""),
+        "strategy.population",
+    );
+    let nas = std::fs::read_to_string(repo().join("configs/digits-nas.toml")).unwrap();
+    expect_config_error(
+        "string max_layers",
+        &nas.replace("max_layers = 8", "max_layers = \"x\""),
+        "search_space.max_layers",
+    );
+    expect_config_error(
+        "string validation",
+        &nas.replace("validation = 0.2", "validation = \"x\""),
+        "data.validation",
+    );
 }
 
 #[test]

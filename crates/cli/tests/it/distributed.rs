@@ -485,3 +485,34 @@ fn tls_with_a_private_ca_matches_local_threads() {
     assert_same_run(&reference, &out, "between a TLS worker and local threads");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// Something that is not Redis on the `--redis` port (here a server that
+/// answers like SSH) is one line and exit 2, before anything is written.
+#[test]
+fn a_server_that_is_not_redis_exits_2_with_one_line() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut s in listener.incoming().flatten() {
+            let mut buf = [0u8; 64];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"SSH-2.0-OpenSSH_9.6\r\n");
+        }
+    });
+    let d = tmp("not-redis");
+    let c = write_config(&d, "c.toml", GA_ACROBOT);
+    let out = bin()
+        .args(run_args(
+            &c,
+            &d.join("r"),
+            &["--redis", &format!("redis://127.0.0.1:{port}")],
+        ))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("does not speak the Redis protocol"), "{err}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
