@@ -21,7 +21,7 @@ use evonet_core::{
     SeededRng, Strategy, StrategyError, TellReport,
 };
 
-use crate::eigen::jacobi_eigen;
+use crate::cma_linalg;
 use crate::ParamSpace;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,6 +163,9 @@ pub struct CmaEsState {
     pub restarts: u32,
     /// Generations since the last (re)start.
     pub run_generations: u64,
+    /// `run_generations` when `basis` and `axes` were last computed (the
+    /// decomposition is lazy: every `1/((c1+cμ)·n·10)` generations).
+    pub decomposed_at: u64,
     /// Best fitness of the recent generations of this run (stall test).
     pub recent_best: std::collections::VecDeque<f64>,
     /// Best fitness of this run and the generations since it improved.
@@ -234,6 +237,7 @@ impl CmaEs {
         st.pc = vec![0.0; n];
         st.ps = vec![0.0; n];
         st.run_generations = 0;
+        st.decomposed_at = 0;
         st.recent_best.clear();
         st.run_best = f64::NEG_INFINITY;
         st.since_improvement = 0;
@@ -274,49 +278,47 @@ impl CmaEs {
         flat || tiny
     }
 
-    /// y = B·D·z (or D·z when separable).
-    fn transform(&self, st: &CmaEsState, z: &[f64]) -> Vec<f64> {
-        let n = self.n;
+    /// y = B·D·z (or D·z when separable) for each sample z.
+    fn transform(&self, st: &CmaEsState, zs: &[Vec<f64>]) -> Vec<Vec<f64>> {
         if self.cfg.separable {
-            return z.iter().zip(&st.axes).map(|(z, d)| z * d).collect();
+            return zs
+                .iter()
+                .map(|z| z.iter().zip(&st.axes).map(|(z, d)| z * d).collect())
+                .collect();
         }
-        let dz: Vec<f64> = z.iter().zip(&st.axes).map(|(z, d)| z * d).collect();
-        (0..n)
-            .map(|i| (0..n).map(|k| st.basis[i * n + k] * dz[k]).sum())
-            .collect()
+        cma_linalg::transform_all(&st.basis, &st.axes, zs)
     }
 
     /// C^{-1/2}·y.
     fn inv_sqrt(&self, st: &CmaEsState, y: &[f64]) -> Vec<f64> {
-        let n = self.n;
         if self.cfg.separable {
             return y.iter().zip(&st.axes).map(|(y, d)| y / d).collect();
         }
-        let bty: Vec<f64> = (0..n)
-            .map(|k| (0..n).map(|i| st.basis[i * n + k] * y[i]).sum::<f64>() / st.axes[k])
-            .collect();
-        (0..n)
-            .map(|i| (0..n).map(|k| st.basis[i * n + k] * bty[k]).sum())
-            .collect()
+        cma_linalg::inv_sqrt(&st.basis, &st.axes, y)
     }
 
-    fn decompose(&self, st: &mut CmaEsState) {
-        let n = self.n;
+    /// B and D from C after `generations` of this run: every generation
+    /// when separable (a diagonal), else when the lazy interval has passed.
+    fn decompose(&self, st: &mut CmaEsState, p: &Params, generations: u64) {
         if self.cfg.separable {
             st.axes = st.cov.iter().map(|c| c.max(1e-300).sqrt()).collect();
             return;
         }
-        // Enforce symmetry before decomposing.
-        for i in 0..n {
-            for j in 0..i {
-                let v = 0.5 * (st.cov[i * n + j] + st.cov[j * n + i]);
-                st.cov[i * n + j] = v;
-                st.cov[j * n + i] = v;
-            }
+        let every = cma_linalg::decomposition_interval(p.c1, p.cmu, self.n);
+        if generations < st.decomposed_at + every {
+            return;
         }
-        let (d, b) = jacobi_eigen(&st.cov, n);
-        st.axes = d.iter().map(|v| v.max(1e-300).sqrt()).collect();
-        st.basis = b;
+        match cma_linalg::decompose(&mut st.cov, self.n) {
+            Some((axes, basis)) => {
+                st.axes = axes;
+                st.basis = basis;
+                st.decomposed_at = generations;
+            }
+            None => tracing::warn!(
+                generation = st.generation,
+                "the covariance did not decompose; sampling goes on with the last decomposition"
+            ),
+        }
     }
 }
 
@@ -349,6 +351,7 @@ impl Strategy for CmaEs {
             best: None,
             restarts: 0,
             run_generations: 0,
+            decomposed_at: 0,
             recent_best: Default::default(),
             run_best: f64::NEG_INFINITY,
             since_improvement: 0,
@@ -362,10 +365,14 @@ impl Strategy for CmaEs {
         st.points.clear();
         let lambda = self.params(st).lambda;
         let mut out = Vec::with_capacity(lambda);
-        for k in 0..lambda as u64 {
-            let mut rng = SeededRng::for_stream(st.seed, st.generation, k, Purpose::Sample);
-            let z: Vec<f64> = (0..self.n).map(|_| rng.normal()).collect();
-            let y = self.transform(st, &z);
+        let zs: Vec<Vec<f64>> = (0..lambda as u64)
+            .map(|k| {
+                let mut rng = SeededRng::for_stream(st.seed, st.generation, k, Purpose::Sample);
+                (0..self.n).map(|_| rng.normal()).collect()
+            })
+            .collect();
+        let ys = self.transform(st, &zs);
+        for (k, y) in (0..lambda as u64).zip(ys) {
             let x: Vec<f64> = st
                 .mean
                 .iter()
@@ -463,23 +470,13 @@ impl Strategy for CmaEs {
                         + p.cmu * rank_mu;
                 }
             } else {
-                for i in 0..n {
-                    for j in 0..n {
-                        let rank_mu: f64 = p
-                            .weights
-                            .iter()
-                            .zip(&ys)
-                            .map(|(w, y)| w * y[i] * y[j])
-                            .sum();
-                        let c = st.cov[i * n + j];
-                        st.cov[i * n + j] =
-                            decay * c + p.c1 * (st.pc[i] * st.pc[j] + lost * c) + p.cmu * rank_mu;
-                    }
-                }
+                let mut terms: Vec<(f64, &[f64])> = vec![(p.c1, &st.pc)];
+                terms.extend(p.weights.iter().zip(&ys).map(|(w, y)| (p.cmu * w, &y[..])));
+                cma_linalg::update_covariance(&mut st.cov, n, decay + p.c1 * lost, &terms);
             }
             st.sigma *= ((p.cs / p.damps) * (ps_norm / p.chi_n - 1.0)).exp();
             st.mean = mean;
-            self.decompose(st);
+            self.decompose(st, p, st.run_generations + 1);
         }
         st.generation += 1;
         st.run_generations += 1;

@@ -6,8 +6,8 @@
 pub mod adam;
 pub mod aging_evolution;
 pub mod cma_es;
+mod cma_linalg;
 pub mod deep_ga;
-mod eigen;
 pub mod members;
 pub mod open_es;
 pub mod random_sampling;
