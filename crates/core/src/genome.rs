@@ -90,14 +90,26 @@ pub fn decode_seed_chain(
     theta: &mut Vec<f32>,
 ) {
     let n = init_scales.len();
-    theta.clear();
     let done = match start {
         Some((anc, k)) => {
             assert_eq!(anc.len(), n, "cached ancestor of another size");
-            theta.extend_from_slice(anc);
-            k
+            let mut rest = chain.iter_mutations().skip(k);
+            match rest.next() {
+                // A child of a cached parent: written in one pass.
+                Some(m) => {
+                    let e = table.perturbation(m.seed, n);
+                    crate::axpy::scaled_from(theta, anc, m.sigma, e);
+                    k + 1
+                }
+                None => {
+                    theta.clear();
+                    theta.extend_from_slice(anc);
+                    k
+                }
+            }
         }
         None => {
+            theta.clear();
             let off = table.offset(chain.init, n);
             theta.extend(
                 table
@@ -109,7 +121,14 @@ pub fn decode_seed_chain(
             0
         }
     };
-    for m in chain.iter_mutations().skip(done) {
-        table.axpy(m.seed, m.sigma, theta);
+    // Four mutations per pass over θ: each element still adds its terms in
+    // chain order, so the bits are those of one pass per mutation.
+    let rest: Vec<SeedMutation> = chain.iter_mutations().skip(done).collect();
+    for group in rest.chunks(4) {
+        let terms: Vec<(f32, &[f32])> = group
+            .iter()
+            .map(|m| (m.sigma, table.perturbation(m.seed, n)))
+            .collect();
+        crate::axpy::add_scaled(theta, &terms);
     }
 }

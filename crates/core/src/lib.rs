@@ -7,6 +7,7 @@
 //!
 //! This crate does no IO and spawns no threads.
 
+pub mod axpy;
 pub mod candidate;
 pub mod conformance;
 pub mod genome;

@@ -93,9 +93,13 @@ impl NoiseTable {
     pub fn axpy(&self, seed: u64, scale: f32, theta: &mut [f32]) {
         let n = theta.len();
         let off = self.offset(seed, n);
-        for (t, e) in theta.iter_mut().zip(&self.noise[off..off + n]) {
-            *t += scale * e;
-        }
+        crate::axpy::add_scaled(theta, &[(scale, &self.noise[off..off + n])]);
+    }
+
+    /// The slice a mutation seed selects for `dim` parameters.
+    #[inline]
+    pub fn perturbation(&self, seed: u64, dim: usize) -> &[f32] {
+        self.slice(self.offset(seed, dim), dim)
     }
 }
 
