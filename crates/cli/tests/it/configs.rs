@@ -413,3 +413,24 @@ fn eval_refuses_champions_that_do_not_fit_their_environment() {
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// Every run says at its start what it evolves and how many parameters
+/// each candidate has, so a default that grows the problem shows at once.
+#[test]
+fn a_run_prints_its_parameter_count_first() {
+    let d = tmp("param-count");
+    let text = std::fs::read_to_string(repo().join("configs/dpv-cmaes.toml")).unwrap();
+    // Without its `hidden = []` line the policy falls back to two layers of 64.
+    let c = write_config(&d, "c.toml", &text.replace("hidden = []", ""));
+    let o = run_into(&c, &d.join("r"), &["--max-generations", "1"]);
+    let first = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(
+        first,
+        "cma_es on DoublePole-v0: 4,673 parameters per candidate (policy hidden [64, 64], tanh)"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
