@@ -109,6 +109,11 @@ impl Evaluation {
             artifact: Vec::new(),
         }
     }
+
+    /// The figure named `key` among the details, if the problem gave it.
+    pub fn detail(&self, key: &str) -> Option<f64> {
+        self.details.iter().find(|(n, _)| n == key).map(|(_, v)| *v)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -93,12 +93,11 @@ pub fn decode_seed_chain(
     let done = match start {
         Some((anc, k)) => {
             assert_eq!(anc.len(), n, "cached ancestor of another size");
-            let mut rest = chain.iter_mutations().skip(k);
-            match rest.next() {
+            match chain.mutations.get(k) {
                 // A child of a cached parent: written in one pass.
-                Some(m) => {
-                    let e = table.perturbation(m.seed, n);
-                    crate::axpy::scaled_from(theta, anc, m.sigma, e);
+                Some(&(seed, sigma)) => {
+                    let e = table.perturbation(seed, n);
+                    crate::axpy::scaled_from(theta, anc, f32::from_bits(sigma), e);
                     k + 1
                 }
                 None => {
@@ -123,12 +122,11 @@ pub fn decode_seed_chain(
     };
     // Four mutations per pass over θ: each element still adds its terms in
     // chain order, so the bits are those of one pass per mutation.
-    let rest: Vec<SeedMutation> = chain.iter_mutations().skip(done).collect();
-    for group in rest.chunks(4) {
-        let terms: Vec<(f32, &[f32])> = group
-            .iter()
-            .map(|m| (m.sigma, table.perturbation(m.seed, n)))
-            .collect();
-        crate::axpy::add_scaled(theta, &terms);
+    for group in chain.mutations[done..].chunks(4) {
+        let mut terms: [(f32, &[f32]); 4] = [(0.0, &[]); 4];
+        for (t, &(seed, sigma)) in terms.iter_mut().zip(group) {
+            *t = (f32::from_bits(sigma), table.perturbation(seed, n));
+        }
+        crate::axpy::add_scaled(theta, &terms[..group.len()]);
     }
 }

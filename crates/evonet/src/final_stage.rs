@@ -167,10 +167,8 @@ impl FinalStage {
             trained: plan.candidates_trained,
             failed: plan.candidates_failed,
         };
-        let (table, chosen) = summarize(&self.problem, &plan.top, results, counts);
-        let Some((summary, f, r)) = chosen else {
-            return Err(FinalError::AllFailed(format!("{table:?}")));
-        };
+        let (summary, f, r) = summarize(&self.problem, &plan.top, results, counts)
+            .map_err(|table| FinalError::AllFailed(format!("{table:?}")))?;
         let best = out.join("best");
         self.write_network(&best, &f.arch, &r.weights)?;
         write(&best.join("summary.json"), &pretty(&summary))?;
@@ -287,10 +285,7 @@ impl Problem<Arch> for Told<'_, '_> {
     fn evaluate(&self, arch: &Arch, request: &EvalRequest) -> Result<Evaluation, EvalError> {
         let result = self.problem.evaluate(arch, request);
         if let Some(i) = self.plan.top.iter().position(|f| &f.arch == arch) {
-            let figure = |k: &str| {
-                let e = result.as_ref().ok()?;
-                e.details.iter().find(|(n, _)| n == k).map(|(_, v)| *v)
-            };
+            let figure = |k: &str| result.as_ref().ok()?.detail(k);
             self.tell(i, figure("test_accuracy"), figure("train_s"));
         }
         result

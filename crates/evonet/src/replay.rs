@@ -10,7 +10,7 @@ use evonet_envs::Env;
 use evonet_nn::{Activation, GraphNet};
 use evonet_problems::rl::summarize;
 use evonet_problems::rollout::RolloutEnv;
-use evonet_problems::{Decoded, Policy, PolicySpec, RlProblem, Task, TaskKind};
+use evonet_problems::{Decoded, Head, Policy, PolicySpec, RlProblem, Task, TaskKind};
 
 use crate::champion::{
     ChampionRecord, EnvRef, MlpChampion, NeatChampion, ProblemRef, VectorChampion, MLP_KIND,
@@ -235,18 +235,12 @@ fn check_fits(file: &Path, c: &MlpChampion, registry: &Registry) -> Result<(), C
     }
     let env = resolve(file, registry, &c.env)?.make(c.env.max_steps);
     let spec = env.spec();
-    let expected = PolicySpec::new(
-        spec.obs_dim,
-        &spec.action_space,
-        Vec::new(),
-        Activation::Identity,
-        false,
-    );
+    let outputs = Head::for_space(&spec.action_space).outputs();
     let mlp = &c.policy.mlp;
-    if mlp.inputs != spec.obs_dim || mlp.outputs != expected.mlp.outputs {
+    if mlp.inputs != spec.obs_dim || mlp.outputs != outputs {
         return Err(fail(format!(
             "`policy` maps {} inputs to {} outputs; {} needs {} to {}",
-            mlp.inputs, mlp.outputs, spec.id, spec.obs_dim, expected.mlp.outputs
+            mlp.inputs, mlp.outputs, spec.id, spec.obs_dim, outputs
         )));
     }
     if let Some(norm) = &c.obs_norm {

@@ -139,7 +139,6 @@ impl<'a> Session<'a> {
     /// #[derive(Default)]
     /// struct Champions(Vec<f64>);
     /// impl Observer for Champions {
-    ///     fn on_generation(&mut self, _: &GenerationRecord) -> Observed { Ok(()) }
     ///     fn on_champion(&mut self, e: &ChampionEvent<'_>) -> Observed {
     ///         let file: ChampionRecord<VectorChampion> = serde_json::from_str(e.document).unwrap();
     ///         assert_eq!(file.provenance.generation, e.generation);

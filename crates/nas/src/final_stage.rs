@@ -123,13 +123,12 @@ impl RetrainResult {
             Outcome::Done(e) => e,
             Outcome::Failed { reason, .. } => return Err(reason),
         };
-        let figure = |k: &str| e.details.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
         let losses = (1..)
-            .map_while(|epoch| figure(&format!("loss_{epoch}")))
+            .map_while(|epoch| e.detail(&format!("loss_{epoch}")))
             .collect();
         Ok(Self {
-            test_accuracy: figure("test_accuracy").unwrap_or(e.fitness),
-            train_s: figure("train_s").unwrap_or(f64::NAN),
+            test_accuracy: e.detail("test_accuracy").unwrap_or(e.fitness),
+            train_s: e.detail("train_s").unwrap_or(f64::NAN),
             losses,
             weights: e.artifact,
         })
@@ -190,16 +189,14 @@ pub struct SearchCounts {
 
 /// The summary of the retrainings of `top` (in its order), and the chosen
 /// one's result: the first that retrained, so the best by search
-/// validation accuracy. `None` when every retraining failed.
+/// validation accuracy. When every retraining failed, the table of their
+/// errors.
 pub fn summarize<'a>(
     problem: &NasProblem,
     top: &'a [Found],
     results: Vec<Result<RetrainResult, String>>,
     counts: SearchCounts,
-) -> (
-    Vec<RetrainedRow>,
-    Option<(NasSummary, &'a Found, RetrainResult)>,
-) {
+) -> Result<(NasSummary, &'a Found, RetrainResult), Vec<RetrainedRow>> {
     let mut table = Vec::new();
     let mut chosen = None;
     for (rank, (f, r)) in top.iter().zip(results).enumerate() {
@@ -219,7 +216,7 @@ pub fn summarize<'a>(
         }
     }
     let Some((f, r)) = chosen else {
-        return (table, None);
+        return Err(table);
     };
     let cfg = problem.final_config();
     let summary = NasSummary {
@@ -244,9 +241,9 @@ pub fn summarize<'a>(
             weights: "weights.evow",
             onnx: "model.onnx",
         },
-        top_k: table.clone(),
+        top_k: table,
     };
-    (table, Some((summary, f, r)))
+    Ok((summary, f, r))
 }
 
 #[cfg(test)]

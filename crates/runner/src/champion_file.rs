@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use evonet_core::{Champion, TestReport};
 
 use crate::atomic::write_atomic;
-use crate::metrics::{finite, GenerationRecord};
+use crate::metrics::finite;
 use crate::observer::{ChampionEvent, CheckpointEvent, Observed, Observer, ObserverError};
 use crate::FORMAT_VERSION;
 
@@ -113,10 +113,6 @@ impl ChampionFile {
 }
 
 impl Observer for ChampionFile {
-    fn on_generation(&mut self, _: &GenerationRecord) -> Observed {
-        Ok(())
-    }
-
     fn on_champion(&mut self, event: &ChampionEvent<'_>) -> Observed {
         if !event.document.is_empty() {
             self.pending = Some(event.document.to_string());

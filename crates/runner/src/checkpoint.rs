@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::atomic::write_atomic;
-use crate::metrics::GenerationRecord;
 use crate::observer::{CheckpointEvent, Observed, Observer, ObserverError};
 use crate::state::RunnerState;
 
@@ -127,10 +126,6 @@ impl Checkpoint {
 pub struct CheckpointFile;
 
 impl Observer for CheckpointFile {
-    fn on_generation(&mut self, _: &GenerationRecord) -> Observed {
-        Ok(())
-    }
-
     fn on_checkpoint(&mut self, event: &CheckpointEvent<'_>) -> Observed {
         write_atomic(event.path, &event.checkpoint.to_bytes())
             .map_err(|e| ObserverError::io(event.path, e))

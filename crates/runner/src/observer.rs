@@ -62,9 +62,8 @@ pub struct CheckpointEvent<'a> {
 }
 
 /// Sees a run's events: progress bars, live plots, a user's logging or
-/// uploads, and the run's own files. Every handler but
-/// [`Observer::on_generation`] does nothing by default. A closure over the
-/// generation's record is an observer.
+/// uploads, and the run's own files. Every handler does nothing by
+/// default. A closure over the generation's record is an observer.
 pub trait Observer {
     /// A candidate's line, for problems that describe their genomes
     /// (architecture search), as soon as its evaluation is back.
@@ -74,7 +73,10 @@ pub trait Observer {
     }
 
     /// A generation closed.
-    fn on_generation(&mut self, record: &GenerationRecord) -> Observed;
+    fn on_generation(&mut self, record: &GenerationRecord) -> Observed {
+        let _ = record;
+        Ok(())
+    }
 
     /// A better champion was tested.
     fn on_champion(&mut self, event: &ChampionEvent<'_>) -> Observed {

@@ -242,15 +242,14 @@ pub(crate) fn cma_es(
     ctx: &BuildContext<'_>,
 ) -> Result<Box<dyn Search>, BuildError> {
     let flat = Flat::new(ctx)?;
-    let n = flat.parameters() as u128;
+    let strategy = CmaEs::new(c.clone(), flat.space()).map_err(|e| ctx.strategy_error(e))?;
+    let (n, lambda) = (flat.parameters() as u128, strategy.lambda() as u128);
     // The covariance, its eigenvectors and a copy during the update (n² f64
     // each), unless separable; plus λ samples of n.
     let matrices = if c.separable { 4 * n } else { 3 * n * n };
-    let lambda = c.population.max(4 + (3.0 * (n as f64).ln()) as usize) as u128;
     let needed = 8 * (matrices + lambda * n);
     let what = format!("CMA-ES over {n} parameters with a population of {lambda}");
     crate::memory::check_fits(needed, &what).map_err(|m| ctx.error("strategy.population", m))?;
-    let strategy = CmaEs::new(c.clone(), flat.space()).map_err(|e| ctx.strategy_error(e))?;
     params(strategy, flat, ctx)
 }
 
