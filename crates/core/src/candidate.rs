@@ -172,8 +172,11 @@ pub fn match_results<G>(asked: &[CandidateId], results: Vec<Evaluated<G>>) -> Ve
     // `asked` is sorted when ids are handed out in increasing order; fall back
     // to a linear scan otherwise.
     let sorted = asked.windows(2).all(|w| w[0] < w[1]);
-    for r in results {
-        let pos = if sorted {
+    for (i, r) in results.into_iter().enumerate() {
+        // Results mostly come back in the order asked: try that first.
+        let pos = if asked.get(i) == Some(&r.candidate.id) {
+            Some(i)
+        } else if sorted {
             asked.binary_search(&r.candidate.id).ok()
         } else {
             asked.iter().position(|id| *id == r.candidate.id)

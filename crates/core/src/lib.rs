@@ -8,6 +8,7 @@
 //! This crate does no IO and spawns no threads.
 
 pub mod axpy;
+pub mod below;
 pub mod candidate;
 pub mod conformance;
 pub mod genome;
@@ -20,6 +21,7 @@ pub mod stats;
 pub mod strategy;
 pub mod variation;
 
+pub use below::Below;
 pub use candidate::{
     Candidate, CandidateId, Cost, EvalRequest, Evaluated, Evaluation, Origin, Outcome,
 };

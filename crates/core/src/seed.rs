@@ -59,6 +59,15 @@ pub fn sub_seed(seed: u64, index: u64) -> u64 {
 }
 
 /// The one random generator type of evonet, with the draws it needs.
+/// Whether `below(n)` keeps draw `v` (rejection keeps it unbiased). The
+/// zone of kept draws ends at `u64::MAX − (2⁶⁴ mod n)`, never below
+/// `u64::MAX − n + 1`: below that bound, keep without the division that
+/// finds the exact end.
+#[inline]
+pub(crate) fn accepted(v: u64, n: u64) -> bool {
+    v <= u64::MAX - n + 1 || v <= u64::MAX - (u64::MAX - n + 1) % n
+}
+
 #[derive(Debug, Clone)]
 pub struct SeededRng(Xoshiro256PlusPlus);
 
@@ -87,10 +96,9 @@ impl SeededRng {
     /// n far below 2^64; exact rejection keeps it unbiased).
     pub fn below(&mut self, n: u64) -> u64 {
         assert!(n > 0, "below(0)");
-        let zone = u64::MAX - (u64::MAX - n + 1) % n;
         loop {
             let v = self.0.next_u64();
-            if v <= zone {
+            if accepted(v, n) {
                 return v % n;
             }
         }

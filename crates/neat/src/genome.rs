@@ -89,14 +89,16 @@ impl NeatGenome {
             .filter(|n| n.kind == NodeKind::Hidden)
             .count()
     }
-    /// A copy with other parents and id (no clone of the old parent list).
+    /// A copy with other parents and id (no clone of the old parent list),
+    /// with room for the genes a mutation adds (a node and two links)
+    /// without moving the genes again.
     pub fn child(&self, id: u64, parents: Vec<u64>) -> NeatGenome {
         NeatGenome {
             id,
             parents,
             layout: self.layout,
-            nodes: self.nodes.clone(),
-            conns: self.conns.clone(),
+            nodes: with_room(&self.nodes, 1),
+            conns: with_room(&self.conns, 2),
         }
     }
 
@@ -170,35 +172,42 @@ impl NeatGenome {
     /// are sorted, fixed ones first, so a node's position in `nodes` is its
     /// graph index).
     pub fn to_graph(&self) -> Result<GraphSpec, GenomeError> {
+        let mut spec = GraphSpec::default();
+        self.write_graph(&mut spec)?;
+        Ok(spec)
+    }
+
+    /// [`NeatGenome::to_graph`] into `spec`, reusing its buffers (for
+    /// evaluations one after another, see [`evonet_nn::GraphWorkspace`]).
+    pub fn write_graph(&self, spec: &mut GraphSpec) -> Result<(), GenomeError> {
         self.check_nodes()?;
         let l = self.layout;
-        let nodes: Vec<GraphNode> = self.nodes[l.first_output() as usize..]
-            .iter()
-            .map(|n| GraphNode {
-                activation: n.activation,
-                bias: n.bias,
-            })
-            .collect();
-        let mut edges = Vec::with_capacity(self.conns.len());
+        spec.inputs = l.inputs as usize;
+        spec.bias_input = l.bias_input;
+        spec.outputs = l.outputs as usize;
+        spec.recurrent = l.recurrent;
+        spec.nodes.clear();
+        spec.nodes.extend(
+            self.nodes[l.first_output() as usize..]
+                .iter()
+                .map(|n| GraphNode {
+                    activation: n.activation,
+                    bias: n.bias,
+                }),
+        );
+        spec.edges.clear();
         for c in &self.conns {
             let from = self.index_of(c.from, c.innovation)?;
             let to = self.index_of(c.to, c.innovation)?;
             if c.enabled {
-                edges.push(GraphEdge {
+                spec.edges.push(GraphEdge {
                     from,
                     to,
                     weight: c.weight,
                 });
             }
         }
-        Ok(GraphSpec {
-            inputs: l.inputs as usize,
-            bias_input: l.bias_input,
-            outputs: l.outputs as usize,
-            nodes,
-            edges,
-            recurrent: l.recurrent,
-        })
+        Ok(())
     }
 
     /// Whether `to` can reach `from` over enabled or disabled connections
@@ -236,6 +245,12 @@ impl NeatGenome {
         }
         false
     }
+}
+
+fn with_room<T: Copy>(genes: &[T], room: usize) -> Vec<T> {
+    let mut v = Vec::with_capacity(genes.len() + room);
+    v.extend_from_slice(genes);
+    v
 }
 
 /// The fixed nodes of a layout, with `activation` on the outputs.

@@ -18,6 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::compile;
 use crate::Activation;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -35,7 +36,7 @@ pub struct GraphEdge {
 }
 
 /// A network's topology and weights: plain data (JSON in champion files).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GraphSpec {
     pub inputs: usize,
     /// Value of the bias input (node `inputs`); `None`: no bias input.
@@ -85,7 +86,7 @@ pub enum GraphError {
 }
 
 /// A compiled graph network.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct GraphNet {
     inputs: usize,
     bias_input: Option<f32>,
@@ -100,105 +101,78 @@ pub struct GraphNet {
     edges: Vec<(u32, f32)>,
 }
 
+/// A computed node: its index, the end of its edges, bias and activation.
 #[derive(Debug, Clone, Copy)]
-struct Unit {
-    node: u32,
-    end: u32,
-    bias: f32,
-    act: Activation,
+pub(crate) struct Unit {
+    pub node: u32,
+    pub end: u32,
+    pub bias: f32,
+    pub act: Activation,
 }
 
-/// Node values of each row; for recurrent graphs, the previous tick's too.
-#[derive(Debug, Clone)]
+/// Node values of each row, node-major (`values[node · rows + row]`, so one
+/// edge updates every row with one contiguous pass); for recurrent graphs,
+/// the previous tick's values too.
+#[derive(Debug, Clone, Default)]
 pub struct GraphState {
     rows: usize,
     values: Vec<f32>,
     prev: Vec<f32>,
+    /// One partial sum per row.
+    sums: Vec<f32>,
+}
+
+/// What evaluating graphs one after another allocates, kept for the next:
+/// a spec to write a genome into, the compiled network, its state and the
+/// compiler's scratch. Hold one per thread.
+#[derive(Debug, Clone, Default)]
+pub struct GraphWorkspace {
+    pub spec: GraphSpec,
+    pub net: GraphNet,
+    pub state: GraphState,
+    scratch: Vec<u32>,
+}
+
+impl GraphWorkspace {
+    /// Compiles `self.spec` into `self.net` and gives it a zeroed state of
+    /// `rows` rows, reusing every buffer.
+    pub fn compile(&mut self, rows: usize) -> Result<(), GraphError> {
+        self.net.compile(&self.spec, &mut self.scratch)?;
+        self.net.prepare(&mut self.state, rows);
+        Ok(())
+    }
 }
 
 impl GraphNet {
+    /// Compiles `spec`: checks its edges, orders the computed nodes (a
+    /// topological order unless recurrent) and groups the edges by target.
     pub fn new(spec: &GraphSpec) -> Result<Self, GraphError> {
-        if spec.nodes.len() < spec.outputs {
-            return Err(GraphError::TooFewNodes {
-                nodes: spec.nodes.len(),
-                outputs: spec.outputs,
-            });
+        let mut net = GraphNet::default();
+        net.compile(spec, &mut Vec::new())?;
+        Ok(net)
+    }
+
+    /// [`GraphNet::new`] into this network's buffers, with `scratch` for the
+    /// temporary ones: nothing is allocated once the buffers are large
+    /// enough. On error the network is left empty (no inputs, no outputs).
+    pub fn compile(&mut self, spec: &GraphSpec, scratch: &mut Vec<u32>) -> Result<(), GraphError> {
+        let (first, n) = (spec.first_computed(), spec.n_nodes());
+        let checked = compile::check_edges(spec, first, n).and_then(|()| {
+            compile::order_and_group(spec, first, n, scratch, &mut self.units, &mut self.edges)
+        });
+        if let Err(e) = checked {
+            self.units.clear();
+            self.edges.clear();
+            (self.inputs, self.outputs, self.n, self.first) = (0, 0, 0, 0);
+            return Err(e);
         }
-        let first = spec.first_computed();
-        let n = spec.n_nodes();
-        for (index, e) in spec.edges.iter().enumerate() {
-            if e.from >= n || e.to >= n {
-                return Err(GraphError::BadNode {
-                    index,
-                    from: e.from,
-                    to: e.to,
-                    n,
-                });
-            }
-            if e.to < first {
-                return Err(GraphError::IntoInput {
-                    index,
-                    from: e.from,
-                    to: e.to,
-                });
-            }
-            if !e.weight.is_finite() {
-                return Err(GraphError::NonFinite { index });
-            }
-        }
-        // One scratch buffer for everything temporary: in-degrees, outgoing
-        // edge offsets and targets (topological sort), then each node's
-        // position in the order and the edge offsets per unit.
-        let k = n - first;
-        let m = spec.edges.len();
-        let mut scratch = zeroed::<u32>(n + (n + 1) + m + n + (k + 1));
-        let (sort, rest) = scratch.split_at_mut(n + (n + 1) + m);
-        let (slot, cursor) = rest.split_at_mut(n);
-        let unit = |v: usize| {
-            let node = &spec.nodes[v - first];
-            Unit {
-                node: v as u32,
-                end: 0,
-                bias: node.bias,
-                act: node.activation,
-            }
-        };
-        let mut units: Vec<Unit> = Vec::with_capacity(k);
-        if spec.recurrent {
-            units.extend((first..n).map(unit));
-        } else {
-            topological_order(spec, first, n, sort, |v| units.push(unit(v)))?;
-        }
-        // Counting sort of the edges by the position of their target,
-        // stable: spec order within a node, a fixed summation order.
-        for (i, u) in units.iter().enumerate() {
-            slot[u.node as usize] = i as u32;
-        }
-        for e in &spec.edges {
-            cursor[slot[e.to] as usize + 1] += 1;
-        }
-        for i in 0..k {
-            cursor[i + 1] += cursor[i];
-        }
-        for (i, u) in units.iter_mut().enumerate() {
-            u.end = cursor[i + 1];
-        }
-        let mut edges = zeroed::<(u32, f32)>(m);
-        for e in &spec.edges {
-            let c = &mut cursor[slot[e.to] as usize];
-            edges[*c as usize] = (e.from as u32, e.weight);
-            *c += 1;
-        }
-        Ok(Self {
-            inputs: spec.inputs,
-            bias_input: spec.bias_input,
-            outputs: spec.outputs,
-            n,
-            first,
-            recurrent: spec.recurrent,
-            units,
-            edges,
-        })
+        self.inputs = spec.inputs;
+        self.bias_input = spec.bias_input;
+        self.outputs = spec.outputs;
+        self.n = n;
+        self.first = first;
+        self.recurrent = spec.recurrent;
+        Ok(())
     }
 
     pub fn inputs(&self) -> usize {
@@ -210,152 +184,113 @@ impl GraphNet {
     pub fn is_recurrent(&self) -> bool {
         self.recurrent
     }
-    /// Connections evaluated per forward pass of one row.
+    /// Enabled connections.
     pub fn n_edges(&self) -> usize {
         self.edges.len()
     }
 
-    /// A zeroed state for `rows` rows.
+    /// A zeroed state for up to `rows` rows.
     pub fn state(&self, rows: usize) -> GraphState {
-        GraphState {
-            rows,
-            values: zeroed(rows * self.n),
-            prev: if self.recurrent {
-                zeroed(rows * self.n)
-            } else {
-                Vec::new()
-            },
+        let mut state = GraphState::default();
+        self.prepare(&mut state, rows);
+        state
+    }
+
+    /// Makes `state` a zeroed state of this network for up to `rows` rows,
+    /// reusing its memory.
+    pub fn prepare(&self, state: &mut GraphState, rows: usize) {
+        let len = rows * self.n;
+        state.rows = rows;
+        for (buf, len) in [
+            (&mut state.values, len),
+            (&mut state.prev, if self.recurrent { len } else { 0 }),
+            (&mut state.sums, rows),
+        ] {
+            buf.clear();
+            buf.resize(len, 0.0);
         }
     }
 
-    /// Zeroes the recurrent state of every row.
+    /// Forgets every row's recurrent memory.
     pub fn reset(&self, state: &mut GraphState) {
         state.values.fill(0.0);
         state.prev.fill(0.0);
     }
 
-    /// Copies row `from`'s state to row `to` (batch compaction).
+    /// Copies row `from`'s values (and memory) to row `to`.
     pub fn move_row(&self, state: &mut GraphState, from: usize, to: usize) {
-        let n = self.n;
-        state.values.copy_within(from * n..(from + 1) * n, to * n);
-        if self.recurrent {
-            state.prev.copy_within(from * n..(from + 1) * n, to * n);
+        let s = state.rows;
+        for v in 0..self.n {
+            state.values[v * s + to] = state.values[v * s + from];
+            if self.recurrent {
+                state.prev[v * s + to] = state.prev[v * s + from];
+            }
         }
     }
 
-    /// Evaluates `rows` rows of inputs `x` (row-major, `inputs` per row) and
-    /// writes `outputs` values per row into `out`.
+    /// Evaluates rows `0..rows` of `x` (`rows × inputs`, row-major) into
+    /// `out` (`rows × outputs`). Feed-forward: one pass; recurrent: one tick.
     pub fn forward(&self, x: &[f32], rows: usize, state: &mut GraphState, out: &mut [f32]) {
         assert!(rows <= state.rows, "state holds {} rows", state.rows);
         assert_eq!(x.len(), rows * self.inputs, "input length");
         assert!(out.len() >= rows * self.outputs, "output length");
-        let n = self.n;
-        for r in 0..rows {
-            let xr = &x[r * self.inputs..(r + 1) * self.inputs];
-            if self.recurrent {
-                // This tick reads the previous tick's values.
-                let (vals, prev) = (
-                    &mut state.values[r * n..(r + 1) * n],
-                    &mut state.prev[r * n..(r + 1) * n],
-                );
-                prev.copy_from_slice(vals);
-                prev[..self.inputs].copy_from_slice(xr);
-                if let Some(b) = self.bias_input {
-                    prev[self.inputs] = b;
-                }
-                vals[..self.first].copy_from_slice(&prev[..self.first]);
-                self.sweep(Some(prev), vals);
-            } else {
-                let vals = &mut state.values[r * n..(r + 1) * n];
-                vals[..self.inputs].copy_from_slice(xr);
-                if let Some(b) = self.bias_input {
-                    vals[self.inputs] = b;
-                }
-                self.sweep(None, vals);
+        let s = state.rows;
+        let GraphState {
+            values, prev, sums, ..
+        } = state;
+        if self.recurrent {
+            // This tick reads the previous tick's values.
+            prev.copy_from_slice(values);
+            self.set_inputs(x, rows, s, prev);
+            values[..self.first * s].copy_from_slice(&prev[..self.first * s]);
+            self.sweep(Some(prev), values, &mut sums[..rows], s);
+        } else {
+            self.set_inputs(x, rows, s, values);
+            self.sweep(None, values, &mut sums[..rows], s);
+        }
+        for o in 0..self.outputs {
+            let v = &values[(self.first + o) * s..][..rows];
+            for (r, &y) in v.iter().enumerate() {
+                out[r * self.outputs + o] = y;
             }
-            let o = &state.values[r * n + self.first..r * n + self.first + self.outputs];
-            out[r * self.outputs..(r + 1) * self.outputs].copy_from_slice(o);
         }
     }
 
-    /// One pass over the computed nodes, reading sources from `prev` (a
-    /// recurrent tick) or from `vals` itself (feed-forward, in order).
-    fn sweep(&self, prev: Option<&[f32]>, vals: &mut [f32]) {
+    fn set_inputs(&self, x: &[f32], rows: usize, s: usize, vals: &mut [f32]) {
+        for i in 0..self.inputs {
+            for r in 0..rows {
+                vals[i * s + r] = x[r * self.inputs + i];
+            }
+        }
+        if let Some(b) = self.bias_input {
+            vals[self.inputs * s..][..rows].fill(b);
+        }
+    }
+
+    /// Each unit's sum over its edges in edge order, for every row at once
+    /// (the same additions, in the same order, as one row at a time).
+    fn sweep(&self, prev: Option<&[f32]>, vals: &mut [f32], sums: &mut [f32], s: usize) {
+        let rows = sums.len();
         let mut begin = 0;
         for u in &self.units {
-            let mut sum = u.bias;
+            sums.fill(u.bias);
             for &(src, w) in &self.edges[begin..u.end as usize] {
+                let from = src as usize * s;
                 let x = match prev {
-                    Some(p) => p[src as usize],
-                    None => vals[src as usize],
+                    Some(p) => &p[from..from + rows],
+                    None => &vals[from..from + rows],
                 };
-                sum += w * x;
+                for (acc, &x) in sums.iter_mut().zip(x) {
+                    *acc += w * x;
+                }
             }
             begin = u.end as usize;
-            vals[u.node as usize] = u.act.scalar(sum);
-        }
-    }
-}
-
-/// A vector of `len` default values, filled by a plain store loop: the
-/// allocator's zeroing path (`rep stosb`) costs more than the whole fill for
-/// the small buffers of a NEAT network.
-fn zeroed<T: Copy + Default>(len: usize) -> Vec<T> {
-    let mut v = Vec::with_capacity(len);
-    v.resize(len, T::default());
-    v
-}
-
-/// Kahn's algorithm; calls `visit` with each computed node in a topological
-/// order. `scratch` holds `n + (n + 1) + edges` zeroed entries.
-fn topological_order(
-    spec: &GraphSpec,
-    first: usize,
-    n: usize,
-    scratch: &mut [u32],
-    mut visit: impl FnMut(usize),
-) -> Result<(), GraphError> {
-    let (indegree, rest) = scratch.split_at_mut(n);
-    let (offset, out) = rest.split_at_mut(n + 1);
-    let inner = || spec.edges.iter().filter(|e| e.from >= first);
-    for e in inner() {
-        indegree[e.to] += 1;
-        offset[e.from] += 1;
-    }
-    // Inclusive prefix sums give each node's end; filling backwards moves
-    // each offset to its start.
-    for i in 1..=n {
-        offset[i] += offset[i - 1];
-    }
-    for e in spec.edges.iter().rev().filter(|e| e.from >= first) {
-        offset[e.from] -= 1;
-        out[offset[e.from] as usize] = e.to as u32;
-    }
-    // Any topological order gives the same values: a node's sum runs over
-    // its incoming edges in spec order, whatever order its independent
-    // neighbours were computed in. A stack is the cheapest.
-    let mut ready: Vec<u32> = (first..n)
-        .rev()
-        .filter(|&v| indegree[v] == 0)
-        .map(|v| v as u32)
-        .collect();
-    let mut visited = 0;
-    while let Some(v) = ready.pop() {
-        visit(v as usize);
-        visited += 1;
-        let v = v as usize;
-        for &t in &out[offset[v] as usize..offset[v + 1] as usize] {
-            indegree[t as usize] -= 1;
-            if indegree[t as usize] == 0 {
-                ready.push(t);
+            let to = &mut vals[u.node as usize * s..][..rows];
+            for (y, &acc) in to.iter_mut().zip(sums.iter()) {
+                *y = u.act.scalar(acc);
             }
         }
     }
-    if visited != n - first {
-        let stuck = (first..n).find(|&v| indegree[v] > 0).unwrap_or(first);
-        return Err(GraphError::Cycle(stuck));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -492,5 +427,56 @@ mod tests {
             GraphNet::new(&spec).unwrap_err(),
             GraphError::NonFinite { index: 0 }
         );
+    }
+
+    /// A workspace compiled again and again (larger, smaller, failing,
+    /// recurrent) computes what a fresh network computes, and rows
+    /// evaluated together what they give one at a time.
+    #[test]
+    fn reused_workspaces_and_batches_match_fresh_single_rows() {
+        let mut specs = vec![xor_spec()];
+        let mut bigger = xor_spec();
+        bigger.nodes.push(node(Activation::Tanh));
+        bigger.edges.push(GraphEdge {
+            from: 4,
+            to: 5,
+            weight: 0.7,
+        });
+        bigger.edges.push(GraphEdge {
+            from: 5,
+            to: 3,
+            weight: -1.3,
+        });
+        specs.push(bigger.clone());
+        let mut cyclic = bigger.clone();
+        cyclic.edges.push(GraphEdge {
+            from: 3,
+            to: 4,
+            weight: 1.0,
+        });
+        specs.push(cyclic.clone());
+        cyclic.recurrent = true;
+        specs.push(cyclic);
+        specs.push(xor_spec());
+        let x = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
+        let mut w = GraphWorkspace::default();
+        for spec in specs {
+            w.spec.clone_from(&spec);
+            let Ok(fresh) = GraphNet::new(&spec) else {
+                assert!(w.compile(4).is_err());
+                continue;
+            };
+            w.compile(4).unwrap();
+            let mut batch = [0.0f32; 4];
+            let mut single = [0.0f32; 4];
+            let mut states: Vec<GraphState> = (0..4).map(|_| fresh.state(1)).collect();
+            for _ in 0..3 {
+                w.net.forward(&x, 4, &mut w.state, &mut batch);
+                for (r, st) in states.iter_mut().enumerate() {
+                    fresh.forward(&x[2 * r..2 * r + 2], 1, st, &mut single[r..r + 1]);
+                }
+                assert_eq!(batch, single);
+            }
+        }
     }
 }

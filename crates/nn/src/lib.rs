@@ -9,10 +9,13 @@
 //! - [`normalize`]: observation normalisation as in OpenAI ES.
 
 pub mod activation;
+mod compile;
 pub mod graph;
 pub mod mlp;
 pub mod normalize;
 
 pub use activation::Activation;
-pub use graph::{GraphEdge, GraphError, GraphNet, GraphNode, GraphSpec, GraphState};
+pub use graph::{
+    GraphEdge, GraphError, GraphNet, GraphNode, GraphSpec, GraphState, GraphWorkspace,
+};
 pub use mlp::{Mlp, MlpBuffers, MlpError, MlpSpec};
