@@ -48,6 +48,58 @@ pub enum Perturbation {
     Gaussian,
 }
 
+/// How the paper scheme perturbs a genome's weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightMutation {
+    /// The paper's text: every gene alike, replaced with
+    /// `weight_replace_rate`, else perturbed.
+    PerGene,
+    /// Stanley's code (`Genome::mutate_link_weights`): half the genomes are
+    /// shaken severely (each gene perturbed 70%, replaced 20%, kept 10%);
+    /// otherwise the newest 20% of genes of genomes with ten or more are
+    /// perturbed 50%, replaced 20%, kept 30%, and the rest are perturbed.
+    SevereTail,
+}
+
+/// How new weights are drawn (first genomes, new links).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightInit {
+    /// `N(0, weight_init_stdev²)` (neat-python's default).
+    Gaussian,
+    /// `U(−2σ, 2σ)` with σ = `weight_init_stdev` (neat-python's `uniform`;
+    /// σ = 0.5 gives Stanley's `U(−1, 1)`).
+    Uniform,
+}
+
+/// Which inherited genes may come out disabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisabledGenes {
+    /// The paper's text: any gene disabled in either parent is disabled
+    /// with `disabled_gene_inherit_prob`, else enabled (so a disabled
+    /// disjoint or excess gene, or one disabled in both parents, may come
+    /// back).
+    EitherParent,
+    /// Stanley's `mate_multipoint`: a matching gene disabled in either
+    /// parent is disabled with `disabled_gene_inherit_prob`, else it keeps
+    /// the flag of the parent it was taken from; disjoint and excess genes
+    /// keep their own flag.
+    Stanley,
+}
+
+/// Which member of a species the next generation is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Representative {
+    /// A random member (the paper's text).
+    Random,
+    /// The fittest member (Stanley's code compares with the first, that is
+    /// best, organism of the old species).
+    Best,
+}
+
 macro_rules! neat_settings {
     ($( $(#[doc = $doc:expr])* $name:ident : $ty:ty = ($paper:expr, $np:expr) ),* $(,)?) => {
         /// Resolved NEAT settings: every field has a value.
@@ -80,7 +132,11 @@ macro_rules! neat_settings {
         impl NeatConfig {
             /// The preset with this config's overrides applied.
             pub fn resolve(&self) -> NeatParams {
-                let base = self.preset.params();
+                self.apply_to(self.preset.params())
+            }
+
+            /// `base` with this config's overrides applied (its preset unused).
+            pub fn apply_to(&self, base: NeatParams) -> NeatParams {
                 NeatParams { $( $name: self.$name.clone().unwrap_or(base.$name), )* }
             }
 
@@ -142,6 +198,14 @@ neat_settings! {
     /// A gene disabled in either parent is disabled in the child with this
     /// probability.
     disabled_gene_inherit_prob: f64 = (0.75, 0.75),
+    /// Which genes `disabled_gene_inherit_prob` applies to.
+    disabled_gene_rule: DisabledGenes = (DisabledGenes::EitherParent, DisabledGenes::EitherParent),
+    /// Crossovers that average the weights of matching genes instead of
+    /// picking one parent's (Stanley's `mate_multipoint_avg_prob`, 0.4 in
+    /// his parameter files).
+    crossover_average_prob: f64 = (0.0, 0.0),
+    /// Which member of each species the next generation is compared with.
+    species_representative: Representative = (Representative::Random, Representative::Random),
     node_add_prob: f64 = (0.03, 0.2),
     conn_add_prob: f64 = (0.05, 0.5),
     node_delete_prob: f64 = (0.0, 0.2),
@@ -151,10 +215,14 @@ neat_settings! {
     enabled_mutate_rate: f64 = (0.0, 0.01),
     mutation_scheme: MutationScheme = (MutationScheme::Paper2002, MutationScheme::NeatPython),
     weight_mutate_rate: f64 = (0.8, 0.8),
+    /// Paper scheme: every gene alike, or Stanley's severe and tail modes.
+    weight_mutation: WeightMutation = (WeightMutation::PerGene, WeightMutation::PerGene),
     weight_replace_rate: f64 = (0.1, 0.1),
     weight_mutate_power: f64 = (2.5, 0.5),
     weight_perturbation: Perturbation = (Perturbation::Uniform, Perturbation::Gaussian),
     weight_init_stdev: f64 = (1.0, 1.0),
+    /// The distribution of new weights: `gaussian` or `uniform`.
+    weight_init_type: WeightInit = (WeightInit::Gaussian, WeightInit::Gaussian),
     weight_max_value: f64 = (8.0, 30.0),
     bias_init_stdev: f64 = (0.0, 1.0),
     bias_mutate_rate: f64 = (0.0, 0.7),
@@ -215,6 +283,7 @@ impl NeatParams {
             ("bias_mutate_rate", self.bias_mutate_rate),
             ("bias_replace_rate", self.bias_replace_rate),
             ("recurrent_link_prob", self.recurrent_link_prob),
+            ("crossover_average_prob", self.crossover_average_prob),
         ] {
             if !(0.0..=1.0).contains(&p) {
                 return bad(k, "must be a probability in [0, 1]");

@@ -11,7 +11,20 @@
 
 use evonet_core::SeededRng;
 
+use crate::config::DisabledGenes;
 use crate::genome::NeatGenome;
+
+/// How genes are inherited.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Inherit {
+    /// A gene disabled in either parent stays disabled with this probability.
+    pub disabled: f64,
+    /// Which genes that probability applies to.
+    pub rule: DisabledGenes,
+    /// Matching weights are averaged instead of taken from one parent
+    /// (Stanley's `mate_multipoint_avg`).
+    pub average: bool,
+}
 
 /// A child of `a` (fitness `fa`) and `b` (fitness `fb`).
 pub fn crossover(
@@ -19,7 +32,7 @@ pub fn crossover(
     fa: f64,
     b: &NeatGenome,
     fb: f64,
-    disabled_inherit: f64,
+    inherit: Inherit,
     rng: &mut SeededRng,
 ) -> NeatGenome {
     let a_fitter = fa > fb || (fa == fb && a.conns.len() <= b.conns.len());
@@ -36,18 +49,36 @@ pub fn crossover(
             .filter(|o| o.innovation == gene.innovation)
         {
             let either_disabled = !gene.enabled || !o.enabled;
-            if rng.bernoulli(0.5) {
+            // The gene taken (Stanley's averaged gene is a new, enabled one).
+            let taken = if inherit.average {
+                gene.weight = (gene.weight + o.weight) / 2.0;
+                true
+            } else if rng.bernoulli(0.5) {
                 gene.weight = o.weight;
-            }
-            gene.enabled = !(either_disabled && rng.bernoulli(disabled_inherit));
-        } else if !gene.enabled {
-            gene.enabled = !rng.bernoulli(disabled_inherit);
+                o.enabled
+            } else {
+                gene.enabled
+            };
+            let disable = either_disabled && rng.bernoulli(inherit.disabled);
+            gene.enabled = match inherit.rule {
+                DisabledGenes::EitherParent => !disable,
+                DisabledGenes::Stanley => taken && !disable,
+            };
+        } else if !gene.enabled && inherit.rule == DisabledGenes::EitherParent {
+            gene.enabled = !rng.bernoulli(inherit.disabled);
         }
     }
-    // Matching node genes (biases) from either parent.
+    // Matching node genes (biases) from either parent; both lists are
+    // sorted by id, so one merge walk finds them.
+    let mut j = 0;
     for n in child.nodes.iter_mut() {
-        if let Some(o) = other.node(n.id) {
-            if rng.bernoulli(0.5) {
+        while j < other.nodes.len() && other.nodes[j].id < n.id {
+            j += 1;
+        }
+        if let Some(o) = other.nodes.get(j).filter(|o| o.id == n.id) {
+            if inherit.average {
+                n.bias = (n.bias + o.bias) / 2.0;
+            } else if rng.bernoulli(0.5) {
                 n.bias = o.bias;
             }
         }
@@ -58,6 +89,12 @@ pub fn crossover(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PICK: Inherit = Inherit {
+        disabled: 0.75,
+        rule: DisabledGenes::EitherParent,
+        average: false,
+    };
     use crate::genome::test_genome as genome;
 
     #[test]
@@ -75,7 +112,7 @@ mod tests {
         let mut from_b = 0;
         for seed in 0..400 {
             let mut rng = SeededRng::new(seed);
-            let c = crossover(&a, 5.0, &b, 1.0, 0.75, &mut rng);
+            let c = crossover(&a, 5.0, &b, 1.0, PICK, &mut rng);
             let inn: Vec<u64> = c.conns.iter().map(|g| g.innovation).collect();
             assert_eq!(inn, vec![1, 2, 5]);
             assert_eq!(c.conns[1].weight, 1.0);
@@ -86,7 +123,7 @@ mod tests {
         }
         assert!((150..250).contains(&from_b), "{from_b}");
         // Equal fitness: the smaller genome's structure.
-        let c = crossover(&a, 1.0, &b, 1.0, 0.75, &mut SeededRng::new(0));
+        let c = crossover(&a, 1.0, &b, 1.0, PICK, &mut SeededRng::new(0));
         assert_eq!(c.conns.len(), 3);
     }
 
@@ -96,9 +133,42 @@ mod tests {
         let b = genome(2, &[(1, 1.0, true)]);
         let disabled = (0..4000)
             .filter(|&s| {
-                !crossover(&a, 2.0, &b, 1.0, 0.75, &mut SeededRng::new(s)).conns[0].enabled
+                !crossover(&a, 2.0, &b, 1.0, PICK, &mut SeededRng::new(s)).conns[0].enabled
             })
             .count();
         assert!((2850..3150).contains(&disabled), "{disabled}");
+    }
+
+    #[test]
+    fn averaging_crossover_takes_the_mean_of_matching_weights() {
+        let a = genome(1, &[(1, 1.0, true), (2, 3.0, true)]);
+        let b = genome(2, &[(1, 2.0, true), (3, 5.0, true)]);
+        let avg = Inherit {
+            average: true,
+            ..PICK
+        };
+        let c = crossover(&a, 2.0, &b, 1.0, avg, &mut SeededRng::new(0));
+        let w: Vec<(u64, f32)> = c.conns.iter().map(|g| (g.innovation, g.weight)).collect();
+        assert_eq!(w, vec![(1, 1.5), (2, 3.0)]);
+    }
+
+    #[test]
+    fn stanley_rule_keeps_disabled_genes_disabled_unless_chosen_enabled() {
+        // Gene 1 disabled in both, gene 2 disabled in the fitter parent
+        // only, gene 3 a disabled disjoint gene of the fitter parent.
+        let a = genome(1, &[(1, 1.0, false), (2, 1.0, false), (3, 1.0, false)]);
+        let b = genome(2, &[(1, 2.0, false), (2, 2.0, true)]);
+        let rule = Inherit {
+            rule: DisabledGenes::Stanley,
+            ..PICK
+        };
+        let mut gene2_enabled = 0;
+        for seed in 0..2000 {
+            let c = crossover(&a, 2.0, &b, 1.0, rule, &mut SeededRng::new(seed));
+            assert!(!c.conns[0].enabled && !c.conns[2].enabled, "seed {seed}");
+            // Enabled only when taken from b (½) and not disabled (¼).
+            gene2_enabled += usize::from(c.conns[1].enabled);
+        }
+        assert!((200..300).contains(&gene2_enabled), "{gene2_enabled}");
     }
 }

@@ -5,7 +5,8 @@
 //! - [`innovation`]: innovation numbers shared within a generation;
 //! - [`distance`]: the compatibility distance δ;
 //! - [`species`]: speciation, threshold steering, stagnation bookkeeping;
-//! - [`mutation`], [`crossover`]: variation operators;
+//! - [`mutation`], [`crossover`]: variation operators ([`links`]: the
+//!   link and reachability sets add-link asks);
 //! - [`reproduction`]: fitness sharing, offspring allocation, breeding;
 //! - [`neat`]: the ask/tell strategy tying them together;
 //! - [`config`]: settings with neat-python's names and two presets.
@@ -18,11 +19,15 @@ pub mod crossover;
 pub mod distance;
 pub mod genome;
 pub mod innovation;
+pub mod links;
 pub mod mutation;
 pub mod neat;
 pub mod reproduction;
 pub mod species;
 
-pub use config::{MutationScheme, NeatConfig, NeatParams, Perturbation, Preset};
+pub use config::{
+    DisabledGenes, MutationScheme, NeatConfig, NeatParams, Perturbation, Preset, Representative,
+    WeightInit, WeightMutation,
+};
 pub use genome::{ConnGene, GenomeError, Layout, NeatGenome, NodeGene, NodeKind};
 pub use neat::{Neat, NeatState};

@@ -2,11 +2,12 @@
 //! splitting a connection, add a link between unconnected nodes, perturb or
 //! replace weights; plus neat-python's deletions, bias and enable toggles.
 
-use evonet_core::SeededRng;
+use evonet_core::{Below, SeededRng};
 
-use crate::config::{MutationScheme, NeatParams, Perturbation};
+use crate::config::{MutationScheme, NeatParams, Perturbation, WeightInit, WeightMutation};
 use crate::genome::{ConnGene, NeatGenome, NodeGene, NodeKind};
 use crate::innovation::InnovationTracker;
+use crate::links::Links;
 
 /// Mutates `g` in place according to the configured scheme.
 pub fn mutate(g: &mut NeatGenome, p: &NeatParams, t: &mut InnovationTracker, rng: &mut SeededRng) {
@@ -19,13 +20,18 @@ pub fn mutate(g: &mut NeatGenome, p: &NeatParams, t: &mut InnovationTracker, rng
                 add_link(g, p, t, rng);
             } else {
                 if rng.bernoulli(p.weight_mutate_rate) {
-                    for i in 0..g.conns.len() {
-                        let w = g.conns[i].weight;
-                        g.conns[i].weight = if rng.bernoulli(p.weight_replace_rate) {
-                            replacement(w, p, rng)
-                        } else {
-                            perturbed(w, p, rng)
-                        };
+                    match p.weight_mutation {
+                        WeightMutation::PerGene => {
+                            for i in 0..g.conns.len() {
+                                let w = g.conns[i].weight;
+                                g.conns[i].weight = if rng.bernoulli(p.weight_replace_rate) {
+                                    replacement(w, p, rng)
+                                } else {
+                                    perturbed(w, p, rng)
+                                };
+                            }
+                        }
+                        WeightMutation::SevereTail => severe_or_tail(g, p, rng),
                     }
                     mutate_biases(g, p, rng);
                 }
@@ -71,6 +77,47 @@ pub fn mutate(g: &mut NeatGenome, p: &NeatParams, t: &mut InnovationTracker, rng
     }
 }
 
+/// Stanley's `Genome::mutate_link_weights` (rate 1): half the genomes are
+/// shaken severely; otherwise only the newest fifth of a genome of ten or
+/// more genes risks replacement, the older genes being better tried.
+fn severe_or_tail(g: &mut NeatGenome, p: &NeatParams, rng: &mut SeededRng) {
+    let severe = rng.bernoulli(0.5);
+    let total = g.conns.len();
+    let tail_from = total as f64 * 0.8;
+    for (i, c) in g.conns.iter_mut().enumerate() {
+        // A draw above `perturb` perturbs, else one above `replace` replaces.
+        let (perturb, replace) = if severe {
+            (0.3, 0.1)
+        } else if total >= 10 && i as f64 > tail_from {
+            (0.5, 0.3)
+        } else {
+            (0.0, 0.0)
+        };
+        let delta = draw(p, rng, p.weight_mutate_power);
+        let choice = rng.uniform();
+        let w = if choice >= perturb {
+            c.weight as f64 + delta
+        } else if choice >= replace {
+            delta
+        } else {
+            continue;
+        };
+        c.weight = w.clamp(-p.weight_max_value, p.weight_max_value) as f32;
+    }
+}
+
+/// A new weight (first genomes, new links), within the cap.
+pub fn initial_weight(p: &NeatParams, rng: &mut SeededRng) -> f32 {
+    let w = match p.weight_init_type {
+        WeightInit::Gaussian => rng.normal() * p.weight_init_stdev,
+        WeightInit::Uniform => {
+            let r = 2.0 * p.weight_init_stdev;
+            rng.uniform_range(-r, r)
+        }
+    };
+    w.clamp(-p.weight_max_value, p.weight_max_value) as f32
+}
+
 fn draw(p: &NeatParams, rng: &mut SeededRng, power: f64) -> f64 {
     match p.weight_perturbation {
         Perturbation::Uniform => rng.uniform_range(-power, power),
@@ -111,42 +158,25 @@ fn mutate_biases(g: &mut NeatGenome, p: &NeatParams, rng: &mut SeededRng) {
     }
 }
 
-/// Splits a random enabled connection `a → b` into `a → new` (weight 1) and
-/// `new → b` (the old weight), disabling the old one.
+/// Splits a connection `a → b` into `a → new` (weight 1) and `new → b` (the
+/// old weight), disabling the old one. The paper scheme chooses the
+/// connection as Stanley's code does ([`stanley_split`]), the neat-python
+/// scheme uniformly among the enabled ones.
 pub fn add_node(
     g: &mut NeatGenome,
     p: &NeatParams,
     t: &mut InnovationTracker,
     rng: &mut SeededRng,
 ) {
-    let mut enabled: Vec<usize> = (0..g.conns.len()).filter(|&i| g.conns[i].enabled).collect();
-    // Stanley's code: in small genomes (< 15 genes) never split a link from
-    // the bias input, which would only add a constant.
-    if g.conns.len() < 15 && p.mutation_scheme == MutationScheme::Paper2002 {
-        if let Some(bias) = g.layout.bias_input.map(|_| g.layout.inputs as u64) {
-            let not_bias: Vec<usize> = enabled
-                .iter()
-                .copied()
-                .filter(|&i| g.conns[i].from != bias)
-                .collect();
-            if !not_bias.is_empty() {
-                enabled = not_bias;
-            }
+    let chosen = match p.mutation_scheme {
+        MutationScheme::Paper2002 => stanley_split(g, rng),
+        MutationScheme::NeatPython => {
+            let enabled: Vec<usize> = (0..g.conns.len()).filter(|&i| g.conns[i].enabled).collect();
+            (!enabled.is_empty()).then(|| enabled[rng.below(enabled.len() as u64) as usize])
         }
-    }
-    if enabled.is_empty() {
+    };
+    let Some(i) = chosen else {
         return;
-    }
-    let i = if g.conns.len() < 15 && p.mutation_scheme == MutationScheme::Paper2002 {
-        // ...and prefer older links: step from the oldest, stopping at each
-        // with probability 0.3 (wrapping around).
-        let mut k = 0;
-        while !rng.bernoulli(0.3) {
-            k = (k + 1) % enabled.len();
-        }
-        enabled[k]
-    } else {
-        enabled[rng.below(enabled.len() as u64) as usize]
     };
     let old = g.conns[i];
     let s = t.split(old.innovation);
@@ -186,6 +216,30 @@ pub fn add_node(
     );
 }
 
+/// The gene Stanley's `Genome::mutate_add_node` splits, if any. Genes from
+/// the bias input are never split (that only adds a constant). In a genome
+/// of fewer than 15 genes, older genes are preferred, to spread splits
+/// instead of chaining them on the newest link: from the oldest enabled
+/// gene, move on to the next with probability 0.3 (and past bias genes);
+/// running off the end or stopping on a disabled gene gives up. Larger
+/// genomes draw up to 20 genes uniformly until one is enabled.
+fn stanley_split(g: &NeatGenome, rng: &mut SeededRng) -> Option<usize> {
+    let bias = g.layout.bias_input.map(|_| g.layout.inputs as u64);
+    let from_bias = |i: usize| Some(g.conns[i].from) == bias;
+    let n = g.conns.len();
+    if n < 15 {
+        let mut i = (0..n).find(|&i| g.conns[i].enabled && !from_bias(i))?;
+        while i < n && (rng.uniform() < 0.3 || from_bias(i)) {
+            i += 1;
+        }
+        (i < n && g.conns[i].enabled).then_some(i)
+    } else {
+        (0..20)
+            .map(|_| rng.below(n as u64) as usize)
+            .find(|&i| g.conns[i].enabled && !from_bias(i))
+    }
+}
+
 /// Links two unconnected nodes with a random weight; in feed-forward mode
 /// only where no cycle closes. Gives up after `add_link_tries` draws.
 pub fn add_link(
@@ -194,30 +248,33 @@ pub fn add_link(
     t: &mut InnovationTracker,
     rng: &mut SeededRng,
 ) {
-    let targets: Vec<u64> = g
-        .nodes
+    // Node genes are sorted by id with the fixed ones first: the outputs
+    // and hidden nodes (the possible targets) are one contiguous run.
+    let first_target = g.layout.first_output() as usize;
+    debug_assert!(g.nodes[first_target..]
         .iter()
-        .filter(|n| matches!(n.kind, NodeKind::Output | NodeKind::Hidden))
-        .map(|n| n.id)
-        .collect();
-    if targets.is_empty() {
+        .all(|n| matches!(n.kind, NodeKind::Output | NodeKind::Hidden)));
+    let targets = g.nodes.len().saturating_sub(first_target) as u64;
+    if targets == 0 {
         return;
     }
     // Feed-forward genomes never close a loop; recurrent ones look for a
     // loop-closing link with `recurrent_link_prob`, else for one that is not.
     let want_loop = g.layout.recurrent && rng.bernoulli(p.recurrent_link_prob);
-    let (mut stack, mut seen) = (Vec::new(), Vec::new());
+    let mut links = Links::of(g);
+    let mut found = None;
+    let (pick_from, pick_to) = (Below::new(g.nodes.len() as u64), Below::new(targets));
     for _ in 0..p.add_link_tries {
-        let from = g.nodes[rng.below(g.nodes.len() as u64) as usize].id;
-        let to = targets[rng.below(targets.len() as u64) as usize];
-        if g.has_conn(from, to) {
+        let from = pick_from.sample(rng) as usize;
+        let to = first_target + pick_to.sample(rng) as usize;
+        if links.linked(from, to, g) || links.reaches(to, from, g) != want_loop {
             continue;
         }
-        if g.reaches_with(to, from, &mut stack, &mut seen) != want_loop {
-            continue;
-        }
-        let weight = (rng.normal() * p.weight_init_stdev)
-            .clamp(-p.weight_max_value, p.weight_max_value) as f32;
+        found = Some((g.nodes[from].id, g.nodes[to].id));
+        break;
+    }
+    if let Some((from, to)) = found {
+        let weight = initial_weight(p, rng);
         let innovation = t.link(from, to);
         insert_conn(
             g,
@@ -229,7 +286,6 @@ pub fn add_link(
                 enabled: true,
             },
         );
-        return;
     }
 }
 
@@ -293,7 +349,7 @@ mod tests {
             .collect();
         let g = NeatGenome {
             id: 0,
-            parents: vec![],
+            parents: Vec::new(),
             layout,
             nodes: fixed_nodes(&layout, Activation::SteepenedSigmoid),
             conns,
@@ -354,5 +410,70 @@ mod tests {
             .conns
             .iter()
             .all(|c| c.weight.abs() <= p.weight_max_value as f32));
+    }
+
+    #[test]
+    fn stanley_splits_prefer_the_oldest_gene_and_may_give_up() {
+        // Genes 0 and 1 come from the inputs, gene 2 from the bias.
+        let (g, _) = start();
+        let mut counts = [0usize; 4];
+        for seed in 0..10_000 {
+            let i = stanley_split(&g, &mut SeededRng::new(seed));
+            counts[i.unwrap_or(3)] += 1;
+        }
+        assert_eq!(counts[2], 0, "never the bias gene");
+        // 0.7 the oldest, 0.3 · 0.7 the next, 0.3² nothing.
+        for (got, want) in [(counts[0], 7000.0), (counts[1], 2100.0), (counts[3], 900.0)] {
+            assert!((got as f64 - want).abs() < 150.0, "{counts:?}");
+        }
+        // Stopping on a disabled gene gives up.
+        let (mut g, _) = start();
+        g.conns[1].enabled = false;
+        let gave_up = (0..1000)
+            .filter(|&s| stanley_split(&g, &mut SeededRng::new(s)).is_none())
+            .count();
+        assert!((250..350).contains(&gave_up), "{gave_up}");
+    }
+
+    #[test]
+    fn severe_and_tail_modes_spare_older_genes() {
+        let (mut g, _) = start();
+        g.conns = (0..20)
+            .map(|i| ConnGene {
+                innovation: i,
+                from: 0,
+                to: 3,
+                weight: 0.5,
+                enabled: true,
+            })
+            .collect();
+        let p = Preset::Paper2002.params();
+        let (mut head_kept, mut tail_kept) = (0, 0);
+        for seed in 0..2000 {
+            let mut c = g.clone();
+            severe_or_tail(&mut c, &p, &mut SeededRng::new(seed));
+            let kept = |r: std::ops::Range<usize>| r.filter(|&i| c.conns[i].weight == 0.5).count();
+            head_kept += kept(0..16);
+            tail_kept += kept(17..20);
+            assert!(c.conns.iter().all(|c| c.weight.abs() <= 8.0));
+        }
+        // Kept: 10% in severe genomes (half of them); in the tail also 30%
+        // of the others. Gene 16 is neither (the tail starts above 80%).
+        let head = head_kept as f64 / (2000.0 * 16.0);
+        let tail = tail_kept as f64 / (2000.0 * 3.0);
+        assert!((head - 0.05).abs() < 0.01, "{head}");
+        assert!((tail - 0.20).abs() < 0.02, "{tail}");
+    }
+
+    #[test]
+    fn uniform_initial_weights_span_two_deviations() {
+        let mut p = Preset::Paper2002.params();
+        p.weight_init_type = WeightInit::Uniform;
+        p.weight_init_stdev = 0.5;
+        let w: Vec<f32> = (0..2000)
+            .map(|s| initial_weight(&p, &mut SeededRng::new(s)))
+            .collect();
+        assert!(w.iter().all(|w| w.abs() < 1.0));
+        assert!(w.iter().any(|&w| w > 0.95) && w.iter().any(|&w| w < -0.95));
     }
 }

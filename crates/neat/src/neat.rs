@@ -13,10 +13,11 @@ use evonet_core::{
     SpeciesRecord, Strategy, StrategyError, TellReport,
 };
 
-use crate::config::NeatParams;
+use crate::config::{NeatParams, Representative};
 use crate::distance::Coefficients;
 use crate::genome::{fixed_nodes, ConnGene, Layout, NeatGenome};
 use crate::innovation::InnovationTracker;
+use crate::mutation::initial_weight;
 use crate::reproduction::{allocate, reproduce, sharing_fitness, Parents};
 use crate::species::{speciate, steer_threshold, Species};
 
@@ -107,9 +108,7 @@ impl Neat {
                     innovation: conns.len() as u64,
                     from,
                     to,
-                    weight: (rng.normal() * p.weight_init_stdev)
-                        .clamp(-p.weight_max_value, p.weight_max_value)
-                        as f32,
+                    weight: initial_weight(p, rng),
                     enabled: true,
                 });
             }
@@ -281,10 +280,17 @@ impl Strategy for Neat {
             })
             .collect();
 
-        // Representatives for the next speciation: a random member each.
+        // Representatives for the next speciation: one member each.
         for s in st.species.iter_mut() {
-            let mut rng = SeededRng::for_stream(st.seed, gen, s.id, Purpose::Select);
-            let m = s.members[rng.below(s.members.len() as u64) as usize];
+            let m = match p.species_representative {
+                Representative::Random => {
+                    let mut rng = SeededRng::for_stream(st.seed, gen, s.id, Purpose::Select);
+                    s.members[rng.below(s.members.len() as u64) as usize]
+                }
+                Representative::Best => {
+                    fittest(s.members.iter().copied(), &raw).unwrap_or(s.members[0])
+                }
+            };
             s.representative = st.population[m].clone();
         }
         st.tracker.new_generation();

@@ -7,7 +7,7 @@
 use evonet_core::{Purpose, SeededRng};
 
 use crate::config::NeatParams;
-use crate::crossover::crossover;
+use crate::crossover::{crossover, Inherit};
 use crate::genome::NeatGenome;
 use crate::innovation::InnovationTracker;
 use crate::mutation::mutate;
@@ -172,14 +172,14 @@ pub fn reproduce(
                 };
                 let pa = &parents.population[a];
                 let pb = &parents.population[b];
-                let mut c = crossover(
-                    pa,
-                    fit[a],
-                    pb,
-                    fit[b],
-                    p.disabled_gene_inherit_prob,
-                    &mut rng,
-                );
+                let inherit = Inherit {
+                    disabled: p.disabled_gene_inherit_prob,
+                    rule: p.disabled_gene_rule,
+                    // No draw at 0: runs without averaging keep their streams.
+                    average: p.crossover_average_prob > 0.0
+                        && rng.bernoulli(p.crossover_average_prob),
+                };
+                let mut c = crossover(pa, fit[a], pb, fit[b], inherit, &mut rng);
                 if a == b || !rng.bernoulli(p.mate_only_prob) {
                     mutate(&mut c, p, tracker, &mut rng);
                 }

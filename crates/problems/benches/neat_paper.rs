@@ -28,7 +28,7 @@ use rayon::prelude::*;
 
 use evonet_core::{Problem, Strategy};
 use evonet_envs::{Env, EnvId};
-use evonet_neat::{Neat, NeatParams, Preset};
+use evonet_neat::{Neat, NeatConfig, NeatParams, Preset};
 use evonet_nn::Activation;
 use evonet_problems::rollout::RolloutEnv;
 use evonet_problems::{PolicySpec, RlProblem, Task, TaskKind, XorProblem};
@@ -247,11 +247,11 @@ fn main() {
         if a == "--set" {
             let kv = args.get(i + 1).expect("--set key=value");
             let (k, v) = kv.split_once('=').expect("--set key=value");
-            let mut obj = serde_json::to_value(&p).expect("json");
-            let parsed: serde_json::Value =
+            let value: serde_json::Value =
                 serde_json::from_str(v).unwrap_or(serde_json::Value::String(v.into()));
-            obj[k] = parsed;
-            p = serde_json::from_value(obj).unwrap_or_else(|e| panic!("--set {kv}: {e}"));
+            let overrides: NeatConfig = serde_json::from_value(serde_json::json!({ k: value }))
+                .unwrap_or_else(|e| panic!("--set {kv}: {e}"));
+            p = overrides.apply_to(p);
         }
     }
     p.validate().expect("valid settings");

@@ -3,7 +3,7 @@
 
 use evonet_core::conformance::check_strategy;
 use evonet_core::{Candidate, Evaluated, Evaluation, Outcome, Strategy};
-use evonet_neat::{Neat, NeatGenome, Preset};
+use evonet_neat::{Neat, NeatGenome, Preset, Representative};
 use evonet_nn::GraphNet;
 
 /// (4 − Σ|out − target|)², and whether all four patterns are right.
@@ -278,6 +278,32 @@ fn unchecked_species_offer_their_champions_in_turn() {
         let sp = old.species.iter().find(|sp| sp.id == new[0]).unwrap();
         let best = best_member(&sp.members, &fit);
         assert_eq!(s.champion(&st).unwrap().genome.id, old.population[best].id);
+    }
+}
+
+#[test]
+fn best_representatives_are_the_fittest_of_their_species() {
+    let mut p = Preset::Paper2002.params();
+    p.species_representative = Representative::Best;
+    p.pop_size = 60;
+    p.compatibility_threshold = 0.5;
+    let s = Neat::new(p, 3, 2).unwrap();
+    let mut st = s.init(4).unwrap();
+    for _ in 0..5 {
+        let old = st.clone();
+        let (res, _) = evaluate_any(s.ask(&mut st));
+        let fit = fitnesses(&res);
+        s.tell(&mut st, res).unwrap();
+        let mut compared = 0;
+        for sp in &st.species {
+            // Species that existed before carry their old best member.
+            if let Some(was) = old.species.iter().find(|o| o.id == sp.id) {
+                let best = best_member(&was.members, &fit);
+                assert_eq!(sp.representative.id, old.population[best].id);
+                compared += 1;
+            }
+        }
+        assert!(compared > 0);
     }
 }
 
