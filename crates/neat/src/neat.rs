@@ -124,6 +124,130 @@ impl Neat {
 }
 
 /// The index with the highest fitness, the earliest among equals.
+impl Neat {
+    /// Offspring per species: explicit fitness sharing (a species' weight
+    /// is the mean of its members' shared fitness) among the species that
+    /// are not stagnant or are among the best `species_elitism`.
+    fn offspring(&self, st: &NeatState, raw: &[f64], by_best: &[usize]) -> Vec<usize> {
+        let p = &self.params;
+        let mut eligible: Vec<bool> = st
+            .species
+            .iter()
+            .map(|s| s.staleness(st.generation) < p.max_stagnation)
+            .collect();
+        for &i in by_best.iter().take(p.species_elitism.max(1)) {
+            eligible[i] = true;
+        }
+        let mut shared = sharing_fitness(raw);
+        if p.spawn_above_population_min {
+            let min = shared.iter().copied().fold(f64::INFINITY, f64::min);
+            shared.iter_mut().for_each(|f| *f -= min);
+        }
+        let weights: Vec<f64> = st
+            .species
+            .iter()
+            .map(|s| s.members.iter().map(|&m| shared[m]).sum::<f64>() / s.members.len() as f64)
+            .collect();
+        let sizes: Vec<usize> = st.species.iter().map(|s| s.members.len()).collect();
+        allocate(&weights, &sizes, &eligible, p.pop_size, p.min_species_size)
+    }
+
+    /// The next generation: representatives chosen, children bred and
+    /// speciated, the threshold steered.
+    fn breed(&self, st: &mut NeatState, raw: &[f64], offspring: &[usize]) {
+        let p = &self.params;
+        let gen = st.generation;
+        for s in st.species.iter_mut() {
+            let m = match p.species_representative {
+                Representative::Random => {
+                    let mut rng = SeededRng::for_stream(st.seed, gen, s.id, Purpose::Select);
+                    s.members[rng.below(s.members.len() as u64) as usize]
+                }
+                Representative::Best => {
+                    fittest(s.members.iter().copied(), raw).unwrap_or(s.members[0])
+                }
+            };
+            s.representative = st.population[m].clone();
+        }
+        st.tracker.new_generation();
+        let children = reproduce(
+            p,
+            &Parents {
+                population: &st.population,
+                fitness: raw,
+                species: &st.species,
+                offspring,
+            },
+            &mut st.tracker,
+            st.seed,
+            gen,
+            &mut st.next_genome_id,
+        );
+        st.tracker.new_generation();
+        debug_assert_eq!(children.len(), p.pop_size);
+        let mut keep = offspring.iter().map(|&o| o > 0);
+        st.species.retain(|_| keep.next().unwrap_or(false));
+        if p.target_species == 0 {
+            st.compat_threshold = p.compatibility_threshold;
+        }
+        speciate(
+            &children,
+            &mut st.species,
+            st.compat_threshold,
+            &self.coefficients(),
+            &mut st.next_species_id,
+            gen + 1,
+        );
+        st.compat_threshold = steer_threshold(
+            st.compat_threshold,
+            st.species.len(),
+            p.target_species,
+            p.compatibility_threshold_step,
+            p.compatibility_threshold_min,
+        );
+        st.population = children;
+        st.generation += 1;
+    }
+}
+
+/// Each species' best fitness this generation; a species that beat its
+/// record has improved now (stagnation counts from there).
+fn record_improvement(st: &mut NeatState, raw: &[f64]) -> Vec<f64> {
+    let best_now: Vec<f64> = st
+        .species
+        .iter()
+        .map(|s| {
+            s.members
+                .iter()
+                .map(|&m| raw[m])
+                .fold(f64::NEG_INFINITY, f64::max)
+        })
+        .collect();
+    for (s, &b) in st.species.iter_mut().zip(&best_now) {
+        if b > s.best_fitness {
+            s.best_fitness = b;
+            s.last_improved = st.generation;
+        }
+    }
+    best_now
+}
+
+/// Stanley's double-pole protocol: the champion offered for the success
+/// test is the best member of the best species not offered before.
+fn offer_unchecked_species(st: &mut NeatState, by_best: &[usize], best_now: &[f64], raw: &[f64]) {
+    let unchecked = by_best.iter().copied().find(|&i| {
+        best_now[i].is_finite() && st.checked_species.binary_search(&st.species[i].id).is_err()
+    });
+    if let Some(i) = unchecked {
+        let sp = &st.species[i];
+        if let Some(m) = fittest(sp.members.iter().copied(), raw) {
+            st.champion = Some((st.population[m].clone(), raw[m]));
+        }
+        let pos = st.checked_species.partition_point(|&x| x < sp.id);
+        st.checked_species.insert(pos, sp.id);
+    }
+}
+
 fn fittest(indices: impl Iterator<Item = usize>, fitness: &[f64]) -> Option<usize> {
     indices.max_by(|&a, &b| fitness[a].total_cmp(&fitness[b]).then(b.cmp(&a)))
 }
@@ -198,7 +322,6 @@ impl Strategy for Neat {
         st: &mut NeatState,
         results: Vec<Evaluated<NeatGenome>>,
     ) -> Result<TellReport, StrategyError> {
-        let p = &self.params;
         let gen = st.generation;
         let asked: Vec<CandidateId> = st.population.iter().map(|g| CandidateId(g.id)).collect();
         let scored = score(&asked, results);
@@ -211,61 +334,13 @@ impl Strategy for Neat {
         if let Some(b) = fittest((0..raw.len()).filter(|&i| raw[i].is_finite()), &raw) {
             st.champion = Some((st.population[b].clone(), raw[b]));
         }
-
-        // Stagnation: each species' best, and who is protected.
-        let best_now: Vec<f64> = st
-            .species
-            .iter()
-            .map(|s| {
-                s.members
-                    .iter()
-                    .map(|&m| raw[m])
-                    .fold(f64::NEG_INFINITY, f64::max)
-            })
-            .collect();
-        for (s, &b) in st.species.iter_mut().zip(&best_now) {
-            if b > s.best_fitness {
-                s.best_fitness = b;
-                s.last_improved = gen;
-            }
-        }
+        let best_now = record_improvement(st, &raw);
         let mut by_best: Vec<usize> = (0..st.species.len()).collect();
         by_best.sort_by(|&a, &b| best_now[b].total_cmp(&best_now[a]).then(a.cmp(&b)));
-        if p.check_unchecked_species {
-            let unchecked = by_best.iter().copied().find(|&i| {
-                best_now[i].is_finite()
-                    && st.checked_species.binary_search(&st.species[i].id).is_err()
-            });
-            if let Some(i) = unchecked {
-                let sp = &st.species[i];
-                let m = fittest(sp.members.iter().copied(), &raw).expect("species are never empty");
-                st.champion = Some((st.population[m].clone(), raw[m]));
-                let pos = st.checked_species.partition_point(|&x| x < sp.id);
-                st.checked_species.insert(pos, sp.id);
-            }
+        if self.params.check_unchecked_species {
+            offer_unchecked_species(st, &by_best, &best_now, &raw);
         }
-        let mut eligible: Vec<bool> = st
-            .species
-            .iter()
-            .map(|s| s.staleness(gen) < p.max_stagnation)
-            .collect();
-        for &i in by_best.iter().take(p.species_elitism.max(1)) {
-            eligible[i] = true;
-        }
-
-        // Explicit fitness sharing: a species' weight is the sum of f/|S|.
-        let mut shared = sharing_fitness(&raw);
-        if p.spawn_above_population_min {
-            let min = shared.iter().copied().fold(f64::INFINITY, f64::min);
-            shared.iter_mut().for_each(|f| *f -= min);
-        }
-        let weights: Vec<f64> = st
-            .species
-            .iter()
-            .map(|s| s.members.iter().map(|&m| shared[m]).sum::<f64>() / s.members.len() as f64)
-            .collect();
-        let sizes: Vec<usize> = st.species.iter().map(|s| s.members.len()).collect();
-        let offspring = allocate(&weights, &sizes, &eligible, p.pop_size, p.min_species_size);
+        let offspring = self.offspring(st, &raw, &by_best);
         let records: Vec<SpeciesRecord> = st
             .species
             .iter()
@@ -279,60 +354,8 @@ impl Strategy for Neat {
                 offspring: o,
             })
             .collect();
-
-        // Representatives for the next speciation: one member each.
-        for s in st.species.iter_mut() {
-            let m = match p.species_representative {
-                Representative::Random => {
-                    let mut rng = SeededRng::for_stream(st.seed, gen, s.id, Purpose::Select);
-                    s.members[rng.below(s.members.len() as u64) as usize]
-                }
-                Representative::Best => {
-                    fittest(s.members.iter().copied(), &raw).unwrap_or(s.members[0])
-                }
-            };
-            s.representative = st.population[m].clone();
-        }
-        st.tracker.new_generation();
-        let children = reproduce(
-            p,
-            &Parents {
-                population: &st.population,
-                fitness: &raw,
-                species: &st.species,
-                offspring: &offspring,
-            },
-            &mut st.tracker,
-            st.seed,
-            gen,
-            &mut st.next_genome_id,
-        );
-        st.tracker.new_generation();
-        debug_assert_eq!(children.len(), p.pop_size);
-        let mut keep = offspring.iter().map(|&o| o > 0);
-        st.species.retain(|_| keep.next().unwrap_or(false));
-        if p.target_species == 0 {
-            st.compat_threshold = p.compatibility_threshold;
-        }
-        speciate(
-            &children,
-            &mut st.species,
-            st.compat_threshold,
-            &self.coefficients(),
-            &mut st.next_species_id,
-            gen + 1,
-        );
-        st.compat_threshold = steer_threshold(
-            st.compat_threshold,
-            st.species.len(),
-            p.target_species,
-            p.compatibility_threshold_step,
-            p.compatibility_threshold_min,
-        );
         let (mean_hidden, mean_conns) = mean_structure(&st.population);
-        st.population = children;
-        st.generation += 1;
-
+        self.breed(st, &raw, &offspring);
         let mut stats = vec![
             ("species".to_string(), records.len() as f64),
             ("compat_threshold".to_string(), st.compat_threshold),

@@ -153,38 +153,7 @@ pub fn reproduce(
         while made < n {
             let mut rng = SeededRng::for_stream(seed, generation, k, Purpose::Sample);
             k += 1;
-            let a = pool[rng.below(pool.len() as u64) as usize];
-            let mut child = if pool.len() == 1 || rng.bernoulli(p.mutate_only_prob) {
-                let g = &parents.population[a];
-                let mut c = g.child(0, vec![g.id]);
-                mutate(&mut c, p, tracker, &mut rng);
-                c
-            } else {
-                let b = if parents.species.len() > 1 && rng.bernoulli(p.interspecies_mating_rate) {
-                    // The champion of another species.
-                    let mut other = rng.below(parents.species.len() as u64 - 1) as usize;
-                    if other >= si {
-                        other += 1;
-                    }
-                    ranked[other][0]
-                } else {
-                    pool[rng.below(pool.len() as u64) as usize]
-                };
-                let pa = &parents.population[a];
-                let pb = &parents.population[b];
-                let inherit = Inherit {
-                    disabled: p.disabled_gene_inherit_prob,
-                    rule: p.disabled_gene_rule,
-                    // No draw at 0: runs without averaging keep their streams.
-                    average: p.crossover_average_prob > 0.0
-                        && rng.bernoulli(p.crossover_average_prob),
-                };
-                let mut c = crossover(pa, fit[a], pb, fit[b], inherit, &mut rng);
-                if a == b || !rng.bernoulli(p.mate_only_prob) {
-                    mutate(&mut c, p, tracker, &mut rng);
-                }
-                c
-            };
+            let mut child = offspring_of(p, parents, &ranked, si, pool, tracker, &mut rng);
             child.id = *next_id;
             *next_id += 1;
             children.push(child);
@@ -192,6 +161,50 @@ pub fn reproduce(
         }
     }
     children
+}
+
+/// One non-elite child of species `si`, bred from its `pool` (best first):
+/// by mutation alone, or by crossover (rarely with another species'
+/// champion) and then, unless mate-only, mutation.
+fn offspring_of(
+    p: &NeatParams,
+    parents: &Parents<'_>,
+    ranked: &[Vec<usize>],
+    si: usize,
+    pool: &[usize],
+    tracker: &mut InnovationTracker,
+    rng: &mut SeededRng,
+) -> NeatGenome {
+    let fit = parents.fitness;
+    let a = pool[rng.below(pool.len() as u64) as usize];
+    if pool.len() == 1 || rng.bernoulli(p.mutate_only_prob) {
+        let g = &parents.population[a];
+        let mut c = g.child(0, vec![g.id]);
+        mutate(&mut c, p, tracker, rng);
+        return c;
+    }
+    let b = if parents.species.len() > 1 && rng.bernoulli(p.interspecies_mating_rate) {
+        // The champion of another species.
+        let mut other = rng.below(parents.species.len() as u64 - 1) as usize;
+        if other >= si {
+            other += 1;
+        }
+        ranked[other][0]
+    } else {
+        pool[rng.below(pool.len() as u64) as usize]
+    };
+    let inherit = Inherit {
+        disabled: p.disabled_gene_inherit_prob,
+        rule: p.disabled_gene_rule,
+        // No draw at 0: runs without averaging keep their streams.
+        average: p.crossover_average_prob > 0.0 && rng.bernoulli(p.crossover_average_prob),
+    };
+    let (pa, pb) = (&parents.population[a], &parents.population[b]);
+    let mut c = crossover(pa, fit[a], pb, fit[b], inherit, rng);
+    if a == b || !rng.bernoulli(p.mate_only_prob) {
+        mutate(&mut c, p, tracker, rng);
+    }
+    c
 }
 
 #[cfg(test)]
