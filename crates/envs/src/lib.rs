@@ -14,6 +14,7 @@ pub mod cartpole;
 pub mod double_pole;
 pub mod mountain_car;
 pub mod mountain_car_continuous;
+pub mod numpy_random;
 pub mod pendulum;
 mod registry;
 

@@ -5,6 +5,10 @@
 //! by `EVONET_PARITY_DIR` (default: `tests/fixtures`), and requires every
 //! observation within 1e-4, every reward within 1e-6, and `terminated` /
 //! `truncated` exactly.
+//!
+//! `numpy_random`: numpy's legacy `RandomState` draws, recorded by
+//! `scripts/record_numpy_random.py`, reproduced exactly.
 
+mod numpy_random;
 mod parity;
 mod rollouts;
