@@ -4,7 +4,10 @@
 //! registered environment, termination distinct from truncation).
 //!
 //! Parity with Gymnasium 1.x is proven by `tests/it`, which replays recorded
-//! Gymnasium trajectories (see `scripts/record_gym_fixtures.py`).
+//! Gymnasium trajectories (see `scripts/record_gym_fixtures.py`); MinAtar
+//! games ([`minatar`], in progress) replay the Python package's
+//! trajectories bit for bit, its numpy random streams included
+//! ([`numpy_random`]).
 //!
 //! The step functions never allocate: observations are written into a
 //! caller's buffer.
@@ -12,6 +15,7 @@
 pub mod acrobot;
 pub mod cartpole;
 pub mod double_pole;
+pub mod minatar;
 pub mod mountain_car;
 pub mod mountain_car_continuous;
 pub mod numpy_random;

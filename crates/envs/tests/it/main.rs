@@ -6,9 +6,13 @@
 //! observation within 1e-4, every reward within 1e-6, and `terminated` /
 //! `truncated` exactly.
 //!
+//! `minatar`: replays MinAtar 1.0.15 trajectories (`minatar-*.jsonl.gz`,
+//! recorded by `scripts/record_minatar_fixtures.sh`) bit for bit.
+//!
 //! `numpy_random`: numpy's legacy `RandomState` draws, recorded by
 //! `scripts/record_numpy_random.py`, reproduced exactly.
 
+mod minatar;
 mod numpy_random;
 mod parity;
 mod rollouts;

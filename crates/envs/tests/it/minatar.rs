@@ -1,0 +1,163 @@
+//! Replays MinAtar trajectories recorded from the Python package
+//! (`scripts/record_minatar_fixtures.sh`): every `minatar-*.jsonl.gz` in the
+//! parity folder. Each episode's environment is seeded with the recorded
+//! `reset_seed`; the recorded actions go in; the action carried out after
+//! stickiness, every frame (as the sorted true cells), reward and terminal
+//! flag must match exactly.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use evonet_envs::minatar::breakout::Breakout;
+use evonet_envs::minatar::{Game, MinAtar, SIDE};
+use serde_json::Value;
+
+use crate::parity::fixture_dir;
+
+/// The true cells of a frame as `[row, col, channel]`, sorted (numpy's
+/// `argwhere` order).
+fn cells(frame: &[bool], channels: usize) -> Vec<[u64; 3]> {
+    let mut out = vec![];
+    for (i, &on) in frame.iter().enumerate() {
+        if on {
+            let (rc, ch) = (i / channels, i % channels);
+            out.push([(rc / SIDE) as u64, (rc % SIDE) as u64, ch as u64]);
+        }
+    }
+    out
+}
+
+fn recorded_cells(v: &Value, ctx: &str) -> Vec<[u64; 3]> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("{ctx}: `obs` is not a list"))
+        .iter()
+        .map(|c| {
+            let c: Vec<u64> = c
+                .as_array()
+                .unwrap_or_else(|| panic!("{ctx}: a cell is not a list"))
+                .iter()
+                .map(|x| x.as_u64().expect("cell index"))
+                .collect();
+            [c[0], c[1], c[2]]
+        })
+        .collect()
+}
+
+/// Replays one file for game `G`; returns the steps checked.
+fn replay<G: Game>(
+    name: &str,
+    lines: impl Iterator<Item = (usize, Value)>,
+    header: &Value,
+) -> usize {
+    let sticky = header["sticky_action_prob"]
+        .as_f64()
+        .expect("sticky_action_prob");
+    let ramping = header["difficulty_ramping"]
+        .as_bool()
+        .expect("difficulty_ramping");
+    let shape: Vec<u64> = header["state_shape"]
+        .as_array()
+        .expect("state_shape")
+        .iter()
+        .map(|x| x.as_u64().expect("state_shape"))
+        .collect();
+    assert_eq!(shape, [10, 10, G::CHANNELS as u64], "{name}: state_shape");
+    let minimal: Vec<u64> = header["minimal_action_set"]
+        .as_array()
+        .expect("minimal_action_set")
+        .iter()
+        .map(|x| x.as_u64().expect("action"))
+        .collect();
+    let want: Vec<u64> = G::MINIMAL_ACTIONS.iter().map(|&a| a as u64).collect();
+    assert_eq!(minimal, want, "{name}: minimal_action_set");
+    let mut frame = vec![false; SIDE * SIDE * G::CHANNELS];
+    let mut env: Option<MinAtar<G>> = None;
+    let mut steps = 0;
+    for (n, v) in lines {
+        let ctx = format!("{name}:{n}");
+        match v["type"].as_str() {
+            Some("reset") => {
+                let seed = v["reset_seed"].as_u64().expect("reset_seed") as u32;
+                let e = MinAtar::<G>::new(sticky, ramping, seed);
+                e.frame(&mut frame);
+                assert_eq!(
+                    cells(&frame, G::CHANNELS),
+                    recorded_cells(&v["obs"], &ctx),
+                    "{ctx}"
+                );
+                env = Some(e);
+            }
+            Some("step") => {
+                let e = env
+                    .as_mut()
+                    .unwrap_or_else(|| panic!("{ctx}: step before reset"));
+                let a = v["action"].as_u64().expect("action") as usize;
+                let (r, term) = e.act(a);
+                let effective = v["effective_action"].as_u64().expect("effective_action");
+                assert_eq!(e.last_action() as u64, effective, "{ctx}: effective action");
+                e.frame(&mut frame);
+                assert_eq!(
+                    cells(&frame, G::CHANNELS),
+                    recorded_cells(&v["obs"], &ctx),
+                    "{ctx}"
+                );
+                assert_eq!(r, v["reward"].as_f64().expect("reward"), "{ctx}: reward");
+                assert_eq!(
+                    term,
+                    v["terminated"].as_bool().expect("terminated"),
+                    "{ctx}"
+                );
+                steps += 1;
+            }
+            other => panic!("{ctx}: unknown line type {other:?}"),
+        }
+    }
+    steps
+}
+
+fn replay_file(path: &Path) -> usize {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut lines = BufReader::new(flate2::read::GzDecoder::new(file))
+        .lines()
+        .enumerate()
+        .map(|(n, l)| {
+            let l = l.unwrap_or_else(|e| panic!("{name}:{}: {e}", n + 1));
+            let v: Value =
+                serde_json::from_str(&l).unwrap_or_else(|e| panic!("{name}:{}: {e}", n + 1));
+            (n + 1, v)
+        });
+    let (_, header) = lines.next().unwrap_or_else(|| panic!("{name}: empty"));
+    assert_eq!(
+        header["type"], "header",
+        "{name}: the first line is not a header"
+    );
+    match header["env"].as_str() {
+        Some(Breakout::NAME) => replay::<Breakout>(&name, lines, &header),
+        other => panic!("{name}: MinAtar game {other:?} is not implemented natively yet"),
+    }
+}
+
+#[test]
+fn minatar_trajectories_replay_exactly() {
+    let dir = fixture_dir();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("parity fixtures folder {}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| {
+            let f = p.file_name().unwrap_or_default().to_string_lossy();
+            f.starts_with("minatar-") && f.ends_with(".jsonl.gz")
+        })
+        .collect();
+    files.sort();
+    assert!(
+        !files.is_empty(),
+        "no minatar-*.jsonl.gz in {}",
+        dir.display()
+    );
+    for f in &files {
+        let n = replay_file(f);
+        assert!(n > 0, "{}: no steps", f.display());
+        eprintln!("{}: {n} steps match", f.display());
+    }
+}
