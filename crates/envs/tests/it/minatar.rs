@@ -6,13 +6,13 @@
 //! flag must match exactly.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use evonet_envs::minatar::breakout::Breakout;
 use evonet_envs::minatar::{Game, MinAtar, SIDE};
 use serde_json::Value;
 
-use crate::parity::fixture_dir;
+use crate::parity::fixture_files;
 
 /// The true cells of a frame as `[row, col, channel]`, sorted (numpy's
 /// `argwhere` order).
@@ -43,6 +43,17 @@ fn recorded_cells(v: &Value, ctx: &str) -> Vec<[u64; 3]> {
         .collect()
 }
 
+fn u64s(v: &Value, what: &str) -> Vec<u64> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("`{what}` is not a list"))
+        .iter()
+        .map(|x| {
+            x.as_u64()
+                .unwrap_or_else(|| panic!("`{what}` holds a non-integer"))
+        })
+        .collect()
+}
+
 /// Replays one file for game `G`; returns the steps checked.
 fn replay<G: Game>(
     name: &str,
@@ -55,19 +66,9 @@ fn replay<G: Game>(
     let ramping = header["difficulty_ramping"]
         .as_bool()
         .expect("difficulty_ramping");
-    let shape: Vec<u64> = header["state_shape"]
-        .as_array()
-        .expect("state_shape")
-        .iter()
-        .map(|x| x.as_u64().expect("state_shape"))
-        .collect();
+    let shape = u64s(&header["state_shape"], "state_shape");
     assert_eq!(shape, [10, 10, G::CHANNELS as u64], "{name}: state_shape");
-    let minimal: Vec<u64> = header["minimal_action_set"]
-        .as_array()
-        .expect("minimal_action_set")
-        .iter()
-        .map(|x| x.as_u64().expect("action"))
-        .collect();
+    let minimal = u64s(&header["minimal_action_set"], "minimal_action_set");
     let want: Vec<u64> = G::MINIMAL_ACTIONS.iter().map(|&a| a as u64).collect();
     assert_eq!(minimal, want, "{name}: minimal_action_set");
     let mut frame = vec![false; SIDE * SIDE * G::CHANNELS];
@@ -140,21 +141,7 @@ fn replay_file(path: &Path) -> usize {
 
 #[test]
 fn minatar_trajectories_replay_exactly() {
-    let dir = fixture_dir();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("parity fixtures folder {}: {e}", dir.display()))
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| {
-            let f = p.file_name().unwrap_or_default().to_string_lossy();
-            f.starts_with("minatar-") && f.ends_with(".jsonl.gz")
-        })
-        .collect();
-    files.sort();
-    assert!(
-        !files.is_empty(),
-        "no minatar-*.jsonl.gz in {}",
-        dir.display()
-    );
+    let files = fixture_files(|f| f.starts_with("minatar-"), "minatar-*.jsonl.gz");
     for f in &files {
         let n = replay_file(f);
         assert!(n > 0, "{}: no steps", f.display());

@@ -113,24 +113,27 @@ fn replay(path: &std::path::Path, prepare: bool) -> usize {
     steps
 }
 
-#[test]
-fn gymnasium_trajectories_replay_exactly() {
+/// The recordings in the parity folder whose file name `wanted` accepts,
+/// sorted; at least one.
+pub fn fixture_files(wanted: impl Fn(&str) -> bool, what: &str) -> Vec<PathBuf> {
     let dir = fixture_dir();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("parity fixtures folder {}: {e}", dir.display()))
         .map(|e| e.expect("dir entry").path())
         .filter(|p| {
-            // MinAtar recordings have their own replay (`minatar.rs`).
             let f = p.file_name().unwrap_or_default().to_string_lossy();
-            f.ends_with(".jsonl.gz") && !f.starts_with("minatar-")
+            f.ends_with(".jsonl.gz") && wanted(&f)
         })
         .collect();
     files.sort();
-    assert!(
-        !files.is_empty(),
-        "no *.jsonl.gz fixtures in {}",
-        dir.display()
-    );
+    assert!(!files.is_empty(), "no {what} in {}", dir.display());
+    files
+}
+
+#[test]
+fn gymnasium_trajectories_replay_exactly() {
+    // MinAtar recordings have their own replay (`minatar.rs`).
+    let files = fixture_files(|f| !f.starts_with("minatar-"), "*.jsonl.gz fixtures");
     for f in &files {
         for prepare in [false, true] {
             let n = replay(f, prepare);
