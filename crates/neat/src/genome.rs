@@ -154,17 +154,20 @@ impl NeatGenome {
     }
 
     /// Position of node `id` in `nodes`, which is also its graph index.
-    fn index_of(&self, id: u64, innovation: u64) -> Result<usize, GenomeError> {
+    pub(crate) fn position(&self, id: u64) -> Option<usize> {
         // Fixed nodes sit at their own index (checked by `check_nodes`).
         if id < self.layout.fixed_nodes() {
-            return Ok(id as usize);
+            return Some(id as usize);
         }
-        self.nodes
-            .binary_search_by_key(&id, |n| n.id)
-            .map_err(|_| GenomeError::MissingNode {
-                innovation,
-                node: id,
-            })
+        self.nodes.binary_search_by_key(&id, |n| n.id).ok()
+    }
+
+    /// [`NeatGenome::position`], or the error naming the gene that needs it.
+    fn index_of(&self, id: u64, innovation: u64) -> Result<usize, GenomeError> {
+        self.position(id).ok_or(GenomeError::MissingNode {
+            innovation,
+            node: id,
+        })
     }
 
     /// The network this genome encodes: enabled connections only; computed

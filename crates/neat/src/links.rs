@@ -38,34 +38,27 @@ impl<'a> Links<'a> {
         if g.nodes.len() > 64 {
             return None;
         }
-        // Fixed nodes sit at their own position (the genome's invariant).
-        let fixed = g.layout.fixed_nodes();
-        let pos = |id: u64| {
-            if id < fixed {
-                Some(id as usize)
-            } else {
-                g.nodes.binary_search_by_key(&id, |n| n.id).ok()
-            }
-        };
         let mut linked = [0u64; 64];
         for c in &g.conns {
-            let (a, b) = (pos(c.from)?, pos(c.to)?);
+            let (a, b) = (g.position(c.from)?, g.position(c.to)?);
             linked[a] |= 1 << b;
         }
         Some(Links::Small { linked })
     }
 
     /// Whether a connection gene `from → to` exists.
-    pub fn linked(&self, from: usize, to: usize, g: &NeatGenome) -> bool {
+    pub fn linked(&self, from: usize, to: usize) -> bool {
         match self {
             Links::Small { linked } => linked[from] >> to & 1 == 1,
-            Links::Large { genome, .. } => genome.has_conn(g.nodes[from].id, g.nodes[to].id),
+            Links::Large { genome, .. } => {
+                genome.has_conn(genome.nodes[from].id, genome.nodes[to].id)
+            }
         }
     }
 
     /// Whether `from` reaches `to` over connection genes (a node reaches
     /// itself): adding `to → from` would close a loop.
-    pub fn reaches(&mut self, from: usize, to: usize, g: &NeatGenome) -> bool {
+    pub fn reaches(&mut self, from: usize, to: usize) -> bool {
         match self {
             Links::Small { linked } => {
                 // Breadth-first, one level of nodes per step, as bit sets.
@@ -88,7 +81,7 @@ impl<'a> Links<'a> {
                 genome,
                 stack,
                 seen,
-            } => genome.reaches_with(g.nodes[from].id, g.nodes[to].id, stack, seen),
+            } => genome.reaches_with(genome.nodes[from].id, genome.nodes[to].id, stack, seen),
         }
     }
 }
@@ -154,12 +147,12 @@ mod tests {
             for b in 0..n {
                 let (ia, ib) = (g.nodes[a].id, g.nodes[b].id);
                 for links in [&mut small, &mut large] {
-                    assert_eq!(links.linked(a, b, &g), g.has_conn(ia, ib), "{ia} -> {ib}");
-                    assert_eq!(links.reaches(a, b, &g), g.reaches(ia, ib), "{ia} ~> {ib}");
+                    assert_eq!(links.linked(a, b), g.has_conn(ia, ib), "{ia} -> {ib}");
+                    assert_eq!(links.reaches(a, b), g.reaches(ia, ib), "{ia} ~> {ib}");
                 }
             }
         }
-        assert!(small.reaches(1, 1, &g) && !small.reaches(1, 0, &g));
-        assert!(small.reaches(0, 1, &g), "through the disabled gene");
+        assert!(small.reaches(1, 1) && !small.reaches(1, 0));
+        assert!(small.reaches(0, 1), "through the disabled gene");
     }
 }

@@ -267,7 +267,7 @@ pub fn add_link(
     for _ in 0..p.add_link_tries {
         let from = pick_from.sample(rng) as usize;
         let to = first_target + pick_to.sample(rng) as usize;
-        if links.linked(from, to, g) || links.reaches(to, from, g) != want_loop {
+        if links.linked(from, to) || links.reaches(to, from) != want_loop {
             continue;
         }
         found = Some((g.nodes[from].id, g.nodes[to].id));
