@@ -27,7 +27,7 @@ from importlib.metadata import version
 import numpy as np
 from minatar import Environment
 
-GAMES = ["breakout"]
+GAMES = ["asterix", "breakout", "freeway", "seaquest", "space_invaders"]
 
 
 def cells(state):
@@ -68,10 +68,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out_dir")
     ap.add_argument("games", nargs="*", default=GAMES)
-    ap.add_argument("--episodes", type=int, default=20)
+    ap.add_argument("--episodes", type=int, default=None,
+                    help="episodes per game (default 20; Freeway, whose episodes "
+                         "all last 2,501 steps, 5)")
     a = ap.parse_args()
     for g in a.games:
-        print(record(g, a.episodes, a.out_dir))
+        n = a.episodes if a.episodes is not None else (5 if g == "freeway" else 20)
+        print(record(g, n, a.out_dir))
 
 
 if __name__ == "__main__":

@@ -10,9 +10,14 @@
 //! events from, seeded as `env.seed(seed)` seeds it. `tests/it` replays
 //! trajectories recorded from the package (`scripts/record_minatar_fixtures.sh`).
 //!
-//! Games so far: [`breakout`].
+//! The five games: [`asterix`], [`breakout`], [`freeway`], [`seaquest`],
+//! [`space_invaders`].
 
+pub mod asterix;
 pub mod breakout;
+pub mod freeway;
+pub mod seaquest;
+pub mod space_invaders;
 
 use crate::numpy_random::RandomState;
 

@@ -8,7 +8,11 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
+use evonet_envs::minatar::asterix::Asterix;
 use evonet_envs::minatar::breakout::Breakout;
+use evonet_envs::minatar::freeway::Freeway;
+use evonet_envs::minatar::seaquest::Seaquest;
+use evonet_envs::minatar::space_invaders::SpaceInvaders;
 use evonet_envs::minatar::{Game, MinAtar, SIDE};
 use serde_json::Value;
 
@@ -134,8 +138,12 @@ fn replay_file(path: &Path) -> usize {
         "{name}: the first line is not a header"
     );
     match header["env"].as_str() {
+        Some(Asterix::NAME) => replay::<Asterix>(&name, lines, &header),
         Some(Breakout::NAME) => replay::<Breakout>(&name, lines, &header),
-        other => panic!("{name}: MinAtar game {other:?} is not implemented natively yet"),
+        Some(Freeway::NAME) => replay::<Freeway>(&name, lines, &header),
+        Some(Seaquest::NAME) => replay::<Seaquest>(&name, lines, &header),
+        Some(SpaceInvaders::NAME) => replay::<SpaceInvaders>(&name, lines, &header),
+        other => panic!("{name}: unknown MinAtar game {other:?}"),
     }
 }
 
