@@ -4,35 +4,33 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
 use crate::acrobot::Acrobot;
 use crate::cartpole::CartPole;
 use crate::double_pole::DoublePole;
+use crate::minatar::env::{MinAtarEnv, MinAtarGame, MinAtarSettings};
 use crate::mountain_car::MountainCar;
 use crate::mountain_car_continuous::MountainCarContinuous;
 use crate::pendulum::Pendulum;
 use crate::{Action, Env, EnvSpec, Step};
 
 /// The environments compiled into evonet, by their Gymnasium id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EnvId {
-    #[serde(rename = "CartPole-v1")]
     CartPole,
-    #[serde(rename = "Acrobot-v1")]
     Acrobot,
-    #[serde(rename = "MountainCar-v0")]
     MountainCar,
-    #[serde(rename = "MountainCarContinuous-v0")]
     MountainCarContinuous,
-    #[serde(rename = "Pendulum-v1")]
     Pendulum,
     /// Double pole with velocities (DPV).
-    #[serde(rename = "DoublePole-v0")]
     DoublePole,
     /// Double pole without velocities (DPNV).
-    #[serde(rename = "DoublePoleNoVelocities-v0")]
     DoublePoleNoVelocities,
+    /// A MinAtar game: `MinAtar/<Game>-v0` (full action set, `minimal` =
+    /// false) or `-v1` (minimal action set).
+    MinAtar {
+        game: MinAtarGame,
+        minimal: bool,
+    },
 }
 
 /// An id that is neither built in nor registered.
@@ -44,8 +42,12 @@ pub struct UnknownEnv {
     pub available: Vec<String>,
 }
 
+const fn minatar(game: MinAtarGame, minimal: bool) -> EnvId {
+    EnvId::MinAtar { game, minimal }
+}
+
 impl EnvId {
-    pub const ALL: [EnvId; 7] = [
+    pub const ALL: [EnvId; 17] = [
         EnvId::CartPole,
         EnvId::Acrobot,
         EnvId::MountainCar,
@@ -53,6 +55,16 @@ impl EnvId {
         EnvId::Pendulum,
         EnvId::DoublePole,
         EnvId::DoublePoleNoVelocities,
+        minatar(MinAtarGame::Asterix, true),
+        minatar(MinAtarGame::Breakout, true),
+        minatar(MinAtarGame::Freeway, true),
+        minatar(MinAtarGame::Seaquest, true),
+        minatar(MinAtarGame::SpaceInvaders, true),
+        minatar(MinAtarGame::Asterix, false),
+        minatar(MinAtarGame::Breakout, false),
+        minatar(MinAtarGame::Freeway, false),
+        minatar(MinAtarGame::Seaquest, false),
+        minatar(MinAtarGame::SpaceInvaders, false),
     ];
 
     pub fn name(self) -> &'static str {
@@ -64,6 +76,15 @@ impl EnvId {
             EnvId::Pendulum => "Pendulum-v1",
             EnvId::DoublePole => "DoublePole-v0",
             EnvId::DoublePoleNoVelocities => "DoublePoleNoVelocities-v0",
+            EnvId::MinAtar { game, minimal } => game.id(minimal),
+        }
+    }
+
+    /// The MinAtar game, if it is one.
+    pub fn minatar(self) -> Option<MinAtarGame> {
+        match self {
+            EnvId::MinAtar { game, .. } => Some(game),
+            _ => None,
         }
     }
 
@@ -79,6 +100,11 @@ impl EnvId {
 
     /// Builds the environment, with an optional override of its time limit.
     pub fn make(self, max_steps: Option<u64>) -> AnyEnv {
+        self.make_with(max_steps, &MinAtarSettings::default())
+    }
+
+    /// Builds the environment; `minatar` applies to MinAtar games only.
+    pub fn make_with(self, max_steps: Option<u64>, minatar: &MinAtarSettings) -> AnyEnv {
         match self {
             EnvId::CartPole => AnyEnv::CartPole(CartPole::new(max_steps)),
             EnvId::Acrobot => AnyEnv::Acrobot(Acrobot::new(max_steps)),
@@ -89,6 +115,9 @@ impl EnvId {
             EnvId::Pendulum => AnyEnv::Pendulum(Pendulum::new(max_steps)),
             EnvId::DoublePole => AnyEnv::DoublePole(DoublePole::new(true, max_steps)),
             EnvId::DoublePoleNoVelocities => AnyEnv::DoublePole(DoublePole::new(false, max_steps)),
+            EnvId::MinAtar { game, minimal } => {
+                AnyEnv::MinAtar(MinAtarEnv::new(game, minimal, *minatar, max_steps))
+            }
         }
     }
 }
@@ -146,8 +175,13 @@ impl EnvSource {
 
     /// Builds the environment, with an optional override of its time limit.
     pub fn make(&self, max_steps: Option<u64>) -> AnyEnv {
+        self.make_with(max_steps, &MinAtarSettings::default())
+    }
+
+    /// Builds the environment; `minatar` applies to MinAtar games only.
+    pub fn make_with(&self, max_steps: Option<u64>, minatar: &MinAtarSettings) -> AnyEnv {
         match self {
-            EnvSource::Builtin(id) => id.make(max_steps),
+            EnvSource::Builtin(id) => id.make_with(max_steps, minatar),
             EnvSource::Custom(c) => AnyEnv::Custom((c.make)(max_steps)),
         }
     }
@@ -236,6 +270,7 @@ pub enum AnyEnv {
     MountainCarContinuous(MountainCarContinuous),
     Pendulum(Pendulum),
     DoublePole(DoublePole),
+    MinAtar(MinAtarEnv),
     /// A user's environment (see [`EnvRegistry`]).
     Custom(Box<dyn Env>),
 }
@@ -255,6 +290,7 @@ macro_rules! dispatch {
             AnyEnv::MountainCarContinuous($e) => $body,
             AnyEnv::Pendulum($e) => $body,
             AnyEnv::DoublePole($e) => $body,
+            AnyEnv::MinAtar($e) => $body,
             AnyEnv::Custom($e) => $body,
         }
     };

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use evonet_core::genome::ObsNorm;
 use evonet_core::SeedChain;
+use evonet_envs::minatar::env::MinAtarSettings;
 use evonet_problems::{PolicySpec, TaskKind};
 
 pub use evonet_runner::{ChampionRecord, Provenance};
@@ -44,6 +45,10 @@ pub struct EnvRef {
     pub id: String,
     pub max_steps: Option<u64>,
     pub start_angle_deg: Option<f64>,
+    /// MinAtar games: the settings it was evolved under (absent: the
+    /// package's canonical ones).
+    #[serde(default, skip_serializing_if = "MinAtarSettings::is_default")]
+    pub minatar: MinAtarSettings,
 }
 
 /// The genome a policy's parameters came from.
@@ -140,7 +145,7 @@ pub struct ArchitectureChampion {
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum ChampionBody {
-    Mlp(MlpChampion),
+    Mlp(Box<MlpChampion>),
     Neat(Box<NeatChampion>),
     Vector(VectorChampion),
     #[cfg(feature = "nas")]

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "nas")]
+use evonet_envs::minatar::env::MinAtarSettings;
+use evonet_envs::{EnvId, EnvSource};
 use evonet_nas::{ChainSpaceConfig, DataConfig, Fidelity, FinalTraining, SearchSpaceConfig};
 use evonet_nn::Activation;
 use evonet_problems::Faults;
@@ -188,6 +190,18 @@ pub struct EnvConfig {
     /// 0.07 rad ≈ 4.01°, Stanley's code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_angle_deg: Option<f64>,
+    /// MinAtar: probability that the previous action repeats (default 0.1,
+    /// the package's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sticky_action_prob: Option<f64>,
+    /// MinAtar: difficulty ramping (default on, the package's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difficulty_ramping: Option<bool>,
+    /// MinAtar: the game's minimal action set (`true`) or all six
+    /// (`false`); default: the id's (`-v0` all six, `-v1` minimal, as the
+    /// package registers them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimal_action_set: Option<bool>,
     /// Fault injection, for testing failure handling.
     #[serde(default, skip_serializing_if = "Faults::is_default")]
     pub faults: Faults,
@@ -203,15 +217,53 @@ impl EnvConfig {
             test_episodes: 100,
             success_threshold: None,
             start_angle_deg: None,
+            sticky_action_prob: None,
+            difficulty_ramping: None,
+            minimal_action_set: None,
             faults: Faults::default(),
         }
     }
 
+    /// The MinAtar settings, defaults filled in.
+    pub fn minatar_settings(&self) -> MinAtarSettings {
+        let d = MinAtarSettings::default();
+        MinAtarSettings {
+            sticky_action_prob: self.sticky_action_prob.unwrap_or(d.sticky_action_prob),
+            difficulty_ramping: self.difficulty_ramping.unwrap_or(d.difficulty_ramping),
+            minimal_action_set: self.minimal_action_set,
+        }
+    }
+
+    fn check_minatar(&self, source: &EnvSource) -> Result<(), (&'static str, String)> {
+        let is_minatar = source.builtin().and_then(EnvId::minatar).is_some();
+        let given = [
+            ("sticky_action_prob", self.sticky_action_prob.is_some()),
+            ("difficulty_ramping", self.difficulty_ramping.is_some()),
+            ("minimal_action_set", self.minimal_action_set.is_some()),
+        ];
+        if let Some((field, _)) = given.iter().find(|(_, set)| *set && !is_minatar) {
+            return Err((
+                field,
+                format!("only MinAtar environments take it, not `{}`", self.id),
+            ));
+        }
+        if let Some(p) = self.sticky_action_prob {
+            if !(0.0..=1.0).contains(&p) {
+                return Err((
+                    "sticky_action_prob",
+                    "must be a probability in [0, 1]".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn check(&self, registry: &Registry) -> Result<(), (&'static str, String)> {
-        registry
+        let source = registry
             .envs()
             .resolve(&self.id)
             .map_err(|e| ("id", e.to_string()))?;
+        self.check_minatar(&source)?;
         if self.episodes == 0 || self.episodes > 100_000 {
             return Err(("episodes", "must be between 1 and 100000".into()));
         }

@@ -28,7 +28,7 @@ pub struct ChampionError {
 
 /// A champion file of any kind, with its provenance.
 pub enum Loaded {
-    Mlp(ChampionRecord<MlpChampion>),
+    Mlp(Box<ChampionRecord<MlpChampion>>),
     Neat(Box<ChampionRecord<NeatChampion>>),
     Vector(ChampionRecord<VectorChampion>),
 }
@@ -71,7 +71,7 @@ pub fn load(path: &Path) -> Result<Loaded, ChampionError> {
                     c.body.params.len()
                 )));
             }
-            Ok(Loaded::Mlp(c))
+            Ok(Loaded::Mlp(Box::new(c)))
         }
         Some(NEAT_KIND) => {
             let c: ChampionRecord<NeatChampion> = serde_json::from_value(v).map_err(bad)?;
@@ -285,6 +285,7 @@ fn env_problem(
         env: resolve(file, registry, env)?,
         max_steps: env.max_steps,
         start_angle: env.start_angle_deg.map(f64::to_radians),
+        minatar: env.minatar,
     };
     let task = Task {
         kind: task,

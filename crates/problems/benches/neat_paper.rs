@@ -94,6 +94,7 @@ fn env_problem(env: EnvId) -> RlProblem {
             env: env.into(),
             max_steps: None,
             start_angle: None,
+            minatar: Default::default(),
         },
         policy,
         1,

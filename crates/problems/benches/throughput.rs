@@ -51,6 +51,7 @@ fn cartpole_problem(episodes: u32) -> RlProblem {
             env: EnvId::CartPole.into(),
             max_steps: None,
             start_angle: None,
+            minatar: Default::default(),
         },
         policy,
         episodes,

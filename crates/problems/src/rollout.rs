@@ -4,6 +4,7 @@
 
 use evonet_core::genome::ObsNorm;
 use evonet_core::{EvalError, RunningStats};
+use evonet_envs::minatar::env::MinAtarSettings;
 use evonet_envs::{AnyEnv, Env, EnvSource};
 use evonet_nn::normalize::normalize_in_place;
 
@@ -37,11 +38,13 @@ pub struct RolloutEnv {
     pub max_steps: Option<u64>,
     /// Double pole: the initial angle of the long pole.
     pub start_angle: Option<f64>,
+    /// MinAtar games: sticky actions, difficulty ramping, action set.
+    pub minatar: MinAtarSettings,
 }
 
 impl RolloutEnv {
     pub fn make(&self) -> AnyEnv {
-        let mut e = self.env.make(self.max_steps);
+        let mut e = self.env.make_with(self.max_steps, &self.minatar);
         if let (AnyEnv::DoublePole(dp), Some(a)) = (&mut e, self.start_angle) {
             dp.set_start_angle(a);
         }

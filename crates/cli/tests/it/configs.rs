@@ -137,6 +137,18 @@ fn bad_configs_exit_2_naming_file_and_key() {
         &ES_CARTPOLE.replace("obs_stats_prob = 0.3", "obs_stats_prob = 1.5"),
         "strategy.obs_stats_prob",
     );
+    expect_config_error(
+        "MinAtar setting on another env",
+        &GA_ACROBOT.replace("[env]", "[env]\nsticky_action_prob = 0.2"),
+        "env.sticky_action_prob",
+    );
+    expect_config_error(
+        "sticky probability",
+        &GA_ACROBOT
+            .replace("Acrobot-v1", "MinAtar/Breakout-v1")
+            .replace("[env]", "[env]\nsticky_action_prob = 1.5"),
+        "env.sticky_action_prob",
+    );
     expect_config_error("toml syntax", "[run\nseed = 1", "bad.toml");
     expect_config_error("duplicate key", "[run]\nseed = 1\nseed = 2", "line 3");
     // Tagged sections name the key of a wrong value, not only the table.

@@ -10,11 +10,14 @@
 //! events from, seeded as `env.seed(seed)` seeds it. `tests/it` replays
 //! trajectories recorded from the package (`scripts/record_minatar_fixtures.sh`).
 //!
+//! [`env::MinAtarEnv`] makes them evonet environments (`MinAtar/<Game>-v1`).
+//!
 //! The five games: [`asterix`], [`breakout`], [`freeway`], [`seaquest`],
 //! [`space_invaders`].
 
 pub mod asterix;
 pub mod breakout;
+pub mod env;
 pub mod freeway;
 pub mod seaquest;
 pub mod space_invaders;

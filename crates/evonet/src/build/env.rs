@@ -34,7 +34,8 @@ impl EnvSetup {
             .envs()
             .resolve(&cfg.id)
             .map_err(|e| ctx.error("env.id", e.to_string()))?;
-        let spec = source.make(cfg.max_steps).spec().clone();
+        let minatar = cfg.minatar_settings();
+        let spec = source.make_with(cfg.max_steps, &minatar).spec().clone();
         let policy = PolicySpec::new(
             spec.obs_dim,
             &spec.action_space,
@@ -51,11 +52,13 @@ impl EnvSetup {
             id: source.name().to_string(),
             max_steps: cfg.max_steps,
             start_angle_deg: cfg.start_angle_deg,
+            minatar,
         };
         let renv = RolloutEnv {
             env: source,
             max_steps: cfg.max_steps,
             start_angle: cfg.start_angle_deg.map(f64::to_radians),
+            minatar,
         };
         let problem = RlProblem::new(renv, policy.clone(), cfg.episodes, task.clone())
             .with_faults(cfg.faults.clone());

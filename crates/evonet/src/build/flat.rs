@@ -120,7 +120,7 @@ impl Flat {
         genome: GenomeRecord,
     ) -> ChampionBody {
         match self {
-            Flat::Policy { problem, env, .. } => ChampionBody::Mlp(MlpChampion {
+            Flat::Policy { problem, env, .. } => ChampionBody::Mlp(Box::new(MlpChampion {
                 kind: MLP_KIND.into(),
                 env: env.clone(),
                 task: problem.task().kind,
@@ -130,7 +130,7 @@ impl Flat {
                 obs_norm,
                 strategy: strategy.into(),
                 genome,
-            }),
+            })),
             Flat::Function(f) => ChampionBody::Vector(VectorChampion {
                 kind: VECTOR_KIND.into(),
                 task: f.name().into(),

@@ -52,6 +52,7 @@ fn allocations_for(max_steps: u64, recurrent: bool, graph: bool) -> (usize, u64)
         env: EnvId::Pendulum.into(),
         max_steps: Some(max_steps),
         start_angle: None,
+        minatar: Default::default(),
     };
     let starts = [Start::Seed(1), Start::Seed(2), Start::Seed(3)];
     // A small graph with a hidden node (and a self-loop when recurrent).

@@ -27,6 +27,7 @@ fn problem(env: EnvId, hidden: Vec<usize>, episodes: u32) -> RlProblem {
             env: env.into(),
             max_steps: None,
             start_angle: None,
+            minatar: Default::default(),
         },
         spec,
         episodes,
