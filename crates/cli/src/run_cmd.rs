@@ -398,13 +398,10 @@ fn describe(cfg: &ExperimentConfig, search: &dyn evonet::Search) -> String {
     };
     let size = match search.parameters() {
         Some(n) => {
-            let policy = cfg.policy();
-            let activation = format!("{:?}", policy.activation).to_lowercase();
-            let shape = match (cfg.env.is_some(), policy.hidden.is_empty()) {
-                (false, _) => String::new(),
-                (true, true) => format!(" (linear policy, {activation})"),
-                (true, false) => format!(" (policy hidden {:?}, {activation})", policy.hidden),
-            };
+            let shape = search
+                .network()
+                .map(|s| format!(" (policy {s})"))
+                .unwrap_or_default();
             format!(": {} parameters per candidate{shape}", thousands(n))
         }
         None => format!(": {} genomes, whose size evolves", search.genome().name()),

@@ -69,12 +69,25 @@ impl SeedChain {
     }
     /// The key of the ancestor made of the first `len` mutations.
     pub fn prefix_key(&self, len: usize) -> u64 {
-        let mut h = crate::seed::splitmix64(self.init);
-        for &(s, sig) in &self.mutations[..len] {
-            h = crate::seed::splitmix64(h ^ s);
-            h = crate::seed::splitmix64(h ^ sig as u64);
+        self.mutations[..len]
+            .iter()
+            .fold(crate::seed::splitmix64(self.init), Self::extend_key)
+    }
+
+    /// The keys of every ancestor, `prefix_key(0..=len)`, in one pass.
+    pub fn prefix_keys(&self) -> Vec<u64> {
+        let mut keys = Vec::with_capacity(self.mutations.len() + 1);
+        keys.push(crate::seed::splitmix64(self.init));
+        for m in &self.mutations {
+            let next = Self::extend_key(keys[keys.len() - 1], m);
+            keys.push(next);
         }
-        h
+        keys
+    }
+
+    fn extend_key(h: u64, &(s, sig): &(u64, u32)) -> u64 {
+        let h = crate::seed::splitmix64(h ^ s);
+        crate::seed::splitmix64(h ^ sig as u64)
     }
 }
 

@@ -75,6 +75,7 @@ impl Acrobot {
             spec: EnvSpec {
                 id: "Acrobot-v1".into(),
                 obs_dim: 6,
+                frame: None,
                 action_space: ActionSpace::Discrete(3),
                 max_episode_steps: max,
                 reward_threshold: Some(-100.0),

@@ -35,6 +35,7 @@ impl CartPole {
             spec: EnvSpec {
                 id: "CartPole-v1".into(),
                 obs_dim: 4,
+                frame: None,
                 action_space: ActionSpace::Discrete(2),
                 max_episode_steps: max,
                 reward_threshold: Some(475.0),

@@ -107,6 +107,7 @@ impl DoublePole {
                     "DoublePoleNoVelocities-v0".into()
                 },
                 obs_dim: if velocities { 6 } else { 3 },
+                frame: None,
                 action_space: ActionSpace::Box {
                     low: vec![-1.0],
                     high: vec![1.0],

@@ -51,6 +51,11 @@ impl ActionSpace {
 pub struct EnvSpec {
     pub id: String,
     pub obs_dim: usize,
+    /// Observations that are frames: height, width and channels, the values
+    /// row-major with the channel last (`obs_dim` is their product).
+    /// Convolutional policies need it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame: Option<[usize; 3]>,
     pub action_space: ActionSpace,
     /// Episodes are truncated after this many steps (Gymnasium's TimeLimit).
     pub max_episode_steps: u64,

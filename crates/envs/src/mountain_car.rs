@@ -28,6 +28,7 @@ impl MountainCar {
             spec: EnvSpec {
                 id: "MountainCar-v0".into(),
                 obs_dim: 2,
+                frame: None,
                 action_space: ActionSpace::Discrete(3),
                 max_episode_steps: max,
                 reward_threshold: Some(-110.0),

@@ -31,6 +31,7 @@ impl MountainCarContinuous {
             spec: EnvSpec {
                 id: "MountainCarContinuous-v0".into(),
                 obs_dim: 2,
+                frame: None,
                 action_space: ActionSpace::Box {
                     low: vec![-1.0],
                     high: vec![1.0],

@@ -41,6 +41,7 @@ impl Pendulum {
             spec: EnvSpec {
                 id: "Pendulum-v1".into(),
                 obs_dim: 3,
+                frame: None,
                 action_space: ActionSpace::Box {
                     low: vec![-MAX_TORQUE],
                     high: vec![MAX_TORQUE],

@@ -35,6 +35,7 @@ impl PointGoal {
             spec: EnvSpec {
                 id: "PointGoal-v0".into(),
                 obs_dim: 6,
+                frame: None,
                 action_space: ActionSpace::Box {
                     low: vec![-1.0; 2],
                     high: vec![1.0; 2],

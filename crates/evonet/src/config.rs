@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "nas")]
 use evonet_envs::minatar::env::MinAtarSettings;
-use evonet_envs::{EnvId, EnvSource};
+use evonet_envs::{Env, EnvId, EnvSource};
 use evonet_nas::{ChainSpaceConfig, DataConfig, Fidelity, FinalTraining, SearchSpaceConfig};
-use evonet_nn::Activation;
+use evonet_nn::{Activation, ConvLayer};
 use evonet_problems::Faults;
 
 use crate::registry::{GenomeKind, Registry, StrategyConfig};
@@ -307,6 +307,13 @@ fn hundred() -> u32 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyConfig {
+    /// Convolutions over frames before the dense layers, for environments
+    /// whose observations are frames (MinAtar): `[{ filters = 16, kernel =
+    /// 3, stride = 1 }]` is MinAtar's DQN torso; `[{ filters = 32, kernel =
+    /// 8, stride = 4 }, { filters = 64, kernel = 4, stride = 2 }, { filters
+    /// = 64, kernel = 3, stride = 1 }]` with `hidden = [512]` the Nature DQN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conv: Option<Vec<ConvLayer>>,
     #[serde(default = "default_hidden")]
     pub hidden: Vec<usize>,
     #[serde(default = "default_activation")]
@@ -326,6 +333,7 @@ fn default_activation() -> Activation {
 impl Default for PolicyConfig {
     fn default() -> Self {
         Self {
+            conv: None,
             hidden: default_hidden(),
             activation: default_activation(),
             recurrent: false,
@@ -334,12 +342,39 @@ impl Default for PolicyConfig {
 }
 
 impl PolicyConfig {
+    /// MinAtar's DQN network (Young & Tian 2019): 16 filters of 3×3,
+    /// stride 1, then a dense layer of 128, ReLU. The default policy over
+    /// frames.
+    pub fn minatar_dqn() -> Self {
+        Self {
+            conv: Some(vec![ConvLayer {
+                filters: 16,
+                kernel: 3,
+                stride: 1,
+            }]),
+            hidden: vec![128],
+            activation: Activation::Relu,
+            recurrent: false,
+        }
+    }
+
     fn check(&self) -> Result<(), (&'static str, String)> {
         if self.hidden.iter().any(|&h| h == 0 || h > 65_536) {
             return Err(("hidden", "layer sizes must be between 1 and 65536".into()));
         }
         if self.recurrent && self.hidden.is_empty() {
             return Err(("recurrent", "needs at least one hidden layer".into()));
+        }
+        let bad = |l: &ConvLayer| {
+            !(1..=4096).contains(&l.filters)
+                || !(1..=256).contains(&l.kernel)
+                || !(1..=256).contains(&l.stride)
+        };
+        if self.conv.as_deref().is_some_and(|c| c.iter().any(bad)) {
+            return Err((
+                "conv",
+                "each layer needs filters in 1..=4096, kernel and stride in 1..=256".into(),
+            ));
         }
         Ok(())
     }
@@ -559,7 +594,7 @@ impl ExperimentConfig {
     /// Fills in what a run would otherwise take from defaults, so that the
     /// stored config spells out every setting: NEAT's parameters, the
     /// search space, or the policy of the other strategies.
-    pub fn resolve(&mut self) {
+    pub fn resolve(&mut self, registry: &Registry) {
         self.strategy.resolve();
         match self.problem_kind() {
             #[cfg(feature = "nas")]
@@ -570,7 +605,19 @@ impl ExperimentConfig {
             ProblemKind::Env
                 if self.policy.is_none() && self.strategy.entry().genome != GenomeKind::Neat =>
             {
-                self.policy = Some(PolicyConfig::default());
+                let frames = self.env.as_ref().is_some_and(|e| {
+                    registry.envs().resolve(&e.id).is_ok_and(|s| {
+                        s.make_with(e.max_steps, &e.minatar_settings())
+                            .spec()
+                            .frame
+                            .is_some()
+                    })
+                });
+                self.policy = Some(if frames {
+                    PolicyConfig::minatar_dqn()
+                } else {
+                    PolicyConfig::default()
+                });
             }
             _ => {}
         }

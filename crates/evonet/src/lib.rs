@@ -210,7 +210,7 @@ impl Experiment {
     ) -> Result<Self, ConfigError> {
         let source = source.as_ref().to_path_buf();
         config.check(&source, registry)?;
-        config.resolve();
+        config.resolve(registry);
         Ok(Self {
             source,
             config,

@@ -64,7 +64,7 @@ pub fn load(path: &Path) -> Result<Loaded, ChampionError> {
     match v.get("kind").and_then(|k| k.as_str()) {
         Some(MLP_KIND) => {
             let c: ChampionRecord<MlpChampion> = serde_json::from_value(v).map_err(bad)?;
-            let needed = c.body.policy.mlp.n_params();
+            let needed = c.body.policy.n_params();
             if c.body.params.len() != needed {
                 return Err(fail(format!(
                     "`params` holds {} numbers, the policy needs {needed}",
@@ -180,7 +180,11 @@ pub fn replay_neat(
         });
     };
     let source = resolve(file, registry, env)?;
-    let space = source.make(env.max_steps).spec().action_space.clone();
+    let space = source
+        .make_with(env.max_steps, &env.minatar)
+        .spec()
+        .action_space
+        .clone();
     let mut spec = PolicySpec::new(
         c.graph.inputs,
         &space,

@@ -46,6 +46,11 @@ pub trait Search: Send + Sync {
     /// Parameters of each candidate's network, when the problem fixes it
     /// (flat-vector strategies); printed at the start of a run.
     fn parameters(&self) -> Option<usize>;
+    /// The network in words, when the problem fixes it (`hidden [64, 64],
+    /// tanh`); printed with [`Search::parameters`].
+    fn network(&self) -> Option<String> {
+        None
+    }
     /// What the search evaluates, one fact per line: strategy, genome type,
     /// the problem's settings.
     fn describe(&self) -> Vec<String>;
@@ -94,6 +99,7 @@ pub struct Prepared<S: Strategy> {
     pub(crate) describe: Vec<String>,
     pub(crate) export: Export<S::Genome>,
     pub(crate) parameters: Option<usize>,
+    pub(crate) network: Option<String>,
     #[cfg(feature = "nas")]
     pub(crate) final_stage: Option<FinalStage>,
 }
@@ -114,6 +120,7 @@ impl<S: Strategy> Prepared<S> {
             describe,
             export,
             parameters,
+            network: None,
             #[cfg(feature = "nas")]
             final_stage: None,
         }
@@ -134,6 +141,10 @@ where
 
     fn parameters(&self) -> Option<usize> {
         self.parameters
+    }
+
+    fn network(&self) -> Option<String> {
+        self.network.clone()
     }
 
     fn describe(&self) -> Vec<String> {

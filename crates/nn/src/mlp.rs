@@ -14,6 +14,7 @@ use crate::activation::Activation;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+mod sparse;
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum MlpError {
@@ -127,6 +128,11 @@ pub struct MlpBuffers {
     b: Vec<f32>,
     /// Recurrent state per hidden layer, `batch × n_out`.
     h: Vec<Vec<f32>>,
+    /// The first hidden layer's outputs when it is computed from sparse
+    /// inputs (`Mlp::forward_sparse`), `batch × hidden[0]`.
+    first: Vec<f32>,
+    /// Indices of a row's non-zero inputs, for the same path.
+    nonzero: Vec<u32>,
 }
 
 impl MlpBuffers {
@@ -137,12 +143,19 @@ impl MlpBuffers {
         } else {
             Vec::new()
         };
+        let (first, nonzero) = if sparse::eligible(spec) {
+            (vec![0.0; spec.hidden[0] * batch], vec![0; spec.inputs])
+        } else {
+            (Vec::new(), Vec::new())
+        };
         Self {
             batch,
             layers: spec.layers(),
             a: vec![0.0; w * batch],
             b: vec![0.0; w * batch],
             h,
+            first,
+            nonzero,
         }
     }
     /// Clears the recurrent state of row `r` (a new episode).
@@ -192,6 +205,37 @@ impl<'p> Mlp<'p> {
     /// Forward pass of `rows` inputs (`rows × inputs`, row-major); returns
     /// `rows × outputs`. No allocation.
     pub fn forward<'b>(&self, x: &[f32], rows: usize, buf: &'b mut MlpBuffers) -> &'b [f32] {
+        self.check(x, rows, buf);
+        self.forward_from(x, rows, buf, 0)
+    }
+
+    /// [`Mlp::forward`] for inputs that are mostly zero (frames, a
+    /// convolution's ReLU outputs): the first layer adds the weight rows of
+    /// the non-zero inputs only, in index order, which is the dense sum
+    /// without its zero terms; the other layers run as in `forward`. Same
+    /// results as `forward` (up to the sign of an exact zero), faster when
+    /// fewer than about half the inputs are non-zero. Falls back to
+    /// `forward` for a recurrent network, one without hidden layers, or a
+    /// first hidden layer that is not a multiple of 8 wide.
+    pub fn forward_sparse<'b>(&self, x: &[f32], rows: usize, buf: &'b mut MlpBuffers) -> &'b [f32] {
+        self.check(x, rows, buf);
+        if !sparse::eligible(self.spec) {
+            return self.forward_from(x, rows, buf, 0);
+        }
+        let l0 = buf.layers[0];
+        let w = &self.params[l0.w..l0.w + l0.n_in * l0.n_out];
+        let bias = &self.params[l0.b..l0.b + l0.n_out];
+        let mut first = std::mem::take(&mut buf.first);
+        let h = &mut first[..rows * l0.n_out];
+        sparse::layer(x, rows, w, bias, h, &mut buf.nonzero);
+        self.spec.activation.apply(h);
+        let out = self.forward_from(h, rows, buf, 1);
+        let n = out.len();
+        buf.first = first;
+        &buf.a[..n]
+    }
+
+    fn check(&self, x: &[f32], rows: usize, buf: &MlpBuffers) {
         assert!(
             rows <= buf.batch,
             "batch of {rows} rows exceeds buffers for {}",
@@ -207,15 +251,25 @@ impl<'p> Mlp<'p> {
                     .is_some_and(|l| l.b + l.n_out == self.params.len()),
             "buffers made for another network shape"
         );
+    }
+
+    /// Layers `start..` on `x`, the input of layer `start`.
+    fn forward_from<'b>(
+        &self,
+        x: &[f32],
+        rows: usize,
+        buf: &'b mut MlpBuffers,
+        start: usize,
+    ) -> &'b [f32] {
         #[cfg(target_arch = "x86_64")]
         {
             if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                 // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-                unsafe { avx2::forward(self, x, rows, buf) };
+                unsafe { avx2::forward(self, x, rows, buf, start) };
                 return &buf.a[..rows * self.spec.outputs];
             }
         }
-        forward_impl(self, x, rows, buf);
+        forward_impl(self, x, rows, buf, start);
         &buf.a[..rows * self.spec.outputs]
     }
 }
@@ -356,7 +410,7 @@ fn affine_row(x: &[f32], w: &[f32], h: Option<(&[f32], &[f32])>, bias: &[f32], o
 /// where the CPU has one, a correctly rounded software FMA where it has not,
 /// so every CPU gives the same bits.
 #[inline(always)]
-fn forward_impl(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers) {
+fn forward_impl(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers, start: usize) {
     let p = m.params;
     let MlpBuffers {
         layers,
@@ -367,7 +421,7 @@ fn forward_impl(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers) {
     } = buf;
     a[..x.len()].copy_from_slice(x);
     let n_layers = layers.len();
-    for (li, l) in layers.iter().enumerate() {
+    for (li, l) in layers.iter().enumerate().skip(start) {
         let (n_in, n_out) = (l.n_in, l.n_out);
         let w = &p[l.w..l.w + n_in * n_out];
         let bias = &p[l.b..l.b + n_out];
@@ -539,11 +593,11 @@ mod tests {
                                 .map(|i| next() * [1e-5, 1.0, 10.0][(i + step) % 3])
                                 .collect();
                             let want = {
-                                forward_impl(&m, &x, rows, &mut slow);
+                                forward_impl(&m, &x, rows, &mut slow, 0);
                                 slow.a[..rows * outputs].to_vec()
                             };
                             // SAFETY: AVX2 and FMA were detected above.
-                            unsafe { avx2::forward(&m, &x, rows, &mut fast) };
+                            unsafe { avx2::forward(&m, &x, rows, &mut fast, 0) };
                             let got = &fast.a[..rows * outputs];
                             for (g, w) in got.iter().zip(&want) {
                                 assert_eq!(

@@ -1,7 +1,9 @@
 //! What a rollout steps: a network evaluated on a batch of rows (episodes in
 //! lockstep), each row keeping its own recurrent state.
 
-use evonet_nn::{Activation, GraphNet, GraphState, Mlp, MlpBuffers, MlpSpec};
+use evonet_nn::{
+    Activation, ConvBuffers, ConvTorso, GraphNet, GraphState, Mlp, MlpBuffers, MlpSpec,
+};
 
 /// A batched policy network. Outputs for a continuous head lie in [−1, 1].
 pub trait Controller {
@@ -43,6 +45,44 @@ impl Controller for MlpController<'_> {
     }
     fn move_row(&mut self, from: usize, to: usize) {
         self.buf.move_row(self.spec, from, to);
+    }
+}
+
+/// A convolutional torso, then an MLP.
+pub struct ConvController<'a> {
+    torso: ConvTorso<'a>,
+    torso_buf: ConvBuffers,
+    /// The torso's outputs, `rows × features`.
+    features: Vec<f32>,
+    mlp: MlpController<'a>,
+}
+
+impl<'a> ConvController<'a> {
+    pub fn new(torso: ConvTorso<'a>, mlp: MlpController<'a>, rows: usize) -> Self {
+        Self {
+            torso_buf: ConvBuffers::new(torso.spec()),
+            features: vec![0.0; rows.max(1) * torso.spec().features()],
+            torso,
+            mlp,
+        }
+    }
+}
+
+impl Controller for ConvController<'_> {
+    fn inputs(&self) -> usize {
+        self.torso.spec().input.iter().product()
+    }
+    fn outputs(&self) -> usize {
+        self.mlp.outputs()
+    }
+    #[inline]
+    fn forward(&mut self, x: &[f32], rows: usize) -> &[f32] {
+        let f = &mut self.features[..rows * self.torso.spec().features()];
+        self.torso.forward(x, rows, &mut self.torso_buf, f);
+        self.mlp.net.forward_sparse(f, rows, &mut self.mlp.buf)
+    }
+    fn move_row(&mut self, from: usize, to: usize) {
+        self.mlp.move_row(from, to);
     }
 }
 

@@ -1,9 +1,10 @@
-//! An MLP policy: network, optional observation normalisation, action head.
+//! A policy network: an MLP, optionally behind a convolutional torso over
+//! frames, with optional observation normalisation and an action head.
 
 use serde::{Deserialize, Serialize};
 
 use evonet_envs::{Action, ActionSpace};
-use evonet_nn::{Activation, MlpSpec};
+use evonet_nn::{Activation, ConvSpec, MlpSpec};
 
 /// How network outputs become actions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,9 +66,14 @@ impl Head {
     }
 }
 
-/// Everything needed to rebuild a policy from its parameters.
+/// Everything needed to rebuild a policy from its parameters: the torso's
+/// parameters (if any) come first, then the MLP's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicySpec {
+    /// Convolutions over frames before the MLP (its inputs are their
+    /// outputs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conv: Option<ConvSpec>,
     pub mlp: MlpSpec,
     pub head: Head,
 }
@@ -84,6 +90,7 @@ impl PolicySpec {
     ) -> Self {
         let head = Head::for_space(space);
         Self {
+            conv: None,
             mlp: MlpSpec {
                 inputs: obs_dim,
                 hidden,
@@ -94,6 +101,72 @@ impl PolicySpec {
             },
             head,
         }
+    }
+}
+
+impl PolicySpec {
+    /// Puts a convolutional torso in front of the MLP, whose inputs become
+    /// the torso's features.
+    pub fn with_conv(mut self, conv: ConvSpec) -> Self {
+        self.mlp.inputs = conv.features();
+        self.conv = Some(conv);
+        self
+    }
+
+    /// Values of one observation.
+    pub fn obs_dim(&self) -> usize {
+        self.conv
+            .as_ref()
+            .map_or(self.mlp.inputs, |c| c.input.iter().product())
+    }
+
+    /// Parameters of the torso.
+    pub fn conv_params(&self) -> usize {
+        self.conv.as_ref().map_or(0, ConvSpec::n_params)
+    }
+
+    pub fn n_params(&self) -> usize {
+        self.conv_params() + self.mlp.n_params()
+    }
+
+    /// Scale of each parameter in a fresh policy (`1/√fan_in` for weights
+    /// and kernels, 0 for biases).
+    pub fn init_scales(&self) -> Vec<f32> {
+        let mut s = self
+            .conv
+            .as_ref()
+            .map_or_else(Vec::new, ConvSpec::init_scales);
+        s.extend(self.mlp.init_scales());
+        s
+    }
+
+    /// The network in words: `conv 16×3×3/1, hidden [128], relu`.
+    pub fn summary(&self) -> String {
+        let act = self.mlp.activation.name();
+        let conv = self.conv.as_ref().map(|c| {
+            let layers: Vec<String> = c
+                .layers
+                .iter()
+                .map(|l| format!("{}×{k}×{k}/{}", l.filters, l.stride, k = l.kernel))
+                .collect();
+            format!("conv {}, ", layers.join(" "))
+        });
+        let dense = if self.mlp.hidden.is_empty() {
+            "linear".to_string()
+        } else {
+            format!("hidden {:?}", self.mlp.hidden)
+        };
+        let rec = if self.mlp.recurrent {
+            ", recurrent"
+        } else {
+            ""
+        };
+        format!("{}{dense}, {act}{rec}", conv.unwrap_or_default())
+    }
+
+    /// Multiply-adds of one dense forward pass.
+    pub fn macs(&self) -> usize {
+        self.conv.as_ref().map_or(0, ConvSpec::macs) + self.mlp.macs()
     }
 }
 

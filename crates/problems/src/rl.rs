@@ -14,9 +14,9 @@ use evonet_envs::double_pole::{generalization_starts, gruau_fitness};
 use evonet_envs::{EnvId, EnvSource};
 
 use evonet_neat::NeatGenome;
-use evonet_nn::{Activation, GraphNet, Mlp};
+use evonet_nn::{Activation, ConvTorso, GraphNet, Mlp};
 
-use crate::controller::{GraphController, MlpController};
+use crate::controller::{ConvController, GraphController, MlpController};
 use crate::decode::SeedChainDecoder;
 use crate::faults::{Fault, Faults};
 use crate::policy::{Policy, PolicySpec};
@@ -113,7 +113,7 @@ impl RlProblem {
 
     /// Enables seed-chain genomes (Deep GA, random search).
     pub fn with_seed_chains(mut self, table: Arc<evonet_core::NoiseTable>, cache: usize) -> Self {
-        let scales = self.policy.mlp.init_scales();
+        let scales = self.policy.init_scales();
         self.decoder = Some(SeedChainDecoder::new(table, scales, cache));
         self
     }
@@ -176,10 +176,28 @@ impl RlProblem {
         let head = &self.policy.head;
         match policy {
             Decoded::Mlp(p) => {
-                let net = Mlp::new(&self.policy.mlp, p.params)
-                    .map_err(|e| EvalError::BadGenome(e.to_string()))?;
-                let mut c = MlpController::new(net, &self.policy.mlp, starts.len());
-                rollout(renv, head, p.obs_norm, &mut c, starts, stats, poison)
+                let bad = |e: &dyn std::fmt::Display| EvalError::BadGenome(e.to_string());
+                let expected = self.policy.n_params();
+                if p.params.len() != expected {
+                    return Err(EvalError::BadGenome(format!(
+                        "expected {expected} parameters, got {}",
+                        p.params.len()
+                    )));
+                }
+                let (torso, dense) = p.params.split_at(self.policy.conv_params());
+                let net = Mlp::new(&self.policy.mlp, dense).map_err(|e| bad(&e))?;
+                let mlp = MlpController::new(net, &self.policy.mlp, starts.len());
+                match &self.policy.conv {
+                    None => {
+                        let mut c = mlp;
+                        rollout(renv, head, p.obs_norm, &mut c, starts, stats, poison)
+                    }
+                    Some(conv) => {
+                        let t = ConvTorso::new(conv, torso).map_err(|e| bad(&e))?;
+                        let mut c = ConvController::new(t, mlp, starts.len());
+                        rollout(renv, head, p.obs_norm, &mut c, starts, stats, poison)
+                    }
+                }
             }
             Decoded::Graph {
                 net,
@@ -215,7 +233,7 @@ impl RlProblem {
             .collect();
         let mut stats = req
             .record_obs
-            .then(|| RunningStats::new(self.policy.mlp.inputs));
+            .then(|| RunningStats::new(self.policy.obs_dim()));
         let eps = self.run(
             &self.renv,
             policy,

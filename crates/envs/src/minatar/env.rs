@@ -196,6 +196,7 @@ impl MinAtarEnv {
         let spec = EnvSpec {
             id: game.id(minimal).to_string(),
             obs_dim: SIDE * SIDE * game.channels(),
+            frame: Some(game.frame_shape()),
             action_space: ActionSpace::Discrete(actions.len()),
             max_episode_steps: max,
             reward_threshold: None,

@@ -2,12 +2,68 @@
 //! shape (NEAT passes no hidden layers: only the action head is used).
 
 use evonet_envs::{Env, EnvSource, EnvSpec};
-use evonet_nn::Activation;
+use evonet_nn::{Activation, ConvSpec};
 use evonet_problems::rollout::RolloutEnv;
 use evonet_problems::{PolicySpec, RlProblem, Task, TaskKind};
 
 use crate::build::{BuildContext, BuildError};
 use crate::champion::EnvRef;
+use crate::config::PolicyConfig;
+
+/// The policy a problem is built with.
+pub(crate) enum PolicyChoice<'a> {
+    /// NEAT: only the action head is used.
+    HeadOnly,
+    /// `[policy]`, or its absence: an MLP of the defaults, or over frames
+    /// MinAtar's DQN network (16 filters of 3×3, dense 128, ReLU).
+    Config(Option<&'a PolicyConfig>),
+}
+
+impl PolicyChoice<'_> {
+    fn spec(&self, ctx: &BuildContext<'_>, env: &EnvSpec) -> Result<PolicySpec, BuildError> {
+        let cfg = match self {
+            PolicyChoice::HeadOnly => {
+                let p = PolicySpec::new(
+                    env.obs_dim,
+                    &env.action_space,
+                    vec![],
+                    Activation::Identity,
+                    false,
+                );
+                return Ok(p);
+            }
+            PolicyChoice::Config(None) if env.frame.is_some() => PolicyConfig::minatar_dqn(),
+            PolicyChoice::Config(c) => c.cloned().unwrap_or_default(),
+        };
+        let p = PolicySpec::new(
+            env.obs_dim,
+            &env.action_space,
+            cfg.hidden,
+            cfg.activation,
+            cfg.recurrent,
+        );
+        let Some(layers) = cfg.conv else {
+            return Ok(p);
+        };
+        let frame = env.frame.ok_or_else(|| {
+            ctx.error(
+                "policy.conv",
+                format!(
+                    "`{}` gives flat observations; convolutions need frames",
+                    env.id
+                ),
+            )
+        })?;
+        let conv = ConvSpec {
+            input: frame,
+            layers,
+            activation: cfg.activation,
+        };
+        conv.validate()
+            .map_err(|e| ctx.error("policy.conv", e.to_string()))?;
+        Ok(p.with_conv(conv))
+    }
+}
 
 pub(crate) struct EnvSetup {
     pub spec: EnvSpec,
@@ -20,9 +76,7 @@ pub(crate) struct EnvSetup {
 impl EnvSetup {
     pub(crate) fn new(
         ctx: &BuildContext<'_>,
-        hidden: Vec<usize>,
-        activation: Activation,
-        recurrent: bool,
+        choice: PolicyChoice<'_>,
     ) -> Result<Self, BuildError> {
         let cfg = ctx
             .config
@@ -36,13 +90,7 @@ impl EnvSetup {
             .map_err(|e| ctx.error("env.id", e.to_string()))?;
         let minatar = cfg.minatar_settings();
         let spec = source.make_with(cfg.max_steps, &minatar).spec().clone();
-        let policy = PolicySpec::new(
-            spec.obs_dim,
-            &spec.action_space,
-            hidden,
-            activation,
-            recurrent,
-        );
+        let policy = choice.spec(ctx, &spec)?;
         let task = Task {
             kind: TaskKind::for_env(&source),
             test_episodes: cfg.test_episodes,

@@ -14,7 +14,7 @@ use evonet_strategies::{
     OpenEsConfig, ParamSpace, RandomSearchConfig,
 };
 
-use crate::build::env::EnvSetup;
+use crate::build::env::{EnvSetup, PolicyChoice};
 use crate::build::{BuildContext, BuildError};
 use crate::champion::{
     ChampionBody, EnvRef, GenomeRecord, MlpChampion, ParamsMarker, VectorChampion, MLP_KIND,
@@ -51,8 +51,7 @@ impl Flat {
                 Err((key, m)) => Err(ctx.error(&format!("task.{key}"), m)),
             };
         }
-        let p = ctx.config.policy();
-        let setup = EnvSetup::new(ctx, p.hidden, p.activation, p.recurrent)?;
+        let setup = EnvSetup::new(ctx, PolicyChoice::Config(ctx.config.policy.as_ref()))?;
         Ok(Flat::Policy {
             problem: Box::new(setup.problem),
             env: setup.env,
@@ -65,7 +64,7 @@ impl Flat {
             Flat::Policy {
                 problem, obs_dim, ..
             } => ParamSpace {
-                init_scales: problem.policy_spec().mlp.init_scales(),
+                init_scales: problem.policy_spec().init_scales(),
                 obs_dim: *obs_dim,
             },
             Flat::Function(f) => ParamSpace {
@@ -77,7 +76,7 @@ impl Flat {
 
     fn parameters(&self) -> usize {
         match self {
-            Flat::Policy { problem, .. } => problem.policy_spec().mlp.n_params(),
+            Flat::Policy { problem, .. } => problem.policy_spec().n_params(),
             Flat::Function(f) => f.dim(),
         }
     }
@@ -188,7 +187,7 @@ pub(crate) fn deep_ga(
     ctx: &BuildContext<'_>,
 ) -> Result<Box<dyn Search>, BuildError> {
     let strategy = DeepGa::new(c.clone()).map_err(|e| ctx.strategy_error(e))?;
-    seed_chains(strategy, c.population, ctx)
+    seed_chains(strategy, 2 * c.truncation + 16, ctx)
 }
 
 pub(crate) fn random_search(
@@ -196,19 +195,20 @@ pub(crate) fn random_search(
     ctx: &BuildContext<'_>,
 ) -> Result<Box<dyn Search>, BuildError> {
     let strategy = random_search_strategy(c).map_err(|e| ctx.strategy_error(e))?;
-    seed_chains(strategy, c.population, ctx)
+    // Every candidate is a fresh root: there are no parents to keep.
+    seed_chains(strategy, 1, ctx)
 }
 
-/// Deep GA machinery over seed chains, decoded with a cache of about two
-/// generations of parents.
+/// Deep GA machinery over seed chains, decoded with a cache of `parents`
+/// vectors (two generations of parents).
 fn seed_chains(
     strategy: DeepGa,
-    population: usize,
+    parents: usize,
     ctx: &BuildContext<'_>,
 ) -> Result<Box<dyn Search>, BuildError> {
     let flat = Flat::new(ctx)?;
     let noise = noise_table(ctx, flat.parameters())?;
-    let flat = Arc::new(flat.with_seed_chains(noise, 2 * population + 16));
+    let flat = Arc::new(flat.with_seed_chains(noise, parents));
     let kind = ctx.config.strategy.kind();
     let shared = Arc::clone(&flat);
     let export = move |ch: &Champion<SeedChain>, _t: &TestReport| {
@@ -290,7 +290,11 @@ where
     Flat: Problem<S::Genome>,
 {
     let (describe, parameters) = (flat.describe(), Some(flat.parameters()));
-    Box::new(Prepared::new(
-        strategy, genome, flat, describe, export, parameters,
-    ))
+    let network = match &*flat {
+        Flat::Policy { problem, .. } => Some(problem.policy_spec().summary()),
+        Flat::Function(_) => None,
+    };
+    let mut p = Prepared::new(strategy, genome, flat, describe, export, parameters);
+    p.network = network;
+    Box::new(p)
 }

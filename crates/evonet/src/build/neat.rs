@@ -4,10 +4,9 @@ use std::sync::Arc;
 
 use evonet_core::{Champion, Problem, TestReport};
 use evonet_neat::{Neat, NeatConfig, NeatGenome};
-use evonet_nn::Activation;
 use evonet_problems::XorProblem;
 
-use crate::build::env::EnvSetup;
+use crate::build::env::{EnvSetup, PolicyChoice};
 use crate::build::{BuildContext, BuildError};
 use crate::champion::{ChampionBody, NeatChampion, ProblemRef, NEAT_KIND};
 use crate::registry::{GenomeKind, TaskProblem};
@@ -42,7 +41,7 @@ pub(crate) fn neat(c: &NeatConfig, ctx: &BuildContext<'_>) -> Result<Box<dyn Sea
         }
         None => {
             // The policy part only contributes the action head.
-            let setup = EnvSetup::new(ctx, Vec::new(), Activation::Identity, false)?;
+            let setup = EnvSetup::new(ctx, PolicyChoice::HeadOnly)?;
             let strategy = Neat::new(params, setup.spec.obs_dim, setup.policy.head.outputs())
                 .map_err(|e| ctx.strategy_error(e))?;
             let problem_ref = ProblemRef::Env {

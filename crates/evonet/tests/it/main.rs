@@ -32,6 +32,7 @@ impl Walk {
             spec: EnvSpec {
                 id: "Walk-v0".into(),
                 obs_dim: 2,
+                frame: None,
                 action_space: ActionSpace::Discrete(3),
                 max_episode_steps: max_steps.unwrap_or(30),
                 reward_threshold: None,

@@ -28,7 +28,7 @@ use crate::activation::{tanh_coefficients as tc, Activation};
 /// Forward pass of `rows` rows; results land in `buf.a`, like the portable
 /// kernel. The caller has checked the shapes (`Mlp::forward`).
 #[target_feature(enable = "avx2,fma")]
-pub(super) fn forward(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers) {
+pub(super) fn forward(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers, start: usize) {
     let p = m.params;
     let MlpBuffers {
         layers,
@@ -38,7 +38,7 @@ pub(super) fn forward(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers)
         ..
     } = buf;
     let n_layers = layers.len();
-    for (li, l) in layers.iter().enumerate() {
+    for (li, l) in layers.iter().enumerate().skip(start) {
         let (n_in, n_out) = (l.n_in, l.n_out);
         let act = if li + 1 == n_layers {
             m.spec.output_activation
@@ -59,7 +59,7 @@ pub(super) fn forward(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers)
             None
         };
         // The first layer reads the caller's rows in place.
-        let input = if li == 0 { x } else { &a[..rows * n_in] };
+        let input = if li == start { x } else { &a[..rows * n_in] };
         let out = &mut b[..rows * n_out];
         // A layer of 1, 2 or 4 units over whole quads of inputs packs its
         // partial sums; any other short layer takes `row_block`'s tail.
