@@ -1,5 +1,5 @@
-//! The progress bar: generation (or evaluations, when the run's budget is
-//! counted in evaluations), best, mean, evaluations per second, and the
+//! The progress bar: generations, evaluations or frames (whichever budget
+//! ends the run), best, mean, evaluations per second, and the
 //! champion's test score.
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -8,37 +8,45 @@ use evonet::{ExperimentConfig, GenerationRecord, Observed, Observer};
 
 pub struct ProgressObserver {
     bar: ProgressBar,
-    /// The bar counts evaluations instead of generations.
-    by_evaluations: bool,
+    /// What the bar counts.
+    budget: Budget,
+}
+
+/// The budget that ends the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Budget {
+    Generations,
+    Evaluations,
+    EnvSteps,
 }
 
 impl ProgressObserver {
-    /// A bar over the budget that ends the run: `run.max_evaluations` when
-    /// it is set and comes first, else `run.max_generations`. `done`:
-    /// generations completed before a resume.
+    /// A bar over the budget that ends the run: `run.max_env_steps` when
+    /// it is set, else `run.max_evaluations` when it is set, else
+    /// `run.max_generations`. `done`: generations completed before a
+    /// resume.
     pub fn new(cfg: &ExperimentConfig, done: u64, quiet: bool) -> Self {
-        let by_evaluations = cfg.run.max_evaluations.is_some();
-        let total = cfg.run.max_evaluations.unwrap_or(cfg.run.max_generations);
+        let (budget, total, unit) = match (cfg.run.max_env_steps, cfg.run.max_evaluations) {
+            (Some(f), _) => (Budget::EnvSteps, f, "frames"),
+            (None, Some(e)) => (Budget::Evaluations, e, "evals"),
+            (None, None) => (Budget::Generations, cfg.run.max_generations, "gen"),
+        };
         let bar = if quiet {
             ProgressBar::hidden()
         } else {
             ProgressBar::new(total)
         };
-        let unit = if by_evaluations { "evals" } else { "gen" };
         bar.set_style(
             ProgressStyle::with_template(&format!(
-                "{{elapsed_precise}} [{{bar:30}}] {unit} {{pos}}/{{len}} {{msg}}"
+                "{{elapsed_precise}} [{{bar:30}}] {unit} {{human_pos}}/{{human_len}} {{msg}}"
             ))
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
         );
-        if !by_evaluations {
+        if budget == Budget::Generations {
             bar.set_position(done);
         }
-        Self {
-            bar,
-            by_evaluations,
-        }
+        Self { bar, budget }
     }
 
     /// The bar itself, for messages between generations.
@@ -53,10 +61,10 @@ fn fmt(x: Option<f64>) -> String {
 
 impl Observer for ProgressObserver {
     fn on_generation(&mut self, r: &GenerationRecord) -> Observed {
-        self.bar.set_position(if self.by_evaluations {
-            r.evaluations
-        } else {
-            r.generation + 1
+        self.bar.set_position(match self.budget {
+            Budget::Generations => r.generation + 1,
+            Budget::Evaluations => r.evaluations,
+            Budget::EnvSteps => r.env_steps,
         });
         self.bar.set_message(format!(
             "best {} mean {} test {} | {:.0} evals/s{}",

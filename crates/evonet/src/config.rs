@@ -116,6 +116,10 @@ pub struct RunConfig {
     pub max_generations: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_evaluations: Option<u64>,
+    /// A frame budget: stop at the end of the generation that brings the
+    /// environment steps of evaluations (tests excluded) to this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_env_steps: Option<u64>,
     #[serde(default = "yes")]
     pub stop_when_solved: bool,
     #[serde(default = "one")]
@@ -140,6 +144,7 @@ impl RunConfig {
             seed: 0,
             max_generations,
             max_evaluations: None,
+            max_env_steps: None,
             stop_when_solved: true,
             test_every: 1,
             checkpoint_every: 10,
@@ -503,6 +508,9 @@ impl ExperimentConfig {
         let err = |key: &str, message: &str| ConfigError::new(file, key, message);
         if self.run.max_generations == 0 {
             return Err(err("run.max_generations", "must be at least 1"));
+        }
+        if self.run.max_env_steps == Some(0) {
+            return Err(err("run.max_env_steps", "must be at least 1 (or left out)"));
         }
         if self.run.max_evaluations == Some(0) {
             return Err(err(

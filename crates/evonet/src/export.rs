@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 use evonet_nn::activation::tanh_coefficients as tc;
 use evonet_nn::normalize::CLIP;
-use evonet_nn::{Activation, GraphSpec};
+use evonet_nn::{Activation, ConvSpec, GraphSpec};
 use evonet_onnx::{Attr, Elem, Model};
 use evonet_problems::Head;
 
@@ -179,23 +179,28 @@ impl Builder {
 /// ```
 pub fn mlp_policy(c: &MlpChampion) -> Result<Vec<u8>, ExportError> {
     let spec = &c.policy.mlp;
-    if c.params.len() != spec.n_params() {
+    if c.params.len() != c.policy.n_params() {
         return Err(ExportError(format!(
             "{} parameters, the policy needs {}",
             c.params.len(),
-            spec.n_params()
+            c.policy.n_params()
         )));
     }
+    let obs_dim = c.policy.obs_dim();
     let mut b = Builder::new();
-    b.m.input("observation", &[spec.inputs]);
+    b.m.input("observation", &[obs_dim]);
     let mut x = "observation".to_string();
     if let Some(norm) = &c.obs_norm {
-        let mean = b.m.constant("obs_mean", &[spec.inputs], &norm.mean);
-        let std = b.m.constant("obs_std", &[spec.inputs], &norm.std);
+        let mean = b.m.constant("obs_mean", &[obs_dim], &norm.mean);
+        let std = b.m.constant("obs_std", &[obs_dim], &norm.std);
         let (lo, hi) = (b.scalar(-CLIP), b.scalar(CLIP));
         let centred = b.op("Sub", &[&x, &mean]);
         let scaled = b.op("Div", &[&centred, &std]);
         x = b.op("Clip", &[&scaled, &lo, &hi]);
+    }
+    let (torso, dense) = c.params.split_at(c.policy.conv_params());
+    if let Some(conv) = &c.policy.conv {
+        x = conv_torso(&mut b, conv, torso, x);
     }
     let mut sizes = vec![spec.inputs];
     sizes.extend(&spec.hidden);
@@ -205,7 +210,7 @@ pub fn mlp_policy(c: &MlpChampion) -> Result<Vec<u8>, ExportError> {
     for l in 0..=last {
         let (n_in, n_out) = (sizes[l], sizes[l + 1]);
         let mut take = |n: usize| {
-            let s = &c.params[off..off + n];
+            let s = &dense[off..off + n];
             off += n;
             s
         };
@@ -238,14 +243,61 @@ pub fn mlp_policy(c: &MlpChampion) -> Result<Vec<u8>, ExportError> {
     b.m.output("outputs", Elem::F32, &[spec.outputs]);
     b.action(&c.policy.head, "outputs");
     Ok(b.m.finish(&format!(
-        "evonet MLP policy for {}: {}-{:?}-{}, {} parameters, strategy {}",
+        "evonet policy for {}: {} → {} outputs, {} parameters, strategy {}",
         c.env.id,
-        spec.inputs,
-        spec.hidden,
+        c.policy.summary(),
         spec.outputs,
-        spec.n_params(),
+        c.policy.n_params(),
         c.strategy
     )))
+}
+
+/// The convolutional torso on a batch of flat frames `x`: reshaped to NHWC,
+/// transposed to ONNX's NCHW for the `Conv`s (kernels rearranged from
+/// evonet's `[ky][kx][c][f]` to `[f][c][ky][kx]`), and back to evonet's
+/// feature order (`(oy·OW + ox)·F + f`).
+fn conv_torso(b: &mut Builder, conv: &ConvSpec, params: &[f32], x: String) -> String {
+    let [h, w, ch] = conv.input;
+    let shape =
+        b.m.constant_i64("frame_shape", &[4], &[-1, h as i64, w as i64, ch as i64]);
+    let nhwc = b.op("Reshape", &[&x, &shape]);
+    let mut y = b.m.node(
+        "Transpose",
+        &[&nhwc],
+        &[("perm", Attr::Ints(vec![0, 3, 1, 2]))],
+    );
+    let (mut c_in, mut off) = (ch, 0);
+    for (l, layer) in conv.layers.iter().enumerate() {
+        let (k, f) = (layer.kernel, layer.filters);
+        let kernel = &params[off..off + k * k * c_in * f];
+        let bias = &params[off + kernel.len()..off + kernel.len() + f];
+        off += kernel.len() + f;
+        let mut onnx_kernel = vec![0.0f32; kernel.len()];
+        for (i, &v) in kernel.iter().enumerate() {
+            let (fi, rest) = (i % f, i / f);
+            let (ci, rest) = (rest % c_in, rest / c_in);
+            let (kx, ky) = (rest % k, rest / k);
+            onnx_kernel[((fi * c_in + ci) * k + ky) * k + kx] = v;
+        }
+        let wk =
+            b.m.constant(&format!("conv{l}_w"), &[f, c_in, k, k], &onnx_kernel);
+        let wb = b.m.constant(&format!("conv{l}_b"), &[f], bias);
+        y = b.m.node(
+            "Conv",
+            &[&y, &wk, &wb],
+            &evonet_onnx::window(k, layer.stride, 0),
+        );
+        y = b.mlp_activation(conv.activation, y);
+        c_in = f;
+    }
+    let nhwc = b.m.node(
+        "Transpose",
+        &[&y],
+        &[("perm", Attr::Ints(vec![0, 2, 3, 1]))],
+    );
+    let flat =
+        b.m.constant_i64("features_shape", &[2], &[-1, conv.features() as i64]);
+    b.op("Reshape", &[&nhwc, &flat])
 }
 
 /// The ONNX model of a feed-forward NEAT champion.

@@ -237,15 +237,32 @@ fn check_fits(file: &Path, c: &MlpChampion, registry: &Registry) -> Result<(), C
     if let Some(i) = c.params.iter().position(|p| !p.is_finite()) {
         return Err(fail(format!("`params`: entry {i} is not a finite number")));
     }
-    let env = resolve(file, registry, &c.env)?.make(c.env.max_steps);
+    let env = resolve(file, registry, &c.env)?.make_with(c.env.max_steps, &c.env.minatar);
     let spec = env.spec();
     let outputs = Head::for_space(&spec.action_space).outputs();
-    let mlp = &c.policy.mlp;
-    if mlp.inputs != spec.obs_dim || mlp.outputs != outputs {
+    let (inputs, mlp) = (c.policy.obs_dim(), &c.policy.mlp);
+    if inputs != spec.obs_dim || mlp.outputs != outputs {
         return Err(fail(format!(
             "`policy` maps {} inputs to {} outputs; {} needs {} to {}",
-            mlp.inputs, mlp.outputs, spec.id, spec.obs_dim, outputs
+            inputs, mlp.outputs, spec.id, spec.obs_dim, outputs
         )));
+    }
+    if let Some(conv) = &c.policy.conv {
+        if spec.frame != Some(conv.input) {
+            return Err(fail(format!(
+                "`policy.conv` takes {:?} frames; {} gives {:?}",
+                conv.input, spec.id, spec.frame
+            )));
+        }
+        conv.validate()
+            .map_err(|e| fail(format!("`policy.conv`: {e}")))?;
+        if conv.features() != mlp.inputs {
+            return Err(fail(format!(
+                "`policy.conv` gives {} features, `policy.mlp` takes {}",
+                conv.features(),
+                mlp.inputs
+            )));
+        }
     }
     if let Some(norm) = &c.obs_norm {
         if norm.mean.len() != spec.obs_dim || norm.std.len() != spec.obs_dim {

@@ -219,6 +219,7 @@ impl<'a> Session<'a> {
                 .max_generations
                 .unwrap_or(exp.config().run.max_generations),
             max_evaluations: exp.config().run.max_evaluations,
+            max_env_steps: exp.config().run.max_env_steps,
             stop_when_solved: exp.config().run.stop_when_solved,
             test_every: exp.config().run.test_every,
             test_champion: search.genome() != GenomeKind::Architecture,

@@ -454,6 +454,44 @@ fn forward_impl(m: &Mlp<'_>, x: &[f32], rows: usize, buf: &mut MlpBuffers, start
 mod tests {
     use super::*;
 
+    /// The sparse-input path equals the dense kernel on frames with many
+    /// zeros, for one row and for a batch, bit for bit (the outputs carry no
+    /// exact zeros here, so not even a zero's sign can differ).
+    #[test]
+    fn sparse_first_layer_equals_the_dense_kernel() {
+        let spec = MlpSpec {
+            inputs: 100,
+            hidden: vec![24, 8],
+            outputs: 3,
+            activation: Activation::Tanh,
+            output_activation: Activation::Identity,
+            recurrent: false,
+        };
+        assert!(sparse::eligible(&spec));
+        let p = params(spec.n_params());
+        let net = Mlp::new(&spec, &p).unwrap();
+        let rows = 5;
+        let x: Vec<f32> = (0..rows * spec.inputs)
+            .map(|i| {
+                if i * 7919 % 13 < 3 {
+                    (i % 5) as f32 * 0.5 - 1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let mut a = MlpBuffers::new(&spec, rows);
+        let mut b = MlpBuffers::new(&spec, rows);
+        for r in [1, rows] {
+            let dense = net.forward(&x[..r * spec.inputs], r, &mut a).to_vec();
+            let sparse = net
+                .forward_sparse(&x[..r * spec.inputs], r, &mut b)
+                .to_vec();
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&dense), bits(&sparse), "{r} rows");
+        }
+    }
+
     fn spec(recurrent: bool) -> MlpSpec {
         MlpSpec {
             inputs: 3,

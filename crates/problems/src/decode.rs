@@ -154,4 +154,34 @@ mod tests {
             assert_eq!(*cached, fresh);
         }
     }
+
+    /// Children are never cached, parents are, and the cache holds at most
+    /// its capacity: memory does not grow with the population.
+    #[test]
+    fn only_parents_are_kept_up_to_the_capacity() {
+        let t = Arc::new(NoiseTable::new(10_000, 1));
+        let dec = SeedChainDecoder::new(Arc::clone(&t), vec![0.5f32; 50], 3);
+        let child = |p: &SeedChain, s: u64| {
+            p.child(SeedMutation {
+                seed: s,
+                sigma: 0.01,
+            })
+        };
+        let parents: Vec<SeedChain> = (0..5).map(|i| child(&SeedChain::new(i), 100 + i)).collect();
+        for (i, p) in parents.iter().enumerate() {
+            for k in 0..10 {
+                dec.decode(&child(p, 1000 * i as u64 + k));
+            }
+            let cache = dec.cache();
+            assert!(cache.vectors.contains_key(&p.key()), "parent {i} cached");
+            assert!(cache.vectors.len() <= 3 && cache.order.len() == cache.vectors.len());
+        }
+        // Parent 0 was evicted first in, first out; its children still
+        // decode to the same bits.
+        assert!(!dec.cache().vectors.contains_key(&parents[0].key()));
+        let c = child(&parents[0], 7);
+        let mut fresh = Vec::new();
+        decode_seed_chain(&t, &c, &[0.5f32; 50], None, &mut fresh);
+        assert_eq!(*dec.decode(&c), fresh);
+    }
 }

@@ -18,6 +18,9 @@ pub struct RunSettings {
     pub max_generations: u64,
     /// Stop once this many evaluations were spent (checked per generation).
     pub max_evaluations: Option<u64>,
+    /// Stop once this many environment steps (frames) were spent on
+    /// evaluations, tests excluded (checked per generation).
+    pub max_env_steps: Option<u64>,
     /// Stop at the end of the generation whose champion passed the test.
     pub stop_when_solved: bool,
     /// Test the champion every N generations (and after the last one).
@@ -39,6 +42,7 @@ impl RunSettings {
     pub fn done(&self, rs: &RunnerState) -> bool {
         rs.generation >= self.max_generations
             || self.max_evaluations.is_some_and(|m| rs.evaluations >= m)
+            || self.max_env_steps.is_some_and(|m| rs.env_steps >= m)
             || (self.stop_when_solved && rs.solved)
     }
 
@@ -47,6 +51,7 @@ impl RunSettings {
     pub fn last(&self, rs: &RunnerState) -> bool {
         rs.generation >= self.max_generations
             || self.max_evaluations.is_some_and(|m| rs.evaluations >= m)
+            || self.max_env_steps.is_some_and(|m| rs.env_steps >= m)
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use evonet::champion::{MlpChampion, NeatChampion, ProblemRef};
 use evonet::envs::{Action, Env, EnvId};
-use evonet::nn::{Activation, GraphNet, Mlp, MlpBuffers};
+use evonet::nn::{Activation, ConvBuffers, ConvTorso, GraphNet, Mlp, MlpBuffers};
 use evonet::problems::Head;
 use evonet::replay::{load, Loaded};
 use serde_json::{json, Value};
@@ -23,13 +23,25 @@ fn action_json(a: Action<'_>) -> Value {
     }
 }
 
-/// One episode of an MLP champion as evonet plays it.
+/// One episode of an MLP champion (with its convolutional torso, if any)
+/// as evonet plays it.
 fn mlp_trace(c: &MlpChampion) -> Value {
     let spec = &c.policy.mlp;
-    let net = Mlp::new(spec, &c.params).unwrap();
+    let (torso_params, dense) = c.params.split_at(c.policy.conv_params());
+    let net = Mlp::new(spec, dense).unwrap();
     let mut buf = MlpBuffers::new(spec, 1);
-    let mut env = EnvId::parse(&c.env.id).unwrap().make(c.env.max_steps);
-    let mut obs = vec![0.0f32; spec.inputs];
+    let torso = c.policy.conv.as_ref().map(|conv| {
+        (
+            ConvTorso::new(conv, torso_params).unwrap(),
+            ConvBuffers::new(conv),
+            vec![0.0f32; conv.features()],
+        )
+    });
+    let mut torso = torso;
+    let mut env = EnvId::parse(&c.env.id)
+        .unwrap()
+        .make_with(c.env.max_steps, &c.env.minatar);
+    let mut obs = vec![0.0f32; c.policy.obs_dim()];
     env.reset(7, &mut obs);
     let (mut observations, mut outputs, mut actions) = (vec![], vec![], vec![]);
     for _ in 0..STEPS {
@@ -37,6 +49,10 @@ fn mlp_trace(c: &MlpChampion) -> Value {
         let mut x = obs.clone();
         if let Some(n) = &c.obs_norm {
             evonet::nn::normalize::normalize_in_place(&mut x, &n.mean, &n.std);
+        }
+        if let Some((t, tb, features)) = &mut torso {
+            t.forward(&x, 1, tb, features);
+            x = features.clone();
         }
         let out = net.forward(&x, 1, &mut buf).to_vec();
         let mut scratch = vec![0.0; out.len()];
@@ -121,13 +137,15 @@ fn evolved_policies_export_to_onnx_and_match_onnxruntime() {
     let d = tmp("export");
     // Observation normalisation (ES), recurrence and a continuous head
     // (DPNV), a continuous head over a box (Pendulum), NEAT on an
-    // environment and on XOR.
+    // environment and on XOR, MinAtar's DQN network.
     let runs = [
         ("cartpole-es", "2"),
         ("dpnv-cmaes", "2"),
         ("pendulum-es", "2"),
         ("cartpole-neat", "3"),
         ("xor-neat", "3"),
+        // A convolutional torso over MinAtar frames.
+        ("minatar-breakout-ga", "2"),
     ];
     let mut traces = vec![];
     for (config, generations) in runs {

@@ -74,6 +74,7 @@ fn settings(dir: &str, gens: u64) -> RunSettings {
         seed: 3,
         max_generations: gens,
         max_evaluations: None,
+        max_env_steps: None,
         stop_when_solved: false,
         test_every: 1,
         checkpoint_every: 2,
