@@ -32,6 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             separable: false,
             init_scale: 1.0,
             restarts: 0,
+            max_dimension: 5_000,
         },
         ParamSpace {
             init_scales: vec![0.5; DIM],

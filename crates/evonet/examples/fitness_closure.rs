@@ -36,6 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         separable: false,
         init_scale: 1.0,
         restarts: 0,
+        max_dimension: 5_000,
     });
     let es = StrategyConfig::OpenEs(OpenEsConfig {
         population: 1000,

@@ -47,6 +47,7 @@
 //! // CMA-ES on the 10-dimensional sphere, for 150 generations.
 //! let strategy = StrategyConfig::CmaEs(CmaEsConfig {
 //!     population: 0, sigma: 0.5, separable: false, init_scale: 1.0, restarts: 0,
+//!     max_dimension: 5_000,
 //! });
 //! let mut config = ExperimentConfig::on_task("sphere", strategy, 150);
 //! config.run.stop_when_solved = false;

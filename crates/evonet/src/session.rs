@@ -149,6 +149,7 @@ impl<'a> Session<'a> {
     ///
     /// let cma = StrategyConfig::CmaEs(CmaEsConfig {
     ///     population: 8, sigma: 0.5, separable: false, init_scale: 1.0, restarts: 0,
+    ///     max_dimension: 5_000,
     /// });
     /// let mut cfg = ExperimentConfig::on_task("sphere", cma, 5);
     /// cfg.run.stop_when_solved = false;

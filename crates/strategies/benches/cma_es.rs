@@ -23,6 +23,7 @@ fn seconds_per_generation(n: usize, generations: u64) -> f64 {
             separable: false,
             init_scale: 0.0,
             restarts: 0,
+            max_dimension: evonet_strategies::cma_es::DEFAULT_MAX_DIMENSION,
         },
         ParamSpace {
             init_scales: vec![1.0; n],

@@ -45,6 +45,17 @@ pub struct CmaEsConfig {
     /// many times. 0 = plain CMA-ES.
     #[serde(default)]
     pub restarts: u32,
+    /// Largest dimension full-covariance CMA-ES accepts (its covariance is
+    /// n×n and each decomposition O(n³)); sep-CMA-ES has no limit.
+    #[serde(default = "default_max_dimension")]
+    pub max_dimension: usize,
+}
+
+/// Default of [`CmaEsConfig::max_dimension`].
+pub const DEFAULT_MAX_DIMENSION: usize = 5_000;
+
+fn default_max_dimension() -> usize {
+    DEFAULT_MAX_DIMENSION
 }
 
 impl CmaEsConfig {
@@ -181,6 +192,19 @@ impl CmaEs {
             return Err(StrategyError::Config {
                 key: "policy",
                 message: "has no parameters".into(),
+            });
+        }
+        if !cfg.separable && n > cfg.max_dimension {
+            let mb = (n as f64).powi(2) * 8.0 * 2.0 / 1e6;
+            return Err(StrategyError::Config {
+                key: "separable",
+                message: format!(
+                    "the policy has {n} parameters, more than full-covariance CMA-ES's \
+                     max_dimension ({}): its covariance and eigenvectors would take {mb:.0} MB \
+                     and every decomposition O(n³); set separable = true (sep-CMA-ES, linear \
+                     in n), use open_es or deep_ga, or raise max_dimension",
+                    cfg.max_dimension
+                ),
             });
         }
         let lambda = if cfg.population == 0 {

@@ -149,6 +149,12 @@ fn bad_configs_exit_2_naming_file_and_key() {
             .replace("[env]", "[env]\nsticky_action_prob = 1.5"),
         "env.sticky_action_prob",
     );
+    expect_config_error(
+        "full CMA-ES over a 132,000-parameter network",
+        "[run]\nmax_generations = 1\n[env]\nid = \"MinAtar/Breakout-v1\"\n\
+         [strategy]\nkind = \"cma_es\"\nsigma = 0.1\n",
+        "strategy.separable",
+    );
     expect_config_error("toml syntax", "[run\nseed = 1", "bad.toml");
     expect_config_error("duplicate key", "[run]\nseed = 1\nseed = 2", "line 3");
     // Tagged sections name the key of a wrong value, not only the table.

@@ -174,6 +174,7 @@ fn fitness_closures_are_optimised_by_cma_es_and_es() {
         separable: false,
         init_scale: 1.0,
         restarts: 0,
+        max_dimension: 5_000,
     });
     let es = StrategyConfig::OpenEs(OpenEsConfig {
         population: 100,
@@ -239,6 +240,7 @@ fn the_registry_checks_names_and_genomes() {
             separable: false,
             init_scale: 1.0,
             restarts: 0,
+            max_dimension: 5_000,
         })
     };
     // XOR evolves topologies: a vector strategy is refused by key.

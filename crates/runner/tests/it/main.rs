@@ -54,6 +54,7 @@ fn strategy() -> CmaEs {
         separable: false,
         init_scale: 0.0,
         restarts: 0,
+        max_dimension: 5_000,
     };
     CmaEs::new(
         cfg,

@@ -140,6 +140,7 @@ fn cma_es_conforms_and_converges() {
             separable,
             init_scale: 0.0,
             restarts: 0,
+            max_dimension: evonet_strategies::cma_es::DEFAULT_MAX_DIMENSION,
         };
         let es = CmaEs::new(cfg, space()).unwrap();
         check_strategy(&es, &params_fitness, 8);
@@ -179,6 +180,7 @@ fn configs_are_validated() {
             separable: false,
             init_scale: 0.0,
             restarts: 0,
+            max_dimension: evonet_strategies::cma_es::DEFAULT_MAX_DIMENSION,
         },
         space()
     )
@@ -196,6 +198,7 @@ fn cma_es_restarts_with_doubled_population_when_stalled() {
         separable: false,
         init_scale: 1.0,
         restarts: 2,
+        max_dimension: evonet_strategies::cma_es::DEFAULT_MAX_DIMENSION,
     };
     let es = CmaEs::new(cfg, space()).unwrap();
     let flat = |_: &PolicyParams| 1.0;
