@@ -9,6 +9,7 @@ mod config_fuzz;
 mod draw;
 mod eval_cmd;
 mod plot_cmd;
+mod plot_curves;
 mod progress;
 #[cfg(feature = "redis")]
 mod remote;
@@ -116,10 +117,12 @@ enum Command {
         /// neat, aging_evolution, truncation_ga or random_sampling.
         kind: Option<String>,
     },
-    /// Plot architecture searches: best validation accuracy so far against
-    /// candidates trained, per strategy (SVG), with a Markdown table.
+    /// Plot runs, per strategy (SVG), with a Markdown table: architecture
+    /// searches as best validation accuracy so far against candidates
+    /// trained; weight-evolution runs as best, mean and test return against
+    /// frames (mean over runs, band from lowest to highest).
     Plot {
-        /// Folders of architecture-search runs.
+        /// Folders of runs: architecture searches, or RL runs.
         runs: Vec<PathBuf>,
         /// The SVG to write.
         #[arg(long, default_value = "search.svg")]

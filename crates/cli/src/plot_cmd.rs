@@ -1,4 +1,5 @@
 //! `evonet plot RUN...`: compares architecture searches as Real et al.
+//! (weight-evolution runs go to `plot_curves`)
 //! 2019 (Figure 3) do: the best validation accuracy found so far against
 //! the number of candidates trained, one thin line per run and a thick
 //! mean per strategy, written as a standalone SVG; and a Markdown table of
@@ -67,6 +68,9 @@ fn mean_std(v: &[f64]) -> (f64, f64) {
 pub fn plot(dirs: &[PathBuf], out: &Path, budget: Option<usize>) -> Result<()> {
     if dirs.is_empty() {
         return Err(user("name at least one run folder"));
+    }
+    if let Some(rl) = crate::plot_curves::load_all(dirs)? {
+        return crate::plot_curves::plot(&rl, out);
     }
     let runs: Vec<Run> = dirs.iter().map(|d| load(d)).collect::<Result<_>>()?;
     let common = runs.iter().map(|r| r.best_so_far.len()).min().unwrap_or(0);
