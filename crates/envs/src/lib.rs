@@ -4,9 +4,9 @@
 //! registered environment, termination distinct from truncation).
 //!
 //! Parity with Gymnasium 1.x is proven by `tests/it`, which replays recorded
-//! Gymnasium trajectories (see `scripts/record_gym_fixtures.py`); MinAtar
-//! games ([`minatar`], in progress) replay the Python package's
-//! trajectories bit for bit, its numpy random streams included
+//! Gymnasium trajectories (see `scripts/record_gym_fixtures.py`); the five
+//! MinAtar games ([`minatar`], `MinAtar/<Game>-v1`) replay the Python
+//! package's trajectories bit for bit, its numpy random streams included
 //! ([`numpy_random`]).
 //!
 //! The step functions never allocate: observations are written into a
