@@ -34,33 +34,45 @@ def cells(state):
     return sorted(np.argwhere(state).tolist())
 
 
+def header(game, episodes, **extra):
+    """The header line of a recording of `game`."""
+    probe = Environment(game, sticky_action_prob=0.1, difficulty_ramping=True)
+    return {"type": "header", "env": game, "suite": "minatar", "minatar": version("minatar"),
+            "sticky_action_prob": 0.1, "difficulty_ramping": True,
+            "state_shape": list(probe.state_shape()),
+            "minimal_action_set": [int(a) for a in probe.minimal_action_set()],
+            "episodes": episodes, **extra}
+
+
+def play(put, game, ep, reset_seed, action_seed, choose):
+    """One episode in a new Environment seeded with reset_seed; `choose(env,
+    t)` gives each step's action. Writes the reset and step lines; returns
+    the steps."""
+    env = Environment(game, sticky_action_prob=0.1, difficulty_ramping=True)
+    env.seed(reset_seed)
+    env.reset()
+    put({"type": "reset", "episode": ep, "reset_seed": reset_seed,
+         "action_seed": action_seed, "obs": cells(env.state())})
+    t, term = 0, False
+    while not term:
+        a = int(choose(env, t))
+        r, term = env.act(a)
+        put({"type": "step", "episode": ep, "t": t, "action": a,
+             "effective_action": int(env.last_action), "obs": cells(env.state()),
+             "reward": float(r), "terminated": bool(term), "truncated": False})
+        t += 1
+    return t
+
+
 def record(game, episodes, out_dir):
     path = os.path.join(out_dir, f"minatar-{game}.jsonl.gz")
-    probe = Environment(game, sticky_action_prob=0.1, difficulty_ramping=True)
     with gzip.open(path, "wt") as f:
         def put(obj):
             f.write(json.dumps(obj) + "\n")
-        put({"type": "header", "env": game, "suite": "minatar", "minatar": version("minatar"),
-             "sticky_action_prob": 0.1, "difficulty_ramping": True,
-             "state_shape": list(probe.state_shape()),
-             "minimal_action_set": [int(a) for a in probe.minimal_action_set()],
-             "episodes": episodes})
+        put(header(game, episodes))
         for ep in range(episodes):
-            reset_seed, action_seed = 100 + ep, 1100 + ep
-            env = Environment(game, sticky_action_prob=0.1, difficulty_ramping=True)
-            env.seed(reset_seed)
-            env.reset()
-            actions = np.random.default_rng(action_seed)
-            put({"type": "reset", "episode": ep, "reset_seed": reset_seed,
-                 "action_seed": action_seed, "obs": cells(env.state())})
-            t, term = 0, False
-            while not term:
-                a = int(actions.integers(6))
-                r, term = env.act(a)
-                put({"type": "step", "episode": ep, "t": t, "action": a,
-                     "effective_action": int(env.last_action), "obs": cells(env.state()),
-                     "reward": float(r), "terminated": bool(term), "truncated": False})
-                t += 1
+            actions = np.random.default_rng(1100 + ep)
+            play(put, game, ep, 100 + ep, 1100 + ep, lambda env, t: actions.integers(6))
     return path
 
 

@@ -15,10 +15,10 @@ import copy
 import gzip
 import json
 import os
-from importlib.metadata import version
-
 import numpy as np
 from minatar import Environment
+
+from record_minatar_fixtures import header, play
 
 N, L, U, R, D, F = range(6)
 
@@ -105,43 +105,23 @@ PLAYERS = {"asterix": asterix, "breakout": breakout, "freeway": freeway,
            "seaquest": seaquest, "space_invaders": space_invaders}
 
 
-def cells(state):
-    return sorted(np.argwhere(state).tolist())
-
-
 def record(game, episodes, out_dir):
     path = os.path.join(out_dir, f"minatar-{game}-scripted.jsonl.gz")
-    probe = Environment(game, sticky_action_prob=0.1, difficulty_ramping=True)
     player = lookahead(game)
-    actions = probe.minimal_action_set()
+    actions = Environment(game).minimal_action_set()
     steps = 0
     with gzip.open(path, "wt") as f:
         def put(obj):
             f.write(json.dumps(obj) + "\n")
-        put({"type": "header", "env": game, "suite": "minatar", "minatar": version("minatar"),
-             "sticky_action_prob": 0.1, "difficulty_ramping": True,
-             "state_shape": list(probe.state_shape()),
-             "minimal_action_set": [int(a) for a in probe.minimal_action_set()],
-             "episodes": episodes, "actions": "scripted player, 5% random"})
+        put(header(game, episodes, actions="scripted player, 5% random"))
         for ep in range(episodes):
-            reset_seed, action_seed = 300 + ep, 1300 + ep
-            env = Environment(game, sticky_action_prob=0.1, difficulty_ramping=True)
-            env.seed(reset_seed)
-            env.reset()
-            noise = np.random.default_rng(action_seed)
-            put({"type": "reset", "episode": ep, "reset_seed": reset_seed,
-                 "action_seed": action_seed, "obs": cells(env.state())})
-            t, term = 0, False
-            while not term:
-                a = int(player(env.env, actions))
+            noise = np.random.default_rng(1300 + ep)
+
+            def choose(env, t):
                 if noise.random() < 0.05:
-                    a = int(noise.integers(6))
-                r, term = env.act(a)
-                put({"type": "step", "episode": ep, "t": t, "action": a,
-                     "effective_action": int(env.last_action), "obs": cells(env.state()),
-                     "reward": float(r), "terminated": bool(term), "truncated": False})
-                t += 1
-            steps += t
+                    return noise.integers(6)
+                return player(env.env, actions)
+            steps += play(put, game, ep, 300 + ep, 1300 + ep, choose)
     return path, steps
 
 

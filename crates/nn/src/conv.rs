@@ -25,6 +25,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
+use crate::nonzero::nonzeros;
 
 /// One convolution: `filters` kernels of `kernel × kernel`, moved by
 /// `stride`, no padding.
@@ -401,18 +402,6 @@ fn layer(
             }
         }
     }
-}
-
-/// The indices of the non-zero values, in order, without a branch per
-/// value (which zeros a frame has is not predictable).
-#[inline(always)]
-fn nonzeros(x: &[f32], nz: &mut [u32]) -> usize {
-    let mut n = 0;
-    for (i, &v) in x.iter().enumerate() {
-        nz[n] = i as u32;
-        n += usize::from(v != 0.0);
-    }
-    n
 }
 
 /// The output positions `lo..hi` along one axis whose window covers input

@@ -15,6 +15,7 @@ mod compile;
 pub mod conv;
 pub mod graph;
 pub mod mlp;
+mod nonzero;
 pub mod normalize;
 
 pub use activation::Activation;

@@ -15,12 +15,14 @@
 //!    against this core's FMA peak measured by `fma_peak`: 12 independent
 //!    chains of 8-wide fused multiply-adds.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::hint::black_box;
 use std::time::Instant;
 
-use rayon::prelude::*;
-
-use evonet_core::{EvalRequest, PolicyParams, Problem, SeededRng};
+use common::{median, population_rate, Args};
+use evonet_core::{PolicyParams, SeededRng};
 use evonet_envs::minatar::env::{MinAtarGame, MinAtarSettings};
 use evonet_envs::{Action, Env, EnvId};
 use evonet_nn::{ConvSpec, ConvTorso, Mlp};
@@ -35,11 +37,6 @@ const BREAKOUT: EnvId = EnvId::MinAtar {
     game: MinAtarGame::Breakout,
     minimal: true,
 };
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 fn dqn_spec() -> PolicySpec {
     let env = BREAKOUT.make(None);
@@ -105,31 +102,7 @@ fn rollout_rate(threads: usize, episodes: u32, pop: usize, reps: usize) -> (f64,
             obs_norm: None,
         })
         .collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    let mut rates = Vec::new();
-    let mut mean_len = 0.0;
-    for rep in 0..reps {
-        let t = Instant::now();
-        let (steps, eps): (u64, u64) = pool.install(|| {
-            genomes
-                .par_iter()
-                .enumerate()
-                .with_max_len(1)
-                .map(|(i, g)| {
-                    let e = problem
-                        .evaluate(g, &EvalRequest::new((rep * pop + i) as u64))
-                        .unwrap();
-                    (e.cost.env_steps, e.cost.episodes)
-                })
-                .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
-        });
-        rates.push(steps as f64 / t.elapsed().as_secs_f64());
-        mean_len = steps as f64 / eps as f64;
-    }
-    (median(rates), mean_len)
+    population_rate(&problem, &genomes, threads, reps)
 }
 
 /// Frames of random play.
@@ -220,21 +193,12 @@ fn fma_chains(iters: u64) -> f32 {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let quick = args.iter().any(|a| a == "--quick");
-    let filters: Vec<&str> = args
-        .iter()
-        .filter(|a| !a.starts_with("--"))
-        .map(String::as_str)
-        .collect();
-    let selected = |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f));
+    let args = Args::parse();
+    let quick = args.quick;
+    let selected = |name: &str| args.selected(name);
     let reps = if quick { 3 } else { 7 };
     let pop = if quick { 128 } else { 512 };
-    println!("# evonet MinAtar benchmark (medians of {reps} repetitions)");
-    println!(
-        "cpu threads available: {}",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
+    args.banner("MinAtar benchmark", reps);
     if selected("env_only") {
         let r = env_only(reps, 2_000_000);
         println!("env_only breakout: {:.2} M steps/s", r / 1e6);

@@ -12,24 +12,19 @@
 //!    bytes: a full decode of a 100-mutation chain, and the cached-parent
 //!    path (one axpy per child).
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::hint::black_box;
 use std::time::Instant;
 
-use rayon::prelude::*;
-
+use common::{median, population_rate, Args};
 use evonet_core::genome::decode_seed_chain;
-use evonet_core::{
-    EvalRequest, NoiseTable, PolicyParams, Problem, SeedChain, SeedMutation, SeededRng,
-};
+use evonet_core::{NoiseTable, PolicyParams, SeedChain, SeedMutation, SeededRng};
 use evonet_envs::{Env, EnvId};
 use evonet_nn::Activation;
 use evonet_problems::rollout::RolloutEnv;
 use evonet_problems::{PolicySpec, RlProblem, Task, TaskKind};
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 fn cartpole_problem(episodes: u32) -> RlProblem {
     let env = EnvId::CartPole.make(None);
@@ -72,31 +67,7 @@ fn rollout_rate(threads: usize, episodes: u32, pop: usize, reps: usize) -> (f64,
             }
         })
         .collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    let mut rates = Vec::new();
-    let mut mean_len = 0.0;
-    for rep in 0..reps {
-        let t = Instant::now();
-        let (steps, eps): (u64, u64) = pool.install(|| {
-            genomes
-                .par_iter()
-                .enumerate()
-                .with_max_len(1)
-                .map(|(i, g)| {
-                    let e = problem
-                        .evaluate(g, &EvalRequest::new((rep * pop + i) as u64))
-                        .unwrap();
-                    (e.cost.env_steps, e.cost.episodes)
-                })
-                .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
-        });
-        rates.push(steps as f64 / t.elapsed().as_secs_f64());
-        mean_len = steps as f64 / eps as f64;
-    }
-    (median(rates), mean_len)
+    population_rate(&problem, &genomes, threads, reps)
 }
 
 fn decode_rates(n: usize, chain_len: usize, reps: usize) -> (f64, f64, f64) {
@@ -152,23 +123,12 @@ fn decode_rates(n: usize, chain_len: usize, reps: usize) -> (f64, f64, f64) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let quick = args.iter().any(|a| a == "--quick");
-    // Like criterion: arguments that are not flags select the sections whose
-    // name contains them (`cartpole_rollout`, `seed_chain_decode`).
-    let filters: Vec<&str> = args
-        .iter()
-        .filter(|a| !a.starts_with("--"))
-        .map(String::as_str)
-        .collect();
-    let selected = |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f));
+    let args = Args::parse();
+    let quick = args.quick;
+    let selected = |name: &str| args.selected(name);
     let reps = if quick { 3 } else { 7 };
     let pop = if quick { 64 } else { 256 };
-    println!("# evonet throughput benchmark (medians of {reps} repetitions)");
-    println!(
-        "cpu threads available: {}",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
+    args.banner("throughput benchmark", reps);
     if selected("cartpole_rollout") {
         for episodes in [1u32, 8] {
             for threads in [1usize, 2] {

@@ -1,6 +1,7 @@
 use crate::common::*;
 
-fn run_with_threads(
+/// The metrics (without times) and champion of a run on `threads` threads.
+pub(crate) fn run_with_threads(
     cfg: &str,
     name: &str,
     threads: &str,

@@ -3,6 +3,7 @@
 //! their frame budget, and the defaults give the DQN network.
 
 use crate::common::*;
+use crate::determinism::run_with_threads;
 use crate::resume::kill_and_resume_matches;
 
 /// A short Deep GA on Breakout with MinAtar's DQN network (the default
@@ -48,28 +49,14 @@ learning_rate = 0.01
 obs_norm = false
 "#;
 
-fn run_threads(
-    cfg: &str,
-    name: &str,
-    threads: &str,
-) -> (Vec<serde_json::Value>, serde_json::Value) {
-    let d = tmp(&format!("{name}-t{threads}"));
-    let c = write_config(&d, "c.toml", cfg);
-    let out = d.join("run");
-    run_into(&c, &out, &["--threads", threads]);
-    let r = (metrics_without_time(&out), champion(&out));
-    std::fs::remove_dir_all(&d).unwrap();
-    r
-}
-
 #[test]
 fn conv_policies_are_bit_identical_for_1_and_2_threads() {
     for (cfg, name) in [
         (GA_BREAKOUT, "minatar-ga"),
         (ES_SPACE_INVADERS, "minatar-es"),
     ] {
-        let (m1, c1) = run_threads(cfg, name, "1");
-        let (m2, c2) = run_threads(cfg, name, "2");
+        let (m1, c1) = run_with_threads(cfg, name, "1");
+        let (m2, c2) = run_with_threads(cfg, name, "2");
         assert!(!m1.is_empty());
         assert_eq!(m1, m2, "{name}: metrics differ between 1 and 2 threads");
         assert_eq!(c1, c2, "{name}: champion differs between 1 and 2 threads");

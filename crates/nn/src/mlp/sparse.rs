@@ -1,6 +1,7 @@
 //! The first layer over mostly-zero inputs: for each row, the weight rows
 //! of its non-zero inputs are added to the biases in index order, 64 outputs
-//! at a time in registers (8 AVX2 vectors), then 8 at a time. Each output is
+//! at a time in registers (8 AVX2 vectors; 128 in 8 AVX-512 vectors where
+//! the CPU has them), then 8 at a time. Each output is
 //! `b + Σᵢ xᵢ·W[i][j]` over the non-zero `xᵢ`, one fused multiply-add per
 //! term in index order: the dense kernel's sum (`super::chunk`) without its
 //! zero terms, so the two agree bit for bit except that a dense zero term
@@ -8,6 +9,7 @@
 //! take this path (narrower tails use partial sums in the dense kernel).
 
 use super::MlpSpec;
+use crate::nonzero::nonzeros;
 
 /// Whether [`layer`] applies to the spec's first layer.
 pub(super) fn eligible(spec: &MlpSpec) -> bool {
@@ -46,89 +48,34 @@ pub(super) fn layer(
                 continue;
             }
         }
-        row(xr, w, bias, or, nz);
+        row::<64>(xr, w, bias, or, nz);
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn row_avx2(x: &[f32], w: &[f32], bias: &[f32], out: &mut [f32], nz: &mut [u32]) {
-    row(x, w, bias, out, nz);
+    row::<64>(x, w, bias, out, nz);
 }
 
+/// With AVX-512, 128 outputs fit in registers: one pass over the non-zero
+/// inputs reads each weight row whole.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn row_avx512(x: &[f32], w: &[f32], bias: &[f32], out: &mut [f32], nz: &mut [u32]) {
+    row::<128>(x, w, bias, out, nz);
+}
+
+/// One row: chunks of `WIDE` outputs in registers, then of 8.
+#[inline(always)]
+fn row<const WIDE: usize>(x: &[f32], w: &[f32], bias: &[f32], out: &mut [f32], nz: &mut [u32]) {
     let n = nonzeros(x, nz);
     let nz = &nz[..n];
     let n_out = out.len();
     let mut j0 = 0;
-    while j0 + 128 <= n_out {
-        chunk_prefetched::<128>(x, nz, w, bias, out, j0);
-        j0 += 128;
-    }
-    while j0 + 8 <= n_out {
-        chunk::<8>(x, nz, w, bias, out, j0);
-        j0 += 8;
-    }
-}
-
-/// [`chunk`], asking for the weight row of the non-zero input `AHEAD`
-/// places on while adding this one: the rows are scattered over the layer's
-/// weights, where the hardware prefetcher cannot guess them.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn chunk_prefetched<const W: usize>(
-    x: &[f32],
-    nz: &[u32],
-    w: &[f32],
-    bias: &[f32],
-    out: &mut [f32],
-    j0: usize,
-) {
-    use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-    const AHEAD: usize = 6;
-    let n_out = out.len();
-    let mut acc: [f32; W] = std::array::from_fn(|k| bias[j0 + k]);
-    for (t, &i) in nz.iter().enumerate() {
-        if let Some(&next) = nz.get(t + AHEAD) {
-            let base = next as usize * n_out + j0;
-            for line in (0..W).step_by(16) {
-                let p = w[base + line..].as_ptr().cast::<i8>();
-                // SAFETY: a hint only; `p` points into `w`.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(p) };
-            }
-        }
-        let (i, xi) = (i as usize, x[i as usize]);
-        let row = &w[i * n_out + j0..i * n_out + j0 + W];
-        for k in 0..W {
-            acc[k] = xi.mul_add(row[k], acc[k]);
-        }
-    }
-    out[j0..j0 + W].copy_from_slice(&acc);
-}
-
-/// The indices of the non-zero values, in order, without a branch per
-/// value (the pattern of a frame's zeros is not predictable).
-#[inline(always)]
-fn nonzeros(x: &[f32], nz: &mut [u32]) -> usize {
-    let mut n = 0;
-    for (i, &v) in x.iter().enumerate() {
-        nz[n] = i as u32;
-        n += usize::from(v != 0.0);
-    }
-    n
-}
-
-#[inline(always)]
-fn row(x: &[f32], w: &[f32], bias: &[f32], out: &mut [f32], nz: &mut [u32]) {
-    let n = nonzeros(x, nz);
-    let nz = &nz[..n];
-    let n_out = out.len();
-    let mut j0 = 0;
-    while j0 + 64 <= n_out {
-        chunk::<64>(x, nz, w, bias, out, j0);
-        j0 += 64;
+    while j0 + WIDE <= n_out {
+        chunk::<WIDE>(x, nz, w, bias, out, j0);
+        j0 += WIDE;
     }
     while j0 + 8 <= n_out {
         chunk::<8>(x, nz, w, bias, out, j0);
