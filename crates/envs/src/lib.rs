@@ -101,6 +101,9 @@ pub trait Env: Send {
     /// The internal state, as Gymnasium's `env.unwrapped.state`.
     fn state(&self) -> Vec<f64>;
     /// Starts an episode from the given internal state (step counter at 0).
+    /// Only the double pole's generalisation test calls it; environments
+    /// whose episodes can only start from a seed (MinAtar, whose state is
+    /// the game's objects and random stream) panic.
     fn set_state(&mut self, state: &[f64], obs: &mut [f32]);
 }
 
