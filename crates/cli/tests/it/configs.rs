@@ -155,6 +155,23 @@ fn bad_configs_exit_2_naming_file_and_key() {
          [strategy]\nkind = \"cma_es\"\nsigma = 0.1\n",
         "strategy.separable",
     );
+    expect_config_error(
+        "convolutions over flat observations",
+        &GA_ACROBOT.replace("[policy]", "[policy]\nconv = [{ filters = 4, kernel = 2 }]"),
+        "policy.conv",
+    );
+    expect_config_error(
+        "a kernel larger than the frame",
+        &GA_ACROBOT
+            .replace("Acrobot-v1", "MinAtar/Breakout-v1")
+            .replace("[policy]", "[policy]\nconv = [{ filters = 4, kernel = 11 }]"),
+        "policy.conv",
+    );
+    expect_config_error(
+        "empty frame budget",
+        &GA_ACROBOT.replace("seed = 5", "seed = 5\nmax_env_steps = 0"),
+        "run.max_env_steps",
+    );
     expect_config_error("toml syntax", "[run\nseed = 1", "bad.toml");
     expect_config_error("duplicate key", "[run]\nseed = 1\nseed = 2", "line 3");
     // Tagged sections name the key of a wrong value, not only the table.
