@@ -59,23 +59,26 @@ fn at(points: &[(f64, f64)], x: f64) -> Option<f64> {
     (i > 0).then(|| points[i - 1].1)
 }
 
-/// Runs that are weight-evolution runs (generation lines with frames), or
-/// `None` when the first is not (an architecture search).
+/// The runs as weight-evolution runs, or `None` when the first is an
+/// architecture search (its metrics hold candidate lines).
 pub fn load_all(dirs: &[PathBuf]) -> Result<Option<Vec<(PathBuf, Run)>>> {
     let mut out = Vec::new();
     for d in dirs {
         let metrics = d.join("metrics.jsonl");
-        let recs = evonet::runner::metrics::read_all(&metrics)
-            .map_err(|e| user(format!("{}: {e}", metrics.display())))?;
-        if recs.iter().all(|r| r.env_steps == 0) {
+        let read_err = |e: std::io::Error| user(format!("{}: {e}", metrics.display()));
+        let search = !evonet::runner::read_candidates(&metrics)
+            .map_err(read_err)?
+            .is_empty();
+        if search {
             if out.is_empty() {
                 return Ok(None);
             }
             return Err(user(format!(
-                "{}: no environment frames; plot RL runs together, or architecture searches together",
+                "{}: an architecture search; plot RL runs together, or searches together",
                 metrics.display()
             )));
         }
+        let recs = evonet::runner::metrics::read_all(&metrics).map_err(read_err)?;
         out.push((d.clone(), load(d, recs)?));
     }
     Ok(Some(out))

@@ -164,7 +164,10 @@ fn bad_configs_exit_2_naming_file_and_key() {
         "a kernel larger than the frame",
         &GA_ACROBOT
             .replace("Acrobot-v1", "MinAtar/Breakout-v1")
-            .replace("[policy]", "[policy]\nconv = [{ filters = 4, kernel = 11 }]"),
+            .replace(
+                "[policy]",
+                "[policy]\nconv = [{ filters = 4, kernel = 11 }]",
+            ),
         "policy.conv",
     );
     expect_config_error(
