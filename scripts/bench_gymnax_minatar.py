@@ -9,8 +9,11 @@ Usage: bench_gymnax_minatar.py [--envs 256] [--steps 2000] [--reps 5]
 lax.scan; each step runs the policy (conv 16 3x3 VALID, dense 128, ReLU,
 argmax over the 3 actions, random weights as a first generation has) on
 every environment's frame, and gymnax resets finished episodes itself.
-Compilation is timed apart; the rate is the median over repetitions of
-envs x steps / seconds. Prints one JSON line.
+With --population, every environment has its own random weights (a
+population evaluated as evosax or EvoTorch users vmap it, as a GA or ES
+generation needs); without it, all share one set (what gymnax's own
+benchmarks time). Compilation is timed apart; the rate is the median over
+repetitions of envs x steps / seconds. Prints one JSON line.
 """
 import argparse
 import json
@@ -45,17 +48,25 @@ def main():
     ap.add_argument("--envs", type=int, default=256)
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--population", action="store_true",
+                    help="one set of weights per environment")
     a = ap.parse_args()
     env, env_params = gymnax.make("Breakout-MinAtar")
     channels = env.observation_space(env_params).shape[-1]
-    params = init_params(jax.random.PRNGKey(0), channels, env.num_actions)
+    if a.population:
+        keys_p = jax.random.split(jax.random.PRNGKey(0), a.envs)
+        params = jax.vmap(init_params, in_axes=(0, None, None))(keys_p, channels, env.num_actions)
+        p_axis = 0
+    else:
+        params = init_params(jax.random.PRNGKey(0), channels, env.num_actions)
+        p_axis = None
     keys = jax.random.split(jax.random.PRNGKey(1), a.envs)
     obs, state = jax.vmap(env.reset, in_axes=(0, None))(keys, env_params)
 
     def one(carry, _):
         key, obs, state = carry
         key, sub = jax.random.split(key)
-        actions = jax.vmap(policy, in_axes=(None, 0))(params, obs)
+        actions = jax.vmap(policy, in_axes=(p_axis, 0))(params, obs)
         obs, state, reward, terminated, truncated, _ = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
             jax.random.split(sub, a.envs), state, actions, env_params)
         return (key, obs, state), (terminated | truncated).sum()
@@ -74,7 +85,7 @@ def main():
         key, obs, state, done = jax.block_until_ready(rollout(key, obs, state))
         rates.append(a.envs * a.steps / (time.perf_counter() - t))
     print(json.dumps({"gymnax": "Breakout-MinAtar", "jax": jax.__version__,
-                      "envs": a.envs, "steps": a.steps, "compile_s": round(compile_s, 2),
+                      "envs": a.envs, "weights_per_env": a.population, "steps": a.steps, "compile_s": round(compile_s, 2),
                       "steps_per_s": round(statistics.median(rates)),
                       "all": [round(r) for r in rates]}))
 

@@ -12,4 +12,5 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$VENV/bin/pip" install -q --disable-pip-version-check "jax[cpu]" gymnax six
 fi
 "$VENV/bin/python" scripts/bench_gymnax_minatar.py "$@"
+"$VENV/bin/python" scripts/bench_gymnax_minatar.py --population "$@"
 cargo bench -p evonet-problems --bench minatar -- dqn_rollout
