@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-#[cfg(feature = "nas")]
 use evonet_envs::minatar::env::MinAtarSettings;
 use evonet_envs::{Env, EnvId, EnvSource};
+#[cfg(feature = "nas")]
 use evonet_nas::{ChainSpaceConfig, DataConfig, Fidelity, FinalTraining, SearchSpaceConfig};
 use evonet_nn::{Activation, ConvLayer};
 use evonet_problems::Faults;
