@@ -10,10 +10,12 @@ use std::path::Path;
 
 use evonet_envs::minatar::asterix::Asterix;
 use evonet_envs::minatar::breakout::Breakout;
+use evonet_envs::minatar::env::{MinAtarGame, MinAtarSettings};
 use evonet_envs::minatar::freeway::Freeway;
 use evonet_envs::minatar::seaquest::Seaquest;
 use evonet_envs::minatar::space_invaders::SpaceInvaders;
 use evonet_envs::minatar::{Game, MinAtar, SIDE};
+use evonet_envs::{Action, AnyEnv, Env, EnvId};
 use serde_json::Value;
 
 use crate::parity::fixture_files;
@@ -77,6 +79,24 @@ fn replay<G: Game>(
     assert_eq!(minimal, want, "{name}: minimal_action_set");
     let mut frame = vec![false; SIDE * SIDE * G::CHANNELS];
     let mut env: Option<MinAtar<G>> = None;
+    // The registered environment (`-v0`: the recorded actions are of the
+    // full set) must play the same episodes through the `Env` interface.
+    let game = MinAtarGame::ALL
+        .into_iter()
+        .find(|g| g.package_name() == G::NAME)
+        .expect("a registered game");
+    let settings = MinAtarSettings {
+        sticky_action_prob: sticky,
+        difficulty_ramping: ramping,
+        minimal_action_set: None,
+    };
+    let mut registered: AnyEnv = EnvId::MinAtar {
+        game,
+        minimal: false,
+    }
+    .make_with(None, &settings);
+    let mut obs = vec![0.0f32; registered.spec().obs_dim];
+    let as_frame = |obs: &[f32]| obs.iter().map(|&o| o == 1.0).collect::<Vec<bool>>();
     let mut steps = 0;
     for (n, v) in lines {
         let ctx = format!("{name}:{n}");
@@ -85,6 +105,8 @@ fn replay<G: Game>(
                 let seed = v["reset_seed"].as_u64().expect("reset_seed") as u32;
                 let e = MinAtar::<G>::new(sticky, ramping, seed);
                 e.frame(&mut frame);
+                registered.reset(u64::from(seed), &mut obs);
+                assert_eq!(as_frame(&obs), frame, "{ctx}: the registered env's reset");
                 assert_eq!(
                     cells(&frame, G::CHANNELS),
                     recorded_cells(&v["obs"], &ctx),
@@ -98,9 +120,16 @@ fn replay<G: Game>(
                     .unwrap_or_else(|| panic!("{ctx}: step before reset"));
                 let a = v["action"].as_u64().expect("action") as usize;
                 let (r, term) = e.act(a);
+                let st = registered.step(Action::Discrete(a), &mut obs);
+                assert_eq!(
+                    (st.reward, st.terminated),
+                    (r, term),
+                    "{ctx}: registered env"
+                );
                 let effective = v["effective_action"].as_u64().expect("effective_action");
                 assert_eq!(e.last_action() as u64, effective, "{ctx}: effective action");
                 e.frame(&mut frame);
+                assert_eq!(as_frame(&obs), frame, "{ctx}: the registered env's frame");
                 assert_eq!(
                     cells(&frame, G::CHANNELS),
                     recorded_cells(&v["obs"], &ctx),
