@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """gymnax's Breakout-MinAtar with MinAtar's DQN network in JAX: env steps
-per second on CPU, the baseline of issue 16's speed target.
+per second on CPU, a baseline of docs/BENCHMARKS.md section 9.
 
 Usage: bench_gymnax_minatar.py [--envs 256] [--steps 2000] [--reps 5]
 (scripts/bench_gymnax_minatar.sh makes the venv and runs evonet's side.)

@@ -2,8 +2,8 @@
 """The Python MinAtar loop with a numpy DQN network: env steps per second
 of MinAtar 1.0.15's Breakout (minimal action set, sticky actions 0.1) played
 by MinAtar's DQN network (conv 16 3x3 valid, dense 128, ReLU, argmax) in
-numpy, one frame at a time, random weights; the baseline of issue 16's
-speed figures. Run it in the venv of scripts/record_minatar_fixtures.sh.
+numpy, one frame at a time, random weights; a baseline of docs/BENCHMARKS.md
+section 9. Run it in the venv of scripts/record_minatar_fixtures.sh.
 
 Usage: bench_minatar_python.py [--steps 20000] [--reps 5]
 Prints one JSON line.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the MinAtar table of issue 16 (Such et al.'s comparison at MinAtar
+# Runs the MinAtar table of docs/MINATAR.md (Such et al.'s comparison at MinAtar
 # scale): 5 games x Deep GA / random search / OpenAI-ES x seeds 1..3, each
 # on the same 10 M frame budget (configs/minatar-<game>-<strategy>.toml),
 # then replays every champion on 100 fresh episodes and writes the table
