@@ -15,7 +15,7 @@ use evonet_envs::minatar::env::MinAtarSettings;
 use evonet_envs::{Env, EnvId, EnvSource};
 #[cfg(feature = "nas")]
 use evonet_nas::{ChainSpaceConfig, DataConfig, Fidelity, FinalTraining, SearchSpaceConfig};
-use evonet_nn::{Activation, ConvLayer};
+use evonet_nn::{Activation, ConvLayer, ConvSpec};
 use evonet_problems::Faults;
 
 use crate::registry::{GenomeKind, Registry, StrategyConfig};
@@ -352,14 +352,20 @@ impl PolicyConfig {
     /// frames.
     pub fn minatar_dqn() -> Self {
         Self {
-            conv: Some(vec![ConvLayer {
-                filters: 16,
-                kernel: 3,
-                stride: 1,
-            }]),
+            conv: Some(ConvSpec::MINATAR_LAYERS.to_vec()),
             hidden: vec![128],
             activation: Activation::Relu,
             recurrent: false,
+        }
+    }
+
+    /// The policy a run gets without a `[policy]` table: MinAtar's DQN
+    /// network over frames, else [`PolicyConfig::default`].
+    pub fn default_over(frames: bool) -> Self {
+        if frames {
+            Self::minatar_dqn()
+        } else {
+            Self::default()
         }
     }
 
@@ -621,11 +627,7 @@ impl ExperimentConfig {
                             .is_some()
                     })
                 });
-                self.policy = Some(if frames {
-                    PolicyConfig::minatar_dqn()
-                } else {
-                    PolicyConfig::default()
-                });
+                self.policy = Some(PolicyConfig::default_over(frames));
             }
             _ => {}
         }

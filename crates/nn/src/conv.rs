@@ -98,32 +98,40 @@ impl Resolved {
     }
 }
 
+const fn conv_layer(filters: usize, kernel: usize, stride: usize) -> ConvLayer {
+    ConvLayer {
+        filters,
+        kernel,
+        stride,
+    }
+}
+
 impl ConvSpec {
-    /// The MinAtar DQN torso of Young & Tian (2019): 16 filters of 3×3,
-    /// stride 1, ReLU.
+    /// The MinAtar DQN torso's layers (Young & Tian 2019): 16 filters of
+    /// 3×3, stride 1.
+    pub const MINATAR_LAYERS: [ConvLayer; 1] = [conv_layer(16, 3, 1)];
+    /// The Nature DQN torso's layers (Mnih et al. 2015): 32 filters 8×8
+    /// stride 4, 64 filters 4×4 stride 2, 64 filters 3×3 stride 1.
+    pub const NATURE_LAYERS: [ConvLayer; 3] = [
+        conv_layer(32, 8, 4),
+        conv_layer(64, 4, 2),
+        conv_layer(64, 3, 1),
+    ];
+
+    /// The MinAtar DQN torso over `input` frames, ReLU.
     pub fn minatar(input: [usize; 3]) -> Self {
         Self {
             input,
-            layers: vec![ConvLayer {
-                filters: 16,
-                kernel: 3,
-                stride: 1,
-            }],
+            layers: Self::MINATAR_LAYERS.to_vec(),
             activation: Activation::Relu,
         }
     }
 
-    /// The Nature DQN torso of Mnih et al. (2015): 32 filters 8×8 stride 4,
-    /// 64 filters 4×4 stride 2, 64 filters 3×3 stride 1, ReLU.
+    /// The Nature DQN torso over `input` frames, ReLU.
     pub fn nature(input: [usize; 3]) -> Self {
-        let layer = |filters, kernel, stride| ConvLayer {
-            filters,
-            kernel,
-            stride,
-        };
         Self {
             input,
-            layers: vec![layer(32, 8, 4), layer(64, 4, 2), layer(64, 3, 1)],
+            layers: Self::NATURE_LAYERS.to_vec(),
             activation: Activation::Relu,
         }
     }
@@ -229,6 +237,9 @@ struct Covers {
 #[derive(Debug, Clone)]
 pub struct ConvBuffers {
     layers: Vec<Resolved>,
+    /// Values of one input frame and of one output row.
+    inputs: usize,
+    features: usize,
     /// Per layer, per input row and per input column: the output positions
     /// whose window covers it (see [`covering`]).
     covers: Vec<Covers>,
@@ -239,6 +250,11 @@ pub struct ConvBuffers {
 }
 
 impl ConvBuffers {
+    /// Values of the torso's output for one frame.
+    pub fn features(&self) -> usize {
+        self.features
+    }
+
     pub fn new(spec: &ConvSpec) -> Self {
         let layers = spec.resolved();
         let widest = layers
@@ -258,6 +274,8 @@ impl ConvBuffers {
             .collect();
         let nz = layers.iter().map(|r| r.w * r.c).max().unwrap_or(0);
         Self {
+            inputs: spec.input.iter().product(),
+            features: spec.features(),
             layers,
             covers,
             nz: vec![0; nz],
@@ -297,12 +315,12 @@ impl<'p> ConvTorso<'p> {
     /// # Panics
     /// When the sizes disagree with the spec or `buf` was made for another.
     pub fn forward(&self, x: &[f32], rows: usize, buf: &mut ConvBuffers, out: &mut [f32]) {
-        let n_in: usize = self.spec.input.iter().product();
-        let feats = self.spec.features();
+        let (n_in, feats) = (buf.inputs, buf.features);
         assert_eq!(x.len(), rows * n_in, "input size");
         assert_eq!(out.len(), rows * feats, "output size");
         assert!(
             buf.layers.len() == self.spec.layers.len()
+                && buf.inputs == self.spec.input.iter().product::<usize>()
                 && buf
                     .layers
                     .last()
@@ -342,6 +360,7 @@ fn row(t: &ConvTorso<'_>, x: &[f32], buf: &mut ConvBuffers, out: &mut [f32]) {
         nz,
         a,
         b,
+        ..
     } = buf;
     let n = layers.len();
     if n == 0 {

@@ -77,7 +77,7 @@ impl Controller for ConvController<'_> {
     }
     #[inline]
     fn forward(&mut self, x: &[f32], rows: usize) -> &[f32] {
-        let f = &mut self.features[..rows * self.torso.spec().features()];
+        let f = &mut self.features[..rows * self.torso_buf.features()];
         self.torso.forward(x, rows, &mut self.torso_buf, f);
         self.mlp.net.forward_sparse(f, rows, &mut self.mlp.buf)
     }

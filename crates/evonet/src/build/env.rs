@@ -32,8 +32,9 @@ impl PolicyChoice<'_> {
                 );
                 return Ok(p);
             }
-            PolicyChoice::Config(None) if env.frame.is_some() => PolicyConfig::minatar_dqn(),
-            PolicyChoice::Config(c) => c.cloned().unwrap_or_default(),
+            PolicyChoice::Config(c) => c
+                .cloned()
+                .unwrap_or_else(|| PolicyConfig::default_over(env.frame.is_some())),
         };
         let p = PolicySpec::new(
             env.obs_dim,
