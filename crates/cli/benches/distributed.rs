@@ -1,7 +1,7 @@
 //! Distributed evaluation through Redis, measured on loopback
 //! (docs/BENCHMARKS.md section 5).
 //!
-//! `cargo bench -p evonet-cli --bench distributed -- [--reps N] [--skip-efficiency]`
+//! `cargo bench -p evonet-cli --bench distributed -- [--reps N] [--skip-efficiency] [--parts 1,2,3,4] [--bin PATH]`
 //!
 //! Starts a private, password-protected `redis-server` on a free port
 //! (Debian's `redis-server` must be on PATH) and measures:
@@ -11,7 +11,13 @@
 //! 2. throughput efficiency with 1, 2 and 4 `evonet worker` processes on
 //!    evaluations of about 10 ms, against `evonet run --threads 1`;
 //! 3. bytes sent per candidate by Deep GA at generation 100 against the
-//!    decoded parameter vector.
+//!    decoded parameter vector, and by OpenAI-ES (a noise index per task,
+//!    the centre once per batch);
+//! 4. throughput efficiency as in 2, for OpenAI-ES over MinAtar's DQN
+//!    network (132,179 parameters).
+//!
+//! `--bin PATH` runs another `evonet` binary in parts 2 and 4 (an earlier
+//! build, for a before/after comparison on the same machine).
 //!
 //! Every figure is a median over `--reps` repetitions.
 
@@ -191,6 +197,33 @@ elite_candidates = 2
 elite_episodes = 1
 "#;
 
+const EFFICIENCY_ES_CONFIG: &str = r#"
+# OpenAI-ES over MinAtar's DQN network (132,179 parameters): the centre
+# travels once per generation, each task is a noise index and a sign.
+# Episodes of an untrained policy are short: 100 per evaluation make it
+# about 6 ms.
+[run]
+seed = 3
+max_generations = 10
+stop_when_solved = false
+test_every = 1000
+checkpoint_every = 1000
+[env]
+id = "MinAtar/Breakout-v1"
+episodes = 100
+test_episodes = 1
+[policy]
+activation = "relu"
+hidden = [128]
+conv = [{ filters = 16, kernel = 3, stride = 1 }]
+[strategy]
+kind = "open_es"
+population = 64
+sigma = 0.02
+learning_rate = 0.01
+obs_norm = false
+"#;
+
 /// Median evaluations per second over the middle generations (the first
 /// includes workers joining, the last the champion test).
 fn evals_per_s(out: &Path) -> (f64, f64) {
@@ -208,8 +241,14 @@ fn evals_per_s(out: &Path) -> (f64, f64) {
     (median(rates), evals)
 }
 
+/// The binary under test: this build's, or the one `--bin PATH` names (to
+/// compare with an earlier evonet on the same machine).
 fn evonet() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_evonet"))
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == "--bin") {
+        Some(i) => Command::new(&args[i + 1]),
+        None => Command::new(env!("CARGO_BIN_EXE_evonet")),
+    }
 }
 
 fn run_config(cfg: &Path, out: &Path, extra: &[&str]) {
@@ -227,9 +266,11 @@ fn run_config(cfg: &Path, out: &Path, extra: &[&str]) {
     assert!(st.success());
 }
 
-fn efficiency(server: &Server, reps: usize, dir: &Path) {
+/// The efficiency table of `config` (`part`: the section's number and
+/// title).
+fn efficiency(server: &Server, reps: usize, dir: &Path, part: &str, config: &str) {
     let cfg = dir.join("efficiency.toml");
-    std::fs::write(&cfg, EFFICIENCY_CONFIG).unwrap();
+    std::fs::write(&cfg, config).unwrap();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let url = server.url(2);
     let mut rows: Vec<(String, Vec<f64>)> = vec![
@@ -276,7 +317,7 @@ fn efficiency(server: &Server, reps: usize, dir: &Path) {
     // Efficiency per repetition, against that repetition's own one-thread
     // baseline (the machine's load drifts between repetitions).
     println!(
-        "\n## 2. throughput efficiency, evaluations of {:.1} ms (median of {reps}), {cores} cores",
+        "\n## {part}, evaluations of {:.1} ms (median of {reps}), {cores} cores",
         median(eval_ms)
     );
     println!("| setting | evaluations/s | ideal | efficiency (median) | per repetition |");
@@ -327,6 +368,7 @@ fn bytes_per_candidate() {
                     batch: 1,
                     candidate: c.id.0,
                     request: c.request,
+                    shared: None,
                     genome: wire::encode(&c.genome, wire::MAX_TASK_BYTES, "genome").unwrap(),
                 };
                 at_100.push(
@@ -363,10 +405,11 @@ fn bytes_per_candidate() {
         "task payload: mean {mean:.0} bytes, max {max} bytes ({} tasks)",
         at_100.len()
     );
-    // OpenAI-ES and CMA-ES send the parameter vector itself.
-    let cartpole_es = 4 * 64 + 64 + 64 * 64 + 64 + 64 * 2 + 2;
+    // CMA-ES sends the parameter vector itself; OpenAI-ES a noise index,
+    // its centre once per batch.
+    let cartpole = 4 * 64 + 64 + 64 * 64 + 64 + 64 * 2 + 2;
     let genome = evonet::core::PolicyParams {
-        params: vec![0.0; cartpole_es],
+        params: vec![0.0; cartpole],
         obs_norm: Some(evonet::core::genome::ObsNorm {
             mean: vec![0.0; 4],
             std: vec![1.0; 4],
@@ -378,12 +421,31 @@ fn bytes_per_candidate() {
         batch: 1,
         candidate: 0,
         request: EvalRequest::new(0),
+        shared: None,
         genome: wire::encode(&genome, wire::MAX_TASK_BYTES, "genome").unwrap(),
     };
     println!(
-        "OpenAI-ES task, configs/cartpole-es.toml policy ({cartpole_es} parameters and observation normalisation): {} bytes, at any generation",
+        "CMA-ES task, a 4-64-64-2 policy ({cartpole} parameters and observation normalisation): {} bytes, at any generation",
         wire::encode(&task, wire::MAX_TASK_BYTES, "task").unwrap().len()
     );
+    for (name, cfg) in [
+        ("configs/cartpole-es.toml", "cartpole-es.toml"),
+        (
+            "configs/minatar-breakout-es.toml",
+            "minatar-breakout-es.toml",
+        ),
+    ] {
+        let (tasks, shared, params) = es_batch(cfg);
+        let mean = tasks.iter().sum::<usize>() as f64 / tasks.len() as f64;
+        println!(
+            "OpenAI-ES, {name} ({params} parameters): task {mean:.0} bytes mean, {} max; centre {} bytes once per batch of {}; {:.0} bytes per candidate in all (the whole vector: {} bytes)",
+            tasks.iter().max().unwrap(),
+            shared,
+            tasks.len(),
+            mean + shared as f64 / tasks.len() as f64,
+            4 * params
+        );
+    }
     for (name, params) in [
         (
             "configs/cartpole-ga.toml policy (4-64-64-2)",
@@ -402,6 +464,41 @@ fn bytes_per_candidate() {
     }
 }
 
+/// What OpenAI-ES sends for the first batch of a shipped config: each
+/// task's payload size, the shared part's size and the parameter count.
+fn es_batch(config: &str) -> (Vec<usize>, usize, usize) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../configs")
+        .join(config);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut cfg: evonet::ExperimentConfig = toml::from_str(&text).unwrap();
+    // A small table: only the parameter count is needed here.
+    cfg.run.noise_table_size = 1 << 18;
+    let es = match &cfg.strategy {
+        evonet::StrategyConfig::OpenEs(c) => c.clone(),
+        _ => panic!("{config} is not an OpenAI-ES config"),
+    };
+    let exp = evonet::Experiment::new(&path, cfg, &evonet::Registry::builtin()).unwrap();
+    let n = exp.build().unwrap().parameters().unwrap();
+    let space = evonet::strategies::ParamSpace {
+        init_scales: vec![0.1; n],
+        obs_dim: 0,
+    };
+    let table = Arc::new(evonet::core::NoiseTable::new(n + 1000, 1));
+    let strategy = evonet::strategies::OpenEs::new(es, space, table).unwrap();
+    let mut st = strategy.init(1).unwrap();
+    let batch = evonet::distributed::shared::encode_batch(
+        &strategy.ask(&mut st),
+        "0123456789abcdef",
+        u64::MAX,
+        1,
+    )
+    .unwrap();
+    assert_eq!(batch.shared.len(), 1);
+    let sizes = batch.tasks.iter().map(Vec::len).collect();
+    (sizes, batch.shared[0].len(), n)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let reps = args
@@ -411,14 +508,42 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(5usize);
     let skip_eff = args.iter().any(|a| a == "--skip-efficiency");
+    // `--parts 3,4`: only those parts.
+    let parts: Vec<u32> = args
+        .iter()
+        .position(|a| a == "--parts")
+        .and_then(|i| args.get(i + 1))
+        .map_or(vec![1, 2, 3, 4], |s| {
+            s.split(',').filter_map(|p| p.trim().parse().ok()).collect()
+        });
+    let part = |n: u32| parts.contains(&n) && !(skip_eff && (n == 2 || n == 4));
     let dir: PathBuf =
         std::env::temp_dir().join(format!("evonet-bench-dist-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let server = Server::start();
-    overhead(&server, reps);
-    if !skip_eff {
-        efficiency(&server, reps, &dir);
+    if part(1) {
+        overhead(&server, reps);
     }
-    bytes_per_candidate();
+    if part(2) {
+        efficiency(
+            &server,
+            reps,
+            &dir,
+            "2. throughput efficiency, Deep GA",
+            EFFICIENCY_CONFIG,
+        );
+    }
+    if part(3) {
+        bytes_per_candidate();
+    }
+    if part(4) {
+        efficiency(
+            &server,
+            reps,
+            &dir,
+            "4. throughput efficiency, OpenAI-ES over MinAtar's DQN network (132,179 parameters)",
+            EFFICIENCY_ES_CONFIG,
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,6 +1,12 @@
 //! Genome encodings for weight evolution.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
+
+use crate::transport::Transport;
+use crate::NoiseTable;
 
 /// A flat parameter vector, optionally with the observation normaliser the
 /// policy must use (OpenAI ES).
@@ -15,6 +21,65 @@ pub struct PolicyParams {
 pub struct ObsNorm {
     pub mean: Vec<f32>,
     pub std: Vec<f32>,
+}
+
+/// An OpenAI-ES candidate: θ = centre + `scale`·ε(`seed`), with ε a slice
+/// of the shared [`NoiseTable`]; without noise, the centre itself (the
+/// champion). Candidates of a generation share their centre (one `Arc`), so
+/// a generation holds one parameter vector, and a remote worker receives it
+/// once per batch and a task only the noise index and its scale
+/// (Salimans et al. 2017).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Perturbed {
+    pub centre: Arc<PolicyParams>,
+    pub noise: Option<Perturbation>,
+}
+
+/// The noise added to a centre: ε(`seed`) scaled by `scale` (±σ).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Perturbation {
+    pub seed: u64,
+    pub scale: f32,
+}
+
+impl Perturbed {
+    /// The parameters, written into `theta` (its old contents are dropped):
+    /// `t + scale·e` per element, rounded twice (no fused multiply-add).
+    pub fn params_into(&self, table: &NoiseTable, theta: &mut Vec<f32>) {
+        let centre = &self.centre.params;
+        theta.clear();
+        match self.noise {
+            None => theta.extend_from_slice(centre),
+            Some(Perturbation { seed, scale }) => {
+                let eps = table.perturbation(seed, centre.len());
+                theta.extend(centre.iter().zip(eps).map(|(t, e)| t + scale * e));
+            }
+        }
+    }
+
+    /// The observation normaliser of the centre.
+    pub fn obs_norm(&self) -> Option<&ObsNorm> {
+        self.centre.obs_norm.as_ref()
+    }
+}
+
+/// A task carries the noise index and its scale; the centre travels once
+/// per batch.
+impl Transport for Perturbed {
+    type Own = Option<Perturbation>;
+    type Shared = PolicyParams;
+
+    fn split(&self) -> (Cow<'_, Option<Perturbation>>, Option<&Arc<PolicyParams>>) {
+        (Cow::Owned(self.noise), Some(&self.centre))
+    }
+
+    fn join(
+        noise: Option<Perturbation>,
+        centre: Option<Arc<PolicyParams>>,
+    ) -> Result<Self, String> {
+        let centre = centre.ok_or("an OpenAI-ES task arrived without its centre")?;
+        Ok(Self { centre, noise })
+    }
 }
 
 /// One mutation of a seed chain: `θ ← θ + sigma · ε(seed)`.

@@ -19,16 +19,18 @@ pub mod seed;
 pub mod shaping;
 pub mod stats;
 pub mod strategy;
+pub mod transport;
 pub mod variation;
 
 pub use below::Below;
 pub use candidate::{
     Candidate, CandidateId, Cost, EvalRequest, Evaluated, Evaluation, Origin, Outcome,
 };
-pub use genome::{PolicyParams, SeedChain, SeedMutation};
+pub use genome::{Perturbation, Perturbed, PolicyParams, SeedChain, SeedMutation};
 pub use noise::NoiseTable;
 pub use problem::{EvalError, Problem, TestReport};
 pub use seed::{derive_seed, Purpose, SeededRng};
 pub use stats::RunningStats;
 pub use strategy::{Champion, SpeciesRecord, Strategy, StrategyError, TellReport};
+pub use transport::Transport;
 pub use variation::Variation;

@@ -4,16 +4,15 @@
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
-use redis::streams::StreamReadReply;
-use serde::Serialize;
-
-use evonet_core::{Candidate, Evaluated, Outcome, Problem};
+use evonet_core::{Candidate, Evaluated, Outcome, Problem, Transport};
 use evonet_runner::{Evaluator, EvaluatorError};
+use redis::streams::StreamReadReply;
 
 use crate::error::DistError;
 use crate::keys;
 use crate::link::{now_ms, Link};
-use crate::wire::{self, RunSpec, Task, TaskResult, MAX_RESULT_BYTES, MAX_TASK_BYTES};
+use crate::shared::encode_batch;
+use crate::wire::{self, RunSpec, TaskResult, MAX_RESULT_BYTES};
 
 /// What the coordinator is waiting for, reported about once a second.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +31,10 @@ const LEASE_MARGIN_MS: u64 = 3_000;
 const LEASE_FLOOR_MS: u64 = 5_000;
 /// A worker counts as alive this long after its last heartbeat.
 pub const WORKER_ALIVE_MS: u64 = 5_000;
+/// A batch's shared parts expire this long after the coordinator last
+/// renewed them (it renews them every second while it waits), so a
+/// coordinator that dies leaves nothing behind for long.
+const SHARED_TTL_MS: u64 = 120_000;
 /// Tasks sent per pipeline.
 const SEND_CHUNK: usize = 512;
 
@@ -49,6 +52,9 @@ pub struct RedisEvaluator<G> {
     published: bool,
     refusals_seen: std::collections::BTreeSet<String>,
     status: Option<StatusFn>,
+    /// The current batch's shared parts, by index (kept to write them
+    /// again if Redis loses them).
+    shared: Vec<Vec<u8>>,
     /// Results that arrived twice (reclaimed tasks evaluated again).
     pub duplicates: u64,
     _genome: PhantomData<fn(G)>,
@@ -74,6 +80,7 @@ impl<G> RedisEvaluator<G> {
             published: false,
             refusals_seen: Default::default(),
             status: None,
+            shared: Vec::new(),
             duplicates: 0,
             _genome: PhantomData,
         }
@@ -151,6 +158,37 @@ impl<G> RedisEvaluator<G> {
         Ok(())
     }
 
+    /// The Redis keys of the current batch's shared parts.
+    fn shared_keys(&self) -> Vec<String> {
+        (0..self.shared.len() as u32)
+            .map(|index| {
+                crate::shared::SharedKey {
+                    session: self.session,
+                    batch: self.batch,
+                    index,
+                }
+                .redis_key(&self.spec.run_id)
+            })
+            .collect()
+    }
+
+    /// Writes the current batch's shared parts, before the tasks that name
+    /// them (one at a time: each may be large).
+    fn put_shared(&mut self) -> Result<(), DistError> {
+        let keys = self.shared_keys();
+        for (key, bytes) in keys.iter().zip(&self.shared) {
+            self.link.call(|con| {
+                redis::cmd("SET")
+                    .arg(key)
+                    .arg(bytes.as_slice())
+                    .arg("PX")
+                    .arg(SHARED_TTL_MS)
+                    .query::<()>(con)
+            })?;
+        }
+        Ok(())
+    }
+
     fn send(&mut self, payloads: &[&Vec<u8>]) -> Result<(), DistError> {
         let key = keys::tasks(&self.spec.run_id);
         for chunk in payloads.chunks(SEND_CHUNK) {
@@ -176,10 +214,14 @@ impl<G> RedisEvaluator<G> {
         let id = self.spec.run_id.clone();
         let now = now_ms();
         let lease = self.lease_ms();
+        let shared = self.shared_keys();
         let (exists, workers, refusals): (bool, u64, Vec<(String, String)>) =
             self.link.call(|con| {
-                redis::pipe()
-                    .cmd("EXISTS")
+                let mut p = redis::pipe();
+                for key in &shared {
+                    p.cmd("PEXPIRE").arg(key).arg(SHARED_TTL_MS).ignore();
+                }
+                p.cmd("EXISTS")
                     .arg(keys::spec(&id))
                     .cmd("ZCOUNT")
                     .arg(keys::workers())
@@ -216,29 +258,16 @@ impl<G> RedisEvaluator<G> {
         candidates: Vec<Candidate<G>>,
     ) -> Result<Vec<Evaluated<G>>, DistError>
     where
-        G: Serialize,
+        G: Transport,
     {
         if !self.published {
             self.publish(true)?;
         }
         self.batch += 1;
         let n = candidates.len();
-        let mut payloads = Vec::with_capacity(n);
-        for c in &candidates {
-            let genome = wire::encode(&c.genome, MAX_TASK_BYTES - 256, "genome")
-                .map_err(|e| DistError::Payload(format!("candidate {}: {e}", c.id)))?;
-            let task = Task {
-                run: self.spec.run_id.clone(),
-                session: self.session,
-                batch: self.batch,
-                candidate: c.id.0,
-                request: c.request,
-                genome,
-            };
-            let bytes = wire::encode(&task, MAX_TASK_BYTES, "task")
-                .map_err(|e| DistError::Payload(format!("candidate {}: {e}", c.id)))?;
-            payloads.push(bytes);
-        }
+        let batch = encode_batch(&candidates, &self.spec.run_id, self.session, self.batch)?;
+        self.shared = batch.shared;
+        let payloads = batch.tasks;
         // Candidate ids are handed out in increasing order within a batch;
         // fall back to a scan if a strategy does otherwise.
         let ids: Vec<u64> = candidates.iter().map(|c| c.id.0).collect();
@@ -252,6 +281,7 @@ impl<G> RedisEvaluator<G> {
         };
         let mut slots: Vec<Option<Outcome>> = vec![None; n];
         let mut received = 0usize;
+        self.put_shared()?;
         self.send(&payloads.iter().collect::<Vec<_>>())?;
 
         let results_key = keys::results(&self.spec.run_id);
@@ -322,6 +352,7 @@ impl<G> RedisEvaluator<G> {
                         self.results_from = "0-0".into();
                     }
                     self.publish(false)?;
+                    self.put_shared()?;
                     let missing: Vec<&Vec<u8>> = (0..n)
                         .filter(|i| slots[*i].is_none())
                         .map(|i| &payloads[i])
@@ -345,9 +376,14 @@ impl<G> RedisEvaluator<G> {
         // are dropped with them; their ids are checked anyway).
         let id = self.spec.run_id.clone();
         let last = self.results_from.clone();
+        let shared = self.shared_keys();
+        self.shared.clear();
         self.link.call(|con| {
-            redis::pipe()
-                .cmd("XTRIM")
+            let mut p = redis::pipe();
+            if !shared.is_empty() {
+                p.cmd("DEL").arg(&shared).ignore();
+            }
+            p.cmd("XTRIM")
                 .arg(keys::tasks(&id))
                 .arg("MAXLEN")
                 .arg(0)
@@ -390,7 +426,7 @@ impl<G> RedisEvaluator<G> {
     }
 }
 
-impl<G: Serialize> Evaluator<G> for RedisEvaluator<G> {
+impl<G: Transport> Evaluator<G> for RedisEvaluator<G> {
     fn evaluate(
         &mut self,
         _problem: &dyn Problem<G>,

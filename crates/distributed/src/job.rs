@@ -3,43 +3,56 @@
 
 use std::marker::PhantomData;
 
-use serde::de::DeserializeOwned;
-
-use evonet_core::{Candidate, CandidateId, Cost, Outcome, Problem};
+use evonet_core::{Candidate, CandidateId, Cost, Outcome, Problem, Transport};
 use evonet_runner::evaluate_one;
 
 use crate::fingerprint::Fingerprint;
+use crate::shared::{DecodedParts, SharedBytes};
 use crate::wire::{self, RunSpec, Task, MAX_SPEC_BYTES, MAX_TASK_BYTES};
 
 /// Evaluates the tasks of one run, one at a time, from any thread.
 pub trait Job: Send + Sync {
-    /// A genome that does not decode, a panic or a non-finite fitness is a
+    /// `shared`: the part of its batch the task names, if it names one. A
+    /// genome that does not decode, a panic or a non-finite fitness is a
     /// failed evaluation.
-    fn evaluate(&self, task: &Task) -> Outcome;
+    fn evaluate(&self, task: &Task, shared: Option<&SharedBytes>) -> Outcome;
 }
 
 /// A [`Job`] for a problem over genomes of type `G`.
-pub struct ProblemJob<G, P> {
+pub struct ProblemJob<G: Transport, P> {
     problem: P,
+    parts: DecodedParts<G::Shared>,
     _genome: PhantomData<fn() -> G>,
 }
 
-impl<G, P> ProblemJob<G, P> {
+impl<G: Transport, P> ProblemJob<G, P> {
     pub fn new(problem: P) -> Self {
         Self {
             problem,
+            parts: DecodedParts::default(),
             _genome: PhantomData,
         }
+    }
+
+    /// The task's genome: its own part joined with its shared part.
+    fn genome(&self, t: &Task, shared: Option<&SharedBytes>) -> Result<G, String> {
+        let own = wire::decode::<G::Own>(&t.genome, MAX_TASK_BYTES, "genome")?;
+        let shared = match (t.shared, shared) {
+            (None, _) => None,
+            (Some(_), Some(part)) => Some(self.parts.get(part)?),
+            (Some(i), None) => return Err(format!("shared part {i} of its batch is missing")),
+        };
+        G::join(own, shared)
     }
 }
 
 impl<G, P> Job for ProblemJob<G, P>
 where
-    G: DeserializeOwned + Send + Sync,
+    G: Transport + Send + Sync,
     P: Problem<G> + Send + Sync,
 {
-    fn evaluate(&self, t: &Task) -> Outcome {
-        match wire::decode::<G>(&t.genome, MAX_TASK_BYTES, "genome") {
+    fn evaluate(&self, t: &Task, shared: Option<&SharedBytes>) -> Outcome {
+        match self.genome(t, shared) {
             Ok(genome) => evaluate_one(
                 &self.problem,
                 &Candidate {
@@ -176,14 +189,15 @@ mod tests {
             batch: 1,
             candidate,
             request: EvalRequest::new(candidate),
+            shared: None,
             genome,
         };
         let enc = |x: f64| wire::encode(&x, 64, "genome").unwrap();
-        assert_eq!(job.evaluate(&task(0, enc(2.5))).fitness(), 2.5);
-        assert!(matches!(job.evaluate(&task(1, vec![1, 2])),
+        assert_eq!(job.evaluate(&task(0, enc(2.5)), None).fitness(), 2.5);
+        assert!(matches!(job.evaluate(&task(1, vec![1, 2]), None),
             Outcome::Failed { reason, .. } if reason.contains("malformed genome")));
-        assert!(matches!(job.evaluate(&task(2, enc(13.0))),
+        assert!(matches!(job.evaluate(&task(2, enc(13.0)), None),
             Outcome::Failed { reason, .. } if reason.contains("unlucky")));
-        assert_eq!(job.evaluate(&task(3, enc(-1.0))).fitness(), -1.0);
+        assert_eq!(job.evaluate(&task(3, enc(-1.0)), None).fitness(), -1.0);
     }
 }

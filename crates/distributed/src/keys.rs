@@ -33,6 +33,13 @@ pub fn results(id: &str) -> String {
     run(id, "results")
 }
 
+/// Part `index` of what the tasks of batch `batch` of coordinator session
+/// `session` share (an OpenAI-ES centre), written before the tasks and
+/// deleted after the batch; it expires if the coordinator dies.
+pub fn shared(id: &str, session: u64, batch: u64, index: u32) -> String {
+    run(id, &format!("shared:{session:x}:{batch}:{index}"))
+}
+
 /// Current lease in milliseconds: how long a task may stay unacknowledged
 /// before another worker takes it over.
 pub fn lease(id: &str) -> String {

@@ -1,9 +1,10 @@
 //! Test doubles for the distributed layer, shared by its tests and the
-//! benchmarks: a problem over plain numbers and a factory that builds it.
+//! benchmarks: a problem over plain numbers (and over OpenAI-ES candidates,
+//! whose centre travels as a shared part) and a factory that builds it.
 
 use std::time::Duration;
 
-use evonet_core::{Cost, EvalError, EvalRequest, Evaluation, Problem, TestReport};
+use evonet_core::{Cost, EvalError, EvalRequest, Evaluation, Perturbed, Problem, TestReport};
 
 use crate::fingerprint::Fingerprint;
 use crate::job::{Job, JobFactory, ProblemJob};
@@ -43,12 +44,29 @@ impl Problem<f64> for Echo {
     }
 }
 
+/// Fitness = the centre's first parameter plus the noise's scale, after
+/// sleeping `delay_ms`.
+impl Problem<Perturbed> for Echo {
+    fn evaluate(&self, g: &Perturbed, r: &EvalRequest) -> Result<Evaluation, EvalError> {
+        let x = g.centre.params.first().copied().unwrap_or(0.0) as f64
+            + g.noise.map_or(0.0, |n| n.scale as f64);
+        self.evaluate(&x, r)
+    }
+
+    fn test(&self, g: &Perturbed, seed: u64) -> Result<TestReport, EvalError> {
+        let x = g.centre.params.first().copied().unwrap_or(0.0) as f64;
+        self.test(&x, seed)
+    }
+}
+
 /// Builds [`Echo`] jobs and describes them as `problem`; fails with
 /// `problem` as its reason when `broken`.
 pub struct EchoFactory {
     pub delay_ms: u64,
     pub problem: String,
     pub broken: bool,
+    /// Jobs over OpenAI-ES candidates ([`Perturbed`]) instead of numbers.
+    pub perturbed: bool,
 }
 
 impl EchoFactory {
@@ -57,6 +75,7 @@ impl EchoFactory {
             delay_ms,
             problem: problem.into(),
             broken: false,
+            perturbed: false,
         }
     }
 }
@@ -70,12 +89,15 @@ impl JobFactory for EchoFactory {
         if self.broken {
             return Err(self.problem.clone());
         }
-        Ok((
-            Box::new(ProblemJob::<f64, _>::new(Echo {
-                delay_ms: self.delay_ms,
-            })),
-            Fingerprint::new([self.problem.clone()]),
-        ))
+        let echo = Echo {
+            delay_ms: self.delay_ms,
+        };
+        let job: Box<dyn Job> = if self.perturbed {
+            Box::new(ProblemJob::<Perturbed, _>::new(echo))
+        } else {
+            Box::new(ProblemJob::<f64, _>::new(echo))
+        };
+        Ok((job, Fingerprint::new([self.problem.clone()])))
     }
 }
 

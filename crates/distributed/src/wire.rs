@@ -9,16 +9,20 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use evonet_core::{EvalRequest, Outcome};
 
 /// Version of the keys and payloads below. A change of any of them bumps it.
-/// 5: a result carries the evaluation's artifact (the weights of a final
+/// 6: a task names the part it shares with its batch (OpenAI-ES's centre,
+/// written once per batch) instead of carrying it; 5: a result carries the evaluation's artifact (the weights of a final
 /// retraining) and a run spec its stage; 4: postcard payloads (3 and
 /// before: bincode 1.3).
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// Largest task payload (a genome and its request).
 pub const MAX_TASK_BYTES: u64 = 16 << 20;
 /// Largest result payload (an outcome with observation statistics, or the
 /// trained weights of an architecture's final retraining).
 pub const MAX_RESULT_BYTES: u64 = 64 << 20;
+/// Largest part shared by a batch's tasks (an OpenAI-ES centre: 32 million
+/// parameters).
+pub const MAX_SHARED_BYTES: u64 = 128 << 20;
 /// Largest run spec (the resolved config and the problem description).
 pub const MAX_SPEC_BYTES: u64 = 1 << 20;
 
@@ -55,7 +59,11 @@ pub struct Task {
     pub batch: u64,
     pub candidate: u64,
     pub request: EvalRequest,
-    /// postcard of the genome.
+    /// The part of the genome shared with other tasks of the batch, by its
+    /// index among the batch's shared parts ([`crate::keys::shared`]).
+    pub shared: Option<u32>,
+    /// postcard of the genome's own part (the whole genome when nothing is
+    /// shared).
     pub genome: Vec<u8>,
 }
 
@@ -135,6 +143,7 @@ mod tests {
             batch: 1,
             candidate: 1,
             request: EvalRequest::new(3),
+            shared: Some(1),
             genome: vec![0; 100],
         };
         assert!(encode(&t, 50, "task").unwrap_err().contains("50-byte"));

@@ -23,6 +23,7 @@ use crate::heartbeat::{self, InHand};
 use crate::job::{admit, Job, JobFactory};
 use crate::keys;
 use crate::link::{now_ms, Link};
+use crate::shared::{SharedBytes, SharedCache, SharedKey};
 use crate::wire::{self, Task, TaskResult, MAX_RESULT_BYTES, MAX_TASK_BYTES};
 
 pub use crate::heartbeat::MIN_LEASE_MS;
@@ -61,6 +62,8 @@ enum Slot {
         lease_ms: u64,
         /// Smoothed wall milliseconds per task (one thread).
         task_ms: f64,
+        /// The shared parts of its latest batches.
+        shared: SharedCache,
     },
     Refused {
         hash: String,
@@ -197,7 +200,7 @@ impl<F: JobFactory> Worker<F> {
                 };
                 let fetched = self.answer(std::mem::take(&mut finished), fetch, &ready)?;
                 oldest = None;
-                self.submit(fetched);
+                self.submit(fetched)?;
                 continue;
             }
             if self.in_flight > 0 {
@@ -232,7 +235,7 @@ impl<F: JobFactory> Worker<F> {
             said_waiting = false;
             idle_since = Instant::now();
             match self.read_new(&ready, room) {
-                Ok(fetched) if !fetched.is_empty() => self.submit(fetched),
+                Ok(fetched) if !fetched.is_empty() => self.submit(fetched)?,
                 Ok(_) => {
                     for id in &ready {
                         let entries = self.reclaim(id, room)?;
@@ -241,7 +244,7 @@ impl<F: JobFactory> Worker<F> {
                                 "took over {} tasks of run {id} from a worker that stopped answering",
                                 entries.len()
                             );
-                            self.submit(vec![(id.clone(), entries)]);
+                            self.submit(vec![(id.clone(), entries)])?;
                         }
                     }
                 }
@@ -282,70 +285,104 @@ impl<F: JobFactory> Worker<F> {
         (threads * (per_thread.floor() + reserve)) as usize
     }
 
-    /// Hands fetched entries to the pool.
-    fn submit(&mut self, fetched: Vec<(String, Vec<StreamId>)>) {
+    /// Hands fetched entries to the pool, each with the shared part its
+    /// task names (fetched once per batch).
+    fn submit(&mut self, fetched: Vec<(String, Vec<StreamId>)>) -> Result<(), DistError> {
         for (run, entries) in fetched {
             let Some(Slot::Ready { job, .. }) = self.runs.get(&run) else {
                 continue;
             };
             let job = Arc::clone(job);
+            let mut tasks = Vec::with_capacity(entries.len());
+            for e in entries {
+                let task = match decode_task(&e, &run) {
+                    Ok(t) => self.shared_part(&run, &t)?.map(|shared| (t, shared)),
+                    Err(why) => Err(why),
+                };
+                tasks.push((e.id, task));
+            }
             let mut in_hand = self.in_hand.lock().expect("in_hand lock");
             let held = in_hand.entry(run.clone()).or_default();
-            for e in entries {
-                held.insert(e.id.clone());
+            for (entry, task) in tasks {
+                held.insert(entry.clone());
                 self.in_flight += 1;
-                let task = match e.map.get(keys::FIELD) {
-                    Some(redis::Value::BulkString(b)) => {
-                        wire::decode::<Task>(b, MAX_TASK_BYTES, "task")
-                    }
-                    _ => Err("no payload".to_string()),
-                }
-                .and_then(|t| {
-                    if t.run == run {
-                        Ok(t)
-                    } else {
-                        Err(format!("it belongs to run {}", t.run))
-                    }
-                });
                 let (tx, job, run, name) = (
                     self.tx.clone(),
                     Arc::clone(&job),
                     run.clone(),
                     self.opts.name.clone(),
                 );
-                match task {
+                let (t, shared) = match task {
+                    Ok(task) => task,
                     Err(why) => {
-                        tracing::warn!("task entry {} of run {run}: {why}; dropped", e.id);
+                        tracing::warn!("task entry {entry} of run {run}: {why}; dropped");
                         let _ = tx.send(Done {
                             run,
-                            entry: e.id,
+                            entry,
                             answer: None,
                         });
+                        continue;
                     }
-                    Ok(t) => {
-                        let fetched_at = Instant::now();
-                        self.pool.spawn(move || {
-                            let start = Instant::now();
-                            let outcome = job.evaluate(&t);
-                            let ms = start.elapsed().as_secs_f64() * 1e3;
-                            let result = TaskResult {
-                                session: t.session,
-                                batch: t.batch,
-                                candidate: t.candidate,
-                                outcome,
-                                held_ms: fetched_at.elapsed().as_millis() as u64,
-                                worker: name,
-                            };
-                            let _ = tx.send(Done {
-                                run,
-                                entry: e.id,
-                                answer: Some((result, ms)),
-                            });
-                        });
-                    }
-                }
+                };
+                let fetched_at = Instant::now();
+                self.pool.spawn(move || {
+                    let start = Instant::now();
+                    let outcome = job.evaluate(&t, shared.as_ref());
+                    let ms = start.elapsed().as_secs_f64() * 1e3;
+                    let result = TaskResult {
+                        session: t.session,
+                        batch: t.batch,
+                        candidate: t.candidate,
+                        outcome,
+                        held_ms: fetched_at.elapsed().as_millis() as u64,
+                        worker: name,
+                    };
+                    let _ = tx.send(Done {
+                        run,
+                        entry,
+                        answer: Some((result, ms)),
+                    });
+                });
             }
         }
+        Ok(())
+    }
+
+    /// The shared part `task` names: from this run's cache, or fetched and
+    /// cached. `Err` (inside) when Redis no longer has it: the batch ended,
+    /// or the server lost it and the coordinator sends the task again.
+    fn shared_part(
+        &mut self,
+        run: &str,
+        task: &Task,
+    ) -> Result<Result<Option<SharedBytes>, String>, DistError> {
+        let Some(key) = SharedKey::of(task) else {
+            return Ok(Ok(None));
+        };
+        let Some(Slot::Ready { shared, .. }) = self.runs.get(run) else {
+            return Ok(Err("its run is gone".into()));
+        };
+        if let Some(part) = shared.get(key) {
+            return Ok(Ok(Some(part)));
+        }
+        let redis_key = key.redis_key(run);
+        let bytes: Option<Vec<u8>> = self
+            .link
+            .call(|con| redis::cmd("GET").arg(&redis_key).query(con))?;
+        let Some(bytes) = bytes else {
+            return Ok(Err(format!(
+                "shared part {} of its batch is gone from Redis",
+                key.index
+            )));
+        };
+        let part = SharedBytes {
+            key,
+            bytes: bytes.into(),
+        };
+        if let Some(Slot::Ready { shared, .. }) = self.runs.get_mut(run) {
+            shared.insert(part.clone());
+        }
+        Ok(Ok(Some(part)))
     }
 
     /// Sends results and acknowledges their tasks (one transaction per run:
@@ -487,6 +524,7 @@ impl<F: JobFactory> Worker<F> {
                         hash,
                         lease_ms: lease.unwrap_or(LEASE_DEFAULT_MS),
                         task_ms: f64::NAN,
+                        shared: SharedCache::default(),
                     }
                 }
                 Err(why) => {
@@ -590,6 +628,19 @@ fn encode_result(r: TaskResult) -> Result<Vec<u8>, String> {
         wire::encode(&failed, MAX_RESULT_BYTES, "result")
             .map_err(|e| format!("result of candidate #{}: {e}", r.candidate))
     })
+}
+
+/// A task entry's payload, checked to belong to `run`.
+fn decode_task(e: &StreamId, run: &str) -> Result<Task, String> {
+    let t = match e.map.get(keys::FIELD) {
+        Some(redis::Value::BulkString(b)) => wire::decode::<Task>(b, MAX_TASK_BYTES, "task")?,
+        _ => return Err("no payload".into()),
+    };
+    if t.run == run {
+        Ok(t)
+    } else {
+        Err(format!("it belongs to run {}", t.run))
+    }
 }
 
 /// Whether a Redis error says that a run's stream or group is gone (the

@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
-
-use evonet_core::{Champion, Problem, Strategy, TestReport};
+use evonet_core::{Champion, Problem, Strategy, TestReport, Transport};
 #[cfg(feature = "redis")]
 use evonet_distributed::{Fingerprint, Job, ProblemJob, RedisEvaluator, PROTOCOL_VERSION};
 use evonet_runner::{Checkpoint, Evaluator, Observer, RunError, RunOutcome, RunSettings};
@@ -129,7 +127,7 @@ impl<S: Strategy> Prepared<S> {
 
 impl<S: Strategy> Search for Prepared<S>
 where
-    S::Genome: Serialize,
+    S::Genome: Transport,
 {
     fn strategy(&self) -> &'static str {
         self.strategy.name()

@@ -72,6 +72,9 @@ pub struct NeatGenome {
     pub conns: Vec<ConnGene>,
 }
 
+// A NEAT genome travels whole to remote workers.
+evonet_core::self_contained_transport!(NeatGenome);
+
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum GenomeError {
     #[error("connection {innovation} names node {node}, which the genome lacks")]

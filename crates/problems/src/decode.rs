@@ -15,7 +15,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use evonet_core::genome::decode_seed_chain;
-use evonet_core::{NoiseTable, SeedChain};
+use evonet_core::{EvalError, NoiseTable, Perturbed, SeedChain};
 
 pub struct SeedChainDecoder {
     table: Arc<NoiseTable>,
@@ -130,6 +130,24 @@ impl SeedChainDecoder {
         self.cache().insert(keys[p], Arc::clone(&v));
         v
     }
+}
+
+/// Refuses an OpenAI-ES candidate whose centre is not `n` parameters (a
+/// centre made for another network) or too large for the noise table.
+pub(crate) fn check_centre(g: &Perturbed, table: &NoiseTable, n: usize) -> Result<(), EvalError> {
+    let len = g.centre.params.len();
+    if len != n {
+        return Err(EvalError::BadGenome(format!(
+            "the centre has {len} parameters, the policy {n}"
+        )));
+    }
+    if len > table.len() {
+        return Err(EvalError::BadGenome(format!(
+            "the centre's {len} parameters exceed the noise table's {}",
+            table.len()
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,11 +10,11 @@
 use std::sync::Arc;
 
 use evonet_core::{
-    Cost, EvalError, EvalRequest, Evaluation, NoiseTable, PolicyParams, Problem, SeedChain,
-    TestReport,
+    Cost, EvalError, EvalRequest, Evaluation, NoiseTable, Perturbed, PolicyParams, Problem,
+    SeedChain, TestReport,
 };
 
-use crate::decode::SeedChainDecoder;
+use crate::decode::{check_centre, SeedChainDecoder};
 
 /// The closure type of a [`FunctionProblem`].
 pub type Fitness = dyn Fn(&[f32]) -> f64 + Send + Sync;
@@ -80,8 +80,10 @@ impl FunctionProblem {
         self
     }
 
-    /// Enables seed-chain genomes (Deep GA, random search).
-    pub fn with_seed_chains(mut self, table: Arc<NoiseTable>, cache: usize) -> Self {
+    /// Enables the genomes read from the shared noise table: seed chains
+    /// (Deep GA, random search; `cache` decoded parents are kept) and
+    /// OpenAI-ES's perturbed centres.
+    pub fn with_noise_table(mut self, table: Arc<NoiseTable>, cache: usize) -> Self {
         let scales = self.init_scales();
         self.decoder = Some(Arc::new(SeedChainDecoder::new(table, scales, cache)));
         self
@@ -121,6 +123,17 @@ impl FunctionProblem {
             .as_ref()
             .map(|d| d.decode(chain))
             .ok_or_else(|| EvalError::BadGenome("seed chains need a noise table".into()))
+    }
+
+    /// An OpenAI-ES candidate's parameters: its centre plus its scaled noise.
+    pub fn decode_perturbed(&self, g: &Perturbed) -> Result<Vec<f32>, EvalError> {
+        let d = self.decoder.as_ref().ok_or_else(|| {
+            EvalError::BadGenome("OpenAI-ES candidates need a noise table".into())
+        })?;
+        check_centre(g, d.table(), self.dim)?;
+        let mut theta = Vec::new();
+        g.params_into(d.table(), &mut theta);
+        Ok(theta)
     }
 
     fn score(&self, x: &[f32]) -> Result<f64, EvalError> {
@@ -164,6 +177,15 @@ impl Problem<PolicyParams> for FunctionProblem {
     }
     fn test(&self, g: &PolicyParams, _seed: u64) -> Result<TestReport, EvalError> {
         self.report(&g.params)
+    }
+}
+
+impl Problem<Perturbed> for FunctionProblem {
+    fn evaluate(&self, g: &Perturbed, _req: &EvalRequest) -> Result<Evaluation, EvalError> {
+        self.evaluation(&self.decode_perturbed(g)?)
+    }
+    fn test(&self, g: &Perturbed, _seed: u64) -> Result<TestReport, EvalError> {
+        self.report(&self.decode_perturbed(g)?)
     }
 }
 
@@ -227,7 +249,7 @@ mod tests {
     #[test]
     fn seed_chains_decode_through_the_table() {
         let table = Arc::new(NoiseTable::new(4096, 7));
-        let p = FunctionProblem::new("sphere", 8, 1.0, sphere).with_seed_chains(table, 4);
+        let p = FunctionProblem::new("sphere", 8, 1.0, sphere).with_noise_table(table, 4);
         let chain = SeedChain::new(3);
         let e = Problem::<SeedChain>::evaluate(&p, &chain, &EvalRequest::new(0)).unwrap();
         let x = p.decode_chain(&chain).unwrap();

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use evonet_core::seed::sub_seed;
 use evonet_core::{
-    Cost, EvalError, EvalRequest, Evaluation, PolicyParams, Problem, RunningStats, SeedChain,
-    TestReport,
+    Cost, EvalError, EvalRequest, Evaluation, Perturbed, PolicyParams, Problem, RunningStats,
+    SeedChain, TestReport,
 };
 use evonet_envs::double_pole::{generalization_starts, gruau_fitness};
 use evonet_envs::{EnvId, EnvSource};
@@ -17,7 +17,7 @@ use evonet_neat::NeatGenome;
 use evonet_nn::{Activation, ConvTorso, GraphNet, Mlp};
 
 use crate::controller::{ConvController, GraphController, MlpController};
-use crate::decode::SeedChainDecoder;
+use crate::decode::{check_centre, SeedChainDecoder};
 use crate::faults::{Fault, Faults};
 use crate::policy::{Policy, PolicySpec};
 use crate::rollout::{rollout, Episode, RolloutEnv, Start};
@@ -111,8 +111,10 @@ impl RlProblem {
         }
     }
 
-    /// Enables seed-chain genomes (Deep GA, random search).
-    pub fn with_seed_chains(mut self, table: Arc<evonet_core::NoiseTable>, cache: usize) -> Self {
+    /// Enables the genomes read from the shared noise table: seed chains
+    /// (Deep GA, random search; `cache` decoded parents are kept) and
+    /// OpenAI-ES's perturbed centres.
+    pub fn with_noise_table(mut self, table: Arc<evonet_core::NoiseTable>, cache: usize) -> Self {
         let scales = self.policy.init_scales();
         self.decoder = Some(SeedChainDecoder::new(table, scales, cache));
         self
@@ -154,6 +156,17 @@ impl RlProblem {
             .as_ref()
             .map(|d| d.decode(chain))
             .ok_or_else(|| EvalError::BadGenome("seed chains need a noise table".into()))
+    }
+
+    /// An OpenAI-ES candidate's parameters: its centre plus its scaled noise.
+    pub fn decode_perturbed(&self, g: &Perturbed) -> Result<Vec<f32>, EvalError> {
+        let d = self.decoder.as_ref().ok_or_else(|| {
+            EvalError::BadGenome("OpenAI-ES candidates need a noise table".into())
+        })?;
+        check_centre(g, d.table(), self.policy.n_params())?;
+        let mut theta = Vec::new();
+        g.params_into(d.table(), &mut theta);
+        Ok(theta)
     }
 
     /// Plays `n` episodes from seeds derived from `seed`, in lockstep.
@@ -390,6 +403,24 @@ impl Problem<SeedChain> for RlProblem {
             seed,
         )
     }
+}
+
+impl Problem<Perturbed> for RlProblem {
+    fn evaluate(&self, g: &Perturbed, req: &EvalRequest) -> Result<Evaluation, EvalError> {
+        let theta = self.decode_perturbed(g)?;
+        self.evaluate_policy(&perturbed_policy(&theta, g), req)
+    }
+    fn test(&self, g: &Perturbed, seed: u64) -> Result<TestReport, EvalError> {
+        let theta = self.decode_perturbed(g)?;
+        self.test_policy(&perturbed_policy(&theta, g), seed)
+    }
+}
+
+fn perturbed_policy<'a>(theta: &'a [f32], g: &'a Perturbed) -> Decoded<'a> {
+    Decoded::Mlp(Policy {
+        params: theta,
+        obs_norm: g.obs_norm(),
+    })
 }
 
 impl Problem<NeatGenome> for RlProblem {

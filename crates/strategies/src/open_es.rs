@@ -20,7 +20,8 @@ use evonet_core::genome::ObsNorm;
 use evonet_core::shaping::centered_ranks;
 use evonet_core::{
     derive_seed, Candidate, CandidateId, Champion, EvalRequest, Evaluated, NoiseTable, Outcome,
-    PolicyParams, Purpose, RunningStats, SeededRng, Strategy, StrategyError, TellReport,
+    Perturbation, Perturbed, PolicyParams, Purpose, RunningStats, SeededRng, Strategy,
+    StrategyError, TellReport,
 };
 
 use crate::adam::Adam;
@@ -138,7 +139,7 @@ impl OpenEs {
 }
 
 impl Strategy for OpenEs {
-    type Genome = PolicyParams;
+    type Genome = Perturbed;
     type State = OpenEsState;
 
     fn name(&self) -> &'static str {
@@ -166,34 +167,38 @@ impl Strategy for OpenEs {
         })
     }
 
-    fn ask(&self, st: &mut OpenEsState) -> Vec<Candidate<PolicyParams>> {
+    /// Every candidate of a generation shares one centre (θ and the
+    /// normaliser) and adds ±σ times its pair's slice of the noise table.
+    fn ask(&self, st: &mut OpenEsState) -> Vec<Candidate<Perturbed>> {
         let pairs = self.cfg.population / 2;
-        let norm = self.obs_norm(st);
-        let n = st.theta.len();
+        let centre = Arc::new(PolicyParams {
+            params: st.theta.clone(),
+            obs_norm: self.obs_norm(st),
+        });
         st.asked.clear();
         st.noise_seeds.clear();
         let mut out = Vec::with_capacity(self.cfg.population);
         for i in 0..pairs as u64 {
             let nseed = derive_seed(st.seed, st.generation, i, Purpose::Sample);
             st.noise_seeds.push(nseed);
-            let eps = self.noise.slice(self.noise.offset(nseed, n), n);
             let mut request =
                 EvalRequest::new(derive_seed(st.seed, st.generation, i, Purpose::Evaluate));
             request.record_obs = self.cfg.obs_norm
                 && SeededRng::for_stream(st.seed, st.generation, i, Purpose::ObsStats)
                     .bernoulli(self.cfg.obs_stats_prob);
             for sign in [1.0f32, -1.0] {
-                let s = sign * self.cfg.sigma;
-                let params = st.theta.iter().zip(eps).map(|(t, e)| t + s * e).collect();
                 let id = CandidateId(st.next_id);
                 st.next_id += 1;
                 st.asked.push(id);
                 out.push(Candidate {
                     id,
                     origin: None,
-                    genome: PolicyParams {
-                        params,
-                        obs_norm: norm.clone(),
+                    genome: Perturbed {
+                        centre: Arc::clone(&centre),
+                        noise: Some(Perturbation {
+                            seed: nseed,
+                            scale: sign * self.cfg.sigma,
+                        }),
                     },
                     request,
                 });
@@ -205,7 +210,7 @@ impl Strategy for OpenEs {
     fn tell(
         &self,
         st: &mut OpenEsState,
-        results: Vec<Evaluated<PolicyParams>>,
+        results: Vec<Evaluated<Perturbed>>,
     ) -> Result<TellReport, StrategyError> {
         let Scored {
             outcomes,
@@ -277,11 +282,14 @@ impl Strategy for OpenEs {
     }
 
     /// The centre θ with the current normalisation: the policy ES improves.
-    fn champion(&self, st: &OpenEsState) -> Option<Champion<PolicyParams>> {
+    fn champion(&self, st: &OpenEsState) -> Option<Champion<Perturbed>> {
         Some(Champion {
-            genome: PolicyParams {
-                params: st.theta.clone(),
-                obs_norm: self.obs_norm(st),
+            genome: Perturbed {
+                centre: Arc::new(PolicyParams {
+                    params: st.theta.clone(),
+                    obs_norm: self.obs_norm(st),
+                }),
+                noise: None,
             },
             fitness: f64::NAN,
         })

@@ -17,6 +17,9 @@ pub enum Arch {
     Cell(CellArch),
 }
 
+// An architecture travels whole to remote workers.
+evonet_core::self_contained_transport!(Arch);
+
 impl From<ChainArch> for Arch {
     fn from(a: ChainArch) -> Self {
         Arch::Chain(a)

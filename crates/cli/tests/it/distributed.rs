@@ -227,6 +227,13 @@ fn open_es_through_3_workers_matches_local_threads() {
 }
 
 #[test]
+fn open_es_over_a_conv_policy_through_3_workers_matches_local_threads() {
+    // The centre (a convolutional policy over MinAtar frames) travels once
+    // per generation; each task is a noise index and a sign.
+    through_workers_matches_local(crate::minatar::ES_SPACE_INVADERS, "redis-es-conv", 9);
+}
+
+#[test]
 fn two_runs_share_the_same_workers() {
     let Some(base) = redis_base() else { return };
     let url = fresh_db(&base, 6);

@@ -27,7 +27,7 @@ elite_candidates = 3
 elite_episodes = 2
 "#;
 
-const ES_SPACE_INVADERS: &str = r#"
+pub(crate) const ES_SPACE_INVADERS: &str = r#"
 [run]
 seed = 4
 max_generations = 4

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use evonet_core::{
-    Champion, EvalError, EvalRequest, Evaluation, NoiseTable, PolicyParams, Problem, SeedChain,
-    Strategy, TestReport,
+    Champion, EvalError, EvalRequest, Evaluation, NoiseTable, Perturbed, PolicyParams, Problem,
+    SeedChain, Strategy, TestReport, Transport,
 };
 use evonet_problems::{FunctionProblem, RlProblem};
 use evonet_strategies::{
@@ -81,18 +81,18 @@ impl Flat {
         }
     }
 
-    fn with_seed_chains(self, table: Arc<NoiseTable>, cache: usize) -> Self {
+    fn with_noise_table(self, table: Arc<NoiseTable>, cache: usize) -> Self {
         match self {
             Flat::Policy {
                 problem,
                 env,
                 obs_dim,
             } => Flat::Policy {
-                problem: Box::new(problem.with_seed_chains(table, cache)),
+                problem: Box::new(problem.with_noise_table(table, cache)),
                 env,
                 obs_dim,
             },
-            Flat::Function(f) => Flat::Function(f.with_seed_chains(table, cache)),
+            Flat::Function(f) => Flat::Function(f.with_noise_table(table, cache)),
         }
     }
 
@@ -100,6 +100,13 @@ impl Flat {
         match self {
             Flat::Policy { problem, .. } => problem.describe(),
             Flat::Function(f) => f.describe(),
+        }
+    }
+
+    fn decode_perturbed(&self, g: &Perturbed) -> Result<Vec<f32>, EvalError> {
+        match self {
+            Flat::Policy { problem, .. } => problem.decode_perturbed(g),
+            Flat::Function(f) => f.decode_perturbed(g),
         }
     }
 
@@ -159,7 +166,7 @@ macro_rules! delegate_problem {
         }
     )*};
 }
-delegate_problem!(PolicyParams, SeedChain);
+delegate_problem!(PolicyParams, SeedChain, Perturbed);
 
 /// The shared noise table (Deep GA, random search, OpenAI-ES), built in
 /// parallel; its values do not depend on the thread count.
@@ -208,7 +215,7 @@ fn seed_chains(
 ) -> Result<Box<dyn Search>, BuildError> {
     let flat = Flat::new(ctx)?;
     let noise = noise_table(ctx, flat.parameters())?;
-    let flat = Arc::new(flat.with_seed_chains(noise, parents));
+    let flat = Arc::new(flat.with_noise_table(noise, parents));
     let kind = ctx.config.strategy.kind();
     let shared = Arc::clone(&flat);
     let export = move |ch: &Champion<SeedChain>, _t: &TestReport| {
@@ -232,9 +239,25 @@ pub(crate) fn open_es(
 ) -> Result<Box<dyn Search>, BuildError> {
     let flat = Flat::new(ctx)?;
     let noise = noise_table(ctx, flat.parameters())?;
-    let strategy =
-        OpenEs::new(c.clone(), flat.space(), noise).map_err(|e| ctx.strategy_error(e))?;
-    params(strategy, flat, ctx)
+    let strategy = OpenEs::new(c.clone(), flat.space(), Arc::clone(&noise))
+        .map_err(|e| ctx.strategy_error(e))?;
+    // Candidates are read from the table; there are no parents to cache.
+    let flat = Arc::new(flat.with_noise_table(noise, 1));
+    let kind = ctx.config.strategy.kind();
+    let shared = Arc::clone(&flat);
+    let export = move |ch: &Champion<Perturbed>, _t: &TestReport| {
+        let params = shared
+            .decode_perturbed(&ch.genome)
+            .map_err(|e| e.to_string())?;
+        let genome = GenomeRecord::Params(ParamsMarker::Params);
+        Ok(shared.body(kind, params, ch.genome.obs_norm().cloned(), genome))
+    };
+    Ok(prepared(
+        strategy,
+        GenomeKind::Params,
+        flat,
+        Arc::new(export),
+    ))
 }
 
 pub(crate) fn cma_es(
@@ -287,6 +310,7 @@ fn prepared<S>(
 ) -> Box<dyn Search>
 where
     S: Strategy + 'static,
+    S::Genome: Transport,
     Flat: Problem<S::Genome>,
 {
     let (describe, parameters) = (flat.describe(), Some(flat.parameters()));

@@ -2,7 +2,11 @@
 
 use std::sync::Arc;
 
-use evonet_core::{EvalRequest, NoiseTable, PolicyParams, Problem, SeedChain, SeedMutation};
+use evonet_core::genome::ObsNorm;
+use evonet_core::{
+    EvalRequest, NoiseTable, Perturbation, Perturbed, PolicyParams, Problem, SeedChain,
+    SeedMutation,
+};
 use evonet_envs::{Env, EnvId};
 use evonet_nn::Activation;
 use evonet_problems::rollout::RolloutEnv;
@@ -75,7 +79,7 @@ fn a_zero_policy_fails_cartpole_and_the_test_says_so() {
 fn seed_chains_decode_to_the_params_they_describe() {
     let p = problem(EnvId::CartPole, vec![8], 2);
     let table = Arc::new(NoiseTable::new(1 << 16, 3));
-    let p = p.with_seed_chains(Arc::clone(&table), 8);
+    let p = p.with_noise_table(Arc::clone(&table), 8);
     let chain = SeedChain::new(11).child(SeedMutation {
         seed: 5,
         sigma: 0.1,
@@ -124,4 +128,58 @@ fn double_pole_tests_follow_the_papers() {
         .details
         .iter()
         .any(|(k, v)| k == "balanced_100k" && *v == 0.0));
+}
+
+/// An OpenAI-ES candidate is evaluated as the parameters it stands for,
+/// with its centre's normaliser; a centre made for another network is a
+/// bad genome, not a panic.
+#[test]
+fn perturbed_centres_evaluate_as_their_parameters() {
+    let p = problem(EnvId::CartPole, vec![8], 2);
+    let table = Arc::new(NoiseTable::new(1 << 16, 3));
+    let p = p.with_noise_table(Arc::clone(&table), 1);
+    let n = p.policy_spec().mlp.n_params();
+    let centre = Arc::new(PolicyParams {
+        params: (0..n).map(|i| (i as f32 * 0.37).sin()).collect(),
+        obs_norm: Some(ObsNorm {
+            mean: vec![0.1; 4],
+            std: vec![2.0; 4],
+        }),
+    });
+    let g = Perturbed {
+        centre: Arc::clone(&centre),
+        noise: Some(Perturbation {
+            seed: 9,
+            scale: -0.05,
+        }),
+    };
+    let eps = table.perturbation(9, n);
+    let as_params = PolicyParams {
+        params: centre
+            .params
+            .iter()
+            .zip(eps)
+            .map(|(t, e)| t + -0.05 * e)
+            .collect(),
+        obs_norm: centre.obs_norm.clone(),
+    };
+    let req = EvalRequest::new(5);
+    assert_eq!(
+        p.evaluate(&g, &req).unwrap(),
+        p.evaluate(&as_params, &req).unwrap()
+    );
+    let centre_only = Perturbed {
+        centre: Arc::clone(&centre),
+        noise: None,
+    };
+    assert_eq!(p.decode_perturbed(&centre_only).unwrap(), centre.params);
+    let wrong = Perturbed {
+        centre: Arc::new(PolicyParams {
+            params: vec![0.0; n + 1],
+            obs_norm: None,
+        }),
+        noise: None,
+    };
+    let e = p.evaluate(&wrong, &req).unwrap_err().to_string();
+    assert!(e.contains("the policy"), "{e}");
 }

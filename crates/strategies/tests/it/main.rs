@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use evonet_core::conformance::{best_after, check_strategy};
 use evonet_core::genome::decode_seed_chain;
-use evonet_core::{CandidateId, NoiseTable, PolicyParams, SeedChain, Strategy};
+use evonet_core::{
+    CandidateId, NoiseTable, Perturbed, PolicyParams, SeedChain, Strategy, Transport,
+};
 use evonet_strategies::{
     random_search, CmaEs, CmaEsConfig, DeepGa, DeepGaConfig, OpenEs, OpenEsConfig, ParamSpace,
     RandomSearchConfig,
@@ -30,6 +32,42 @@ fn space() -> ParamSpace {
     ParamSpace {
         init_scales: vec![0.3; DIM],
         obs_dim: 3,
+    }
+}
+
+fn perturbed_fitness(t: &NoiseTable) -> impl Fn(&Perturbed) -> f64 + Sync + '_ {
+    move |g| {
+        let mut theta = Vec::new();
+        g.params_into(t, &mut theta);
+        sphere(&theta)
+    }
+}
+
+/// Candidates of a generation share one centre, and a task's own part is
+/// a few bytes: the noise seed and its scale.
+#[test]
+fn open_es_candidates_share_their_centre() {
+    let cfg = OpenEsConfig {
+        population: 6,
+        sigma: 0.05,
+        learning_rate: 0.05,
+        l2_coeff: 0.0,
+        obs_norm: true,
+        obs_stats_prob: 0.5,
+    };
+    let es = OpenEs::new(cfg, space(), table()).unwrap();
+    let mut st = es.init(5).unwrap();
+    let asked = es.ask(&mut st);
+    for pair in asked.chunks(2) {
+        let (a, b) = (pair[0].genome.noise.unwrap(), pair[1].genome.noise.unwrap());
+        assert_eq!((a.seed, a.scale), (b.seed, -b.scale), "mirrored pairs");
+    }
+    for c in &asked {
+        assert!(Arc::ptr_eq(&c.genome.centre, &asked[0].genome.centre));
+        assert!(evonet_core::transport::round_trips(&c.genome));
+        let (own, shared) = c.genome.split();
+        assert!(shared.is_some_and(|s| s.params == st.theta));
+        assert!(serde_json::to_vec(&*own).unwrap().len() < 64);
     }
 }
 
@@ -124,10 +162,12 @@ fn open_es_conforms_and_improves() {
         obs_norm: true,
         obs_stats_prob: 0.5,
     };
-    let es = OpenEs::new(cfg, space(), table()).unwrap();
-    check_strategy(&es, &params_fitness, 8);
-    let start = best_after(&es, 1, &params_fitness, 1);
-    let end = best_after(&es, 1, &params_fitness, 150);
+    let t = table();
+    let es = OpenEs::new(cfg, space(), Arc::clone(&t)).unwrap();
+    let f = perturbed_fitness(&t);
+    check_strategy(&es, &f, 8);
+    let start = best_after(&es, 1, &f, 1);
+    let end = best_after(&es, 1, &f, 150);
     assert!(end > start + 0.5 && end > -0.1, "open ES: {start} -> {end}");
 }
 
