@@ -12,7 +12,8 @@ use evonet::replay::{self, Loaded, ReplayReport};
 
 use crate::user;
 
-pub fn eval(path: &Path, episodes: u32, seed: u64, json: bool) -> Result<()> {
+/// `env`: replay on another environment id than the champion's.
+pub fn eval(path: &Path, episodes: u32, seed: u64, json: bool, env: Option<&str>) -> Result<()> {
     if episodes == 0 {
         return Err(user("--episodes must be at least 1"));
     }
@@ -22,7 +23,11 @@ pub fn eval(path: &Path, episodes: u32, seed: u64, json: bool) -> Result<()> {
     }
     let file = replay::champion_path(path);
     let registry = evonet::Registry::builtin();
-    let report = match replay::load(path).map_err(|e| user(e.to_string()))? {
+    let mut loaded = replay::load(path).map_err(|e| user(e.to_string()))?;
+    if let Some(id) = env {
+        loaded.move_to_env(id);
+    }
+    let report = match loaded {
         Loaded::Mlp(c) => replay::replay_mlp(&file, &c.body, &registry, episodes, seed),
         Loaded::Neat(c) if c.body.problem == ProblemRef::Xor => return eval_xor(&c.body, json),
         Loaded::Neat(c) => replay::replay_neat(&file, &c.body, &registry, episodes, seed),

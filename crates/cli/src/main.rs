@@ -92,6 +92,11 @@ enum Command {
         /// Print one JSON line instead of text.
         #[arg(long)]
         json: bool,
+        /// Play on this environment instead of the champion's (the same
+        /// spaces): `gym:CartPole-v1` replays a native champion through
+        /// the Gymnasium bridge.
+        #[arg(long, value_name = "ID")]
+        env: Option<String>,
     },
     /// Export a champion: an MLP policy, a feed-forward NEAT network or a
     /// trained architecture as an ONNX model.
@@ -188,7 +193,8 @@ fn main() -> ExitCode {
             episodes,
             seed,
             json,
-        } => eval_cmd::eval(&path, episodes, seed, json).map(|_| 0),
+            env,
+        } => eval_cmd::eval(&path, episodes, seed, json, env.as_deref()).map(|_| 0),
         Command::Config { kind: Some(kind) } => run_cmd::print_example(&kind).map(|_| 0),
         Command::Config { kind: None } => {
             run_cmd::print_registry();

@@ -28,6 +28,11 @@ pub struct WorkerArgs {
     /// Exit after this many seconds without any published run.
     #[arg(long, value_name = "SECONDS")]
     pub idle_exit: Option<f64>,
+    /// A Python (`gym:`) environment this worker may run: an id
+    /// (`gym:HalfCheetah-v5`) or a prefix ending in `*` (`gym:MyPkg/*`);
+    /// repeat for several. Runs of any other `gym:` id are refused.
+    #[arg(long = "allow-env", value_name = "ID")]
+    pub allow_env: Vec<String>,
 }
 
 pub fn worker(a: WorkerArgs) -> Result<u8> {
@@ -49,6 +54,7 @@ pub fn worker(a: WorkerArgs) -> Result<u8> {
     let jobs = RegistryJobs {
         registry: evonet::Registry::builtin(),
         parse: Box::new(crate::config_file::parse),
+        allow_envs: a.allow_env,
     };
     let mut w = Worker::new(link, opts, jobs).map_err(dist_user)?;
     eprintln!(

@@ -5,8 +5,7 @@
 
 use std::f64::consts::PI;
 
-use evonet_core::SeededRng;
-
+use crate::numpy_generator::NumpyGenerator;
 use crate::{Action, ActionSpace, Env, EnvSpec, Step, TimeLimit};
 
 const DT: f64 = 0.2;
@@ -102,10 +101,10 @@ impl Env for Acrobot {
     }
 
     fn reset(&mut self, seed: u64, obs: &mut [f32]) {
-        let mut rng = SeededRng::new(seed);
+        let mut rng = NumpyGenerator::new(seed);
         for s in &mut self.state {
             // Gymnasium draws the start state in float32.
-            *s = rng.uniform_range(-0.1, 0.1) as f32 as f64;
+            *s = rng.uniform(-0.1, 0.1) as f32 as f64;
         }
         self.limit.elapsed = 0;
         self.write_obs(obs);

@@ -3,8 +3,7 @@
 //! reward 1 per step including the terminating one, 500-step limit,
 //! reward threshold 475.
 
-use evonet_core::SeededRng;
-
+use crate::numpy_generator::NumpyGenerator;
 use crate::{Action, ActionSpace, Env, EnvSpec, Step, TimeLimit};
 
 const GRAVITY: f64 = 9.8;
@@ -67,9 +66,9 @@ impl Env for CartPole {
     }
 
     fn reset(&mut self, seed: u64, obs: &mut [f32]) {
-        let mut rng = SeededRng::new(seed);
+        let mut rng = NumpyGenerator::new(seed);
         for s in &mut self.state {
-            *s = rng.uniform_range(-0.05, 0.05);
+            *s = rng.uniform(-0.05, 0.05);
         }
         self.limit.elapsed = 0;
         self.terminated_before = false;

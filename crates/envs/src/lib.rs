@@ -18,6 +18,7 @@ pub mod double_pole;
 pub mod minatar;
 pub mod mountain_car;
 pub mod mountain_car_continuous;
+pub mod numpy_generator;
 pub mod numpy_random;
 pub mod pendulum;
 mod registry;

@@ -3,8 +3,7 @@
 //! [−1.2, 0.6] with the velocity zeroed at the left wall, goal at 0.5,
 //! reward −1 per step, 200-step limit, reward threshold −110.
 
-use evonet_core::SeededRng;
-
+use crate::numpy_generator::NumpyGenerator;
 use crate::{Action, ActionSpace, Env, EnvSpec, Step, TimeLimit};
 
 pub(crate) const MIN_POSITION: f64 = -1.2;
@@ -49,8 +48,8 @@ impl Env for MountainCar {
     }
 
     fn reset(&mut self, seed: u64, obs: &mut [f32]) {
-        let mut rng = SeededRng::new(seed);
-        self.state = [rng.uniform_range(-0.6, -0.4), 0.0];
+        let mut rng = NumpyGenerator::new(seed);
+        self.state = [rng.uniform(-0.6, -0.4), 0.0];
         self.limit.elapsed = 0;
         self.write_obs(obs);
     }

@@ -6,9 +6,8 @@
 //! numpy 2 then computes parts of the step in float32); the step below rounds
 //! where Gymnasium does, so long episodes stay within 1e-4 of it.
 
-use evonet_core::SeededRng;
-
 use crate::mountain_car::{MAX_POSITION, MAX_SPEED, MIN_POSITION};
+use crate::numpy_generator::NumpyGenerator;
 use crate::{Action, ActionSpace, Env, EnvSpec, Step, TimeLimit};
 
 const GOAL_POSITION: f64 = 0.45;
@@ -56,8 +55,8 @@ impl Env for MountainCarContinuous {
     }
 
     fn reset(&mut self, seed: u64, obs: &mut [f32]) {
-        let mut rng = SeededRng::new(seed);
-        self.state = [rng.uniform_range(-0.6, -0.4), 0.0];
+        let mut rng = NumpyGenerator::new(seed);
+        self.state = [rng.uniform(-0.6, -0.4), 0.0];
         self.state_is_f32 = false;
         self.limit.elapsed = 0;
         self.write_obs(obs);

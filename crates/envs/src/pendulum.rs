@@ -4,8 +4,7 @@
 
 use std::f64::consts::PI;
 
-use evonet_core::SeededRng;
-
+use crate::numpy_generator::NumpyGenerator;
 use crate::{Action, ActionSpace, Env, EnvSpec, Step, TimeLimit};
 
 const MAX_SPEED: f64 = 8.0;
@@ -67,8 +66,8 @@ impl Env for Pendulum {
     }
 
     fn reset(&mut self, seed: u64, obs: &mut [f32]) {
-        let mut rng = SeededRng::new(seed);
-        self.state = [rng.uniform_range(-PI, PI), rng.uniform_range(-1.0, 1.0)];
+        let mut rng = NumpyGenerator::new(seed);
+        self.state = [rng.uniform(-PI, PI), rng.uniform(-1.0, 1.0)];
         self.limit.elapsed = 0;
         self.write_obs(obs);
     }

@@ -133,6 +133,18 @@ pub struct CustomEnv {
 }
 
 impl CustomEnv {
+    /// An environment made by `make` (given an override of its time
+    /// limit), known as `id`.
+    pub fn new(
+        id: &str,
+        make: impl Fn(Option<u64>) -> Box<dyn Env> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            make: Arc::new(make),
+        }
+    }
+
     pub fn id(&self) -> &str {
         &self.id
     }
@@ -226,11 +238,7 @@ impl EnvRegistry {
         if EnvId::parse(id).is_ok() || self.custom.contains_key(id) {
             return Err(DuplicateEnv(id.to_string()));
         }
-        let env = CustomEnv {
-            id: id.into(),
-            make: Arc::new(make),
-        };
-        self.custom.insert(id.to_string(), env);
+        self.custom.insert(id.to_string(), CustomEnv::new(id, make));
         Ok(())
     }
 

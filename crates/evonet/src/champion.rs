@@ -49,6 +49,31 @@ pub struct EnvRef {
     /// package's canonical ones).
     #[serde(default, skip_serializing_if = "MinAtarSettings::is_default")]
     pub minatar: MinAtarSettings,
+    /// `gym:` environments: how the bridge makes it (Python, kwargs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gym: Option<evonet_gym::GymSettings>,
+}
+
+impl EnvRef {
+    /// The same settings on another environment id (`evonet eval --env`):
+    /// a policy evolved natively replayed through the Gymnasium bridge
+    /// (`gym:CartPole-v1`), or the other way round.
+    pub fn on(&self, id: &str) -> EnvRef {
+        let gym = id.strip_prefix(evonet_gym::PREFIX).map(|name| {
+            let mut g = self
+                .gym
+                .clone()
+                .unwrap_or_else(|| evonet_gym::GymSettings::new(name));
+            g.id = name.to_string();
+            g.max_steps = self.max_steps;
+            g
+        });
+        EnvRef {
+            id: id.to_string(),
+            gym,
+            ..self.clone()
+        }
+    }
 }
 
 /// The genome a policy's parameters came from.

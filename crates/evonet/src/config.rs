@@ -7,12 +7,14 @@
 //! Reading the text (TOML, JSON) is the caller's: the CLI parses TOML into
 //! this type; a Rust user can build it in code or from any serde format.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use evonet_envs::minatar::env::MinAtarSettings;
 use evonet_envs::{Env, EnvId, EnvSource};
+use evonet_gym::GymSettings;
 #[cfg(feature = "nas")]
 use evonet_nas::{ChainSpaceConfig, DataConfig, Fidelity, FinalTraining, SearchSpaceConfig};
 use evonet_nn::{Activation, ConvLayer, ConvSpec};
@@ -207,6 +209,21 @@ pub struct EnvConfig {
     /// package registers them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minimal_action_set: Option<bool>,
+    /// `gym:` ids: the Python that runs the bridge (default:
+    /// `EVONET_PYTHON`, else `python3` on PATH).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<String>,
+    /// `gym:` ids: folders put before `PYTHONPATH`, where a module of your
+    /// own environments lives (`id = "gym:my_envs:MyEnv-v0"`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub python_path: Vec<String>,
+    /// `gym:` ids: keyword arguments of `gymnasium.make` (`[env.kwargs]`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub kwargs: BTreeMap<String, serde_json::Value>,
+    /// `gym:` ids: seconds a reset or step may take before the bridge
+    /// process is stopped and the evaluation fails (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_timeout_s: Option<f64>,
     /// Fault injection, for testing failure handling.
     #[serde(default, skip_serializing_if = "Faults::is_default")]
     pub faults: Faults,
@@ -225,8 +242,71 @@ impl EnvConfig {
             sticky_action_prob: None,
             difficulty_ramping: None,
             minimal_action_set: None,
+            python: None,
+            python_path: Vec::new(),
+            kwargs: BTreeMap::new(),
+            step_timeout_s: None,
             faults: Faults::default(),
         }
+    }
+
+    /// The bridge's settings for a `gym:` id; `None` for other ids.
+    pub fn gym_settings(&self) -> Option<GymSettings> {
+        let id = self.id.strip_prefix(evonet_gym::PREFIX)?;
+        Some(GymSettings {
+            id: id.to_string(),
+            kwargs: self.kwargs.clone(),
+            python: self.python.clone(),
+            python_path: self.python_path.clone(),
+            step_timeout_s: self
+                .step_timeout_s
+                .unwrap_or(evonet_gym::DEFAULT_STEP_TIMEOUT_S),
+            max_steps: self.max_steps,
+        })
+    }
+
+    /// The bridge's settings are checked here; making the environment
+    /// (which starts Python) waits for the build.
+    fn check_gym(&self) -> Result<(), (&'static str, String)> {
+        let given = [
+            ("python", self.python.is_some()),
+            ("python_path", !self.python_path.is_empty()),
+            ("kwargs", !self.kwargs.is_empty()),
+            ("step_timeout_s", self.step_timeout_s.is_some()),
+        ];
+        let Some(id) = self.id.strip_prefix(evonet_gym::PREFIX) else {
+            return match given.iter().find(|(_, set)| *set) {
+                Some((field, _)) => Err((
+                    field,
+                    format!("only `gym:` environments take it, not `{}`", self.id),
+                )),
+                None => Ok(()),
+            };
+        };
+        if id.trim().is_empty() {
+            return Err((
+                "id",
+                "`gym:` needs a Gymnasium id after it (`gym:HalfCheetah-v5`)".into(),
+            ));
+        }
+        if let Some(t) = self.step_timeout_s {
+            if !(t.is_finite() && t > 0.0 && t <= 86_400.0) {
+                return Err((
+                    "step_timeout_s",
+                    "must be between 0 and 86400 seconds".into(),
+                ));
+            }
+        }
+        if self.python.as_deref().is_some_and(|p| p.trim().is_empty()) {
+            return Err(("python", "must name a Python executable".into()));
+        }
+        if let Some((key, v)) = self.kwargs.iter().find(|(_, v)| names_code(v)) {
+            return Err((
+                "kwargs",
+                format!("`{key}` = {v} names a module attribute; kwargs may not name code (register the environment instead)"),
+            ));
+        }
+        Ok(())
     }
 
     /// The MinAtar settings, defaults filled in.
@@ -240,7 +320,10 @@ impl EnvConfig {
     }
 
     fn check_minatar(&self, source: &EnvSource) -> Result<(), (&'static str, String)> {
-        let is_minatar = source.builtin().and_then(EnvId::minatar).is_some();
+        self.check_minatar_keys(source.builtin().and_then(EnvId::minatar).is_some())
+    }
+
+    fn check_minatar_keys(&self, is_minatar: bool) -> Result<(), (&'static str, String)> {
         let given = [
             ("sticky_action_prob", self.sticky_action_prob.is_some()),
             ("difficulty_ramping", self.difficulty_ramping.is_some()),
@@ -264,11 +347,16 @@ impl EnvConfig {
     }
 
     fn check(&self, registry: &Registry) -> Result<(), (&'static str, String)> {
-        let source = registry
-            .envs()
-            .resolve(&self.id)
-            .map_err(|e| ("id", e.to_string()))?;
-        self.check_minatar(&source)?;
+        self.check_gym()?;
+        if self.gym_settings().is_none() {
+            let source = registry
+                .envs()
+                .resolve(&self.id)
+                .map_err(|e| ("id", e.to_string()))?;
+            self.check_minatar(&source)?;
+        } else {
+            self.check_minatar_keys(false)?;
+        }
         if self.episodes == 0 || self.episodes > 100_000 {
             return Err(("episodes", "must be between 1 and 100000".into()));
         }
@@ -299,6 +387,24 @@ impl EnvConfig {
             ));
         }
         self.faults.validate()
+    }
+}
+
+/// Whether a kwarg value (or one inside it) looks like `module:attribute`,
+/// which Gymnasium and some environments import.
+fn names_code(v: &serde_json::Value) -> bool {
+    let ident = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+    };
+    match v {
+        serde_json::Value::String(s) => s
+            .split_once(':')
+            .is_some_and(|(m, a)| ident(m.trim()) && ident(a.trim())),
+        serde_json::Value::Array(a) => a.iter().any(names_code),
+        serde_json::Value::Object(o) => o.values().any(names_code),
+        _ => false,
     }
 }
 

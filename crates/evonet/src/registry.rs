@@ -384,6 +384,25 @@ impl Registry {
         &self.envs
     }
 
+    /// The environment `id` names, ready for rollouts: a built-in or
+    /// registered one, or for `gym:` ids one made in a Python bridge with
+    /// `gym` (which starts Python: a missing Python, gymnasium or extra is
+    /// an error here, saying what to install).
+    pub fn open_env(
+        &self,
+        id: &str,
+        gym: Option<&evonet_gym::GymSettings>,
+    ) -> Result<evonet_envs::EnvSource, String> {
+        match gym {
+            Some(settings) if id.starts_with(evonet_gym::PREFIX) => {
+                evonet_gym::GymSource::open(settings.clone())
+                    .map(|s| s.env_source())
+                    .map_err(|e| e.to_string())
+            }
+            _ => self.envs.resolve(id).map_err(|e| e.to_string()),
+        }
+    }
+
     /// The task `name`, or a message listing the registered ones.
     pub fn task(&self, name: &str) -> Result<&TaskEntry, String> {
         self.tasks.get(name).ok_or_else(|| {

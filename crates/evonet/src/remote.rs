@@ -131,6 +131,47 @@ pub type ParseConfig = dyn Fn(&Path, &str) -> Result<ExperimentConfig, ConfigErr
 pub struct RegistryJobs {
     pub registry: Registry,
     pub parse: Box<ParseConfig>,
+    /// `gym:` ids this worker may run (`gym:HalfCheetah-v5`, or a prefix
+    /// ending in `*`: `gym:MyPkg/*`). Gymnasium imports the module an id
+    /// names, so whoever can write to Redis could otherwise make a worker
+    /// run any Python: every other `gym:` id is refused.
+    pub allow_envs: Vec<String>,
+}
+
+/// Whether `id` matches one of `patterns` (exactly, or by the prefix
+/// before a final `*`).
+pub fn env_allowed(id: &str, patterns: &[String]) -> bool {
+    patterns.iter().any(|p| match p.strip_suffix('*') {
+        Some(prefix) => id.starts_with(prefix),
+        None => id == p,
+    })
+}
+
+impl RegistryJobs {
+    /// Refuses a bridged environment that is not allowed, and the settings
+    /// that would run another program or import from another folder; the
+    /// worker's own Python (`EVONET_PYTHON`, else `python3`) runs it.
+    fn admit_env(&self, cfg: &mut ExperimentConfig) -> Result<(), String> {
+        let Some(env) = cfg.env.as_mut() else {
+            return Ok(());
+        };
+        if env.gym_settings().is_none() {
+            return Ok(());
+        }
+        if !env_allowed(&env.id, &self.allow_envs) {
+            return Err(format!(
+                "it runs the Python environment `{}`; start this worker with --allow-env '{}' to allow it",
+                env.id, env.id
+            ));
+        }
+        if !env.python_path.is_empty() {
+            return Err(
+                "its config sets env.python_path; set PYTHONPATH for this worker instead".into(),
+            );
+        }
+        env.python = None;
+        Ok(())
+    }
 }
 
 impl JobFactory for RegistryJobs {
@@ -140,7 +181,8 @@ impl JobFactory for RegistryJobs {
         pool: &rayon::ThreadPool,
     ) -> Result<(Box<dyn Job>, Fingerprint), String> {
         let origin = format!("run {} config", spec.run_id);
-        let cfg = (self.parse)(Path::new(&origin), &spec.config).map_err(|e| e.to_string())?;
+        let mut cfg = (self.parse)(Path::new(&origin), &spec.config).map_err(|e| e.to_string())?;
+        self.admit_env(&mut cfg)?;
         let exp =
             Experiment::new(Path::new(&origin), cfg, &self.registry).map_err(|e| e.to_string())?;
         let search = exp.build_in(pool).map_err(|e| e.to_string())?;

@@ -33,6 +33,22 @@ pub enum Loaded {
     Vector(ChampionRecord<VectorChampion>),
 }
 
+impl Loaded {
+    /// Replays on environment `id` instead of the champion's (see
+    /// [`EnvRef::on`]); a parameter vector has no environment.
+    pub fn move_to_env(&mut self, id: &str) {
+        match self {
+            Loaded::Mlp(c) => c.body.env = c.body.env.on(id),
+            Loaded::Neat(c) => {
+                if let ProblemRef::Env { env, .. } = &mut c.body.problem {
+                    *env = env.on(id);
+                }
+            }
+            Loaded::Vector(_) => {}
+        }
+    }
+}
+
 /// `best/` or a file: the champion JSON's path.
 pub fn champion_path(path: &Path) -> PathBuf {
     if path.is_dir() {
@@ -288,10 +304,12 @@ fn resolve(
     registry: &Registry,
     env: &EnvRef,
 ) -> Result<evonet_envs::EnvSource, ChampionError> {
-    registry.envs().resolve(&env.id).map_err(|e| ChampionError {
-        file: file.to_path_buf(),
-        message: format!("`env.id`: {e}"),
-    })
+    registry
+        .open_env(&env.id, env.gym.as_ref())
+        .map_err(|e| ChampionError {
+            file: file.to_path_buf(),
+            message: format!("`env.id`: {e}"),
+        })
 }
 
 fn env_problem(

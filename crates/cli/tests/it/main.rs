@@ -8,6 +8,7 @@ mod distributed;
 mod export;
 mod faults;
 mod folders;
+mod gym;
 mod minatar;
 mod nas;
 mod neat;

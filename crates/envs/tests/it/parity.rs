@@ -63,8 +63,18 @@ fn replay(path: &std::path::Path, prepare: bool) -> usize {
                     episode_done,
                     "{ctx}: reset before the previous episode ended"
                 );
-                e.set_state(&floats(&v["state"], "state"), &mut obs);
+                let state = floats(&v["state"], "state");
+                e.set_state(&state, &mut obs);
                 assert_close(&obs, &floats(&v["obs"], "obs"), OBS_TOL, &ctx);
+                // The recording reset episode k with seed 1000 + k: a native
+                // reset with that seed starts in the same state, bit for
+                // bit (numpy's default_rng, as Gymnasium seeds).
+                let k = v["episode"].as_u64().expect("reset.episode");
+                let mut fresh = EnvId::parse(&e.spec().id).expect("known env").make(None);
+                let mut fresh_obs = vec![0.0f32; obs.len()];
+                fresh.reset(1000 + k, &mut fresh_obs);
+                assert_eq!(fresh.state(), state, "{ctx}: reset(seed={})", 1000 + k);
+                assert_eq!(fresh_obs, obs, "{ctx}: reset(seed={})", 1000 + k);
                 episode_done = false;
             }
             Some("step") => {

@@ -84,11 +84,11 @@ impl EnvSetup {
             .env
             .as_ref()
             .ok_or_else(|| ctx.error("env", "missing: give [env] (an environment id)"))?;
+        let gym = cfg.gym_settings();
         let source: EnvSource = ctx
             .registry
-            .envs()
-            .resolve(&cfg.id)
-            .map_err(|e| ctx.error("env.id", e.to_string()))?;
+            .open_env(&cfg.id, gym.as_ref())
+            .map_err(|e| ctx.error("env.id", e))?;
         let minatar = cfg.minatar_settings();
         let spec = source.make_with(cfg.max_steps, &minatar).spec().clone();
         let policy = choice.spec(ctx, &spec)?;
@@ -102,6 +102,7 @@ impl EnvSetup {
             max_steps: cfg.max_steps,
             start_angle_deg: cfg.start_angle_deg,
             minatar,
+            gym,
         };
         let renv = RolloutEnv {
             env: source,

@@ -1,0 +1,226 @@
+"""evonet's Gymnasium bridge: one Python process serving environments to evonet.
+
+evonet writes this script to a temporary file and runs it with the Python of
+`[env] python`, `EVONET_PYTHON` or `python3`. It talks over stdin/stdout in
+length-prefixed binary frames (little-endian `u32` length, then a one-byte
+kind and the body); only the first exchange (`M`, make) is JSON. The
+protocol is described in docs/FORMATS.md ("Gymnasium bridge").
+
+Requests (evonet -> bridge):
+  M  JSON {"id", "kwargs", "max_episode_steps", "envs"}: make `envs` copies
+  R  u32 count, then count x (u32 env, u64 seed): reset(seed=...)
+  T  u32 count, then count x (u32 env, action): step; a Discrete action is
+     an i64, a Box action `n` f32 values
+Replies (bridge -> evonet):
+  S  JSON: the spaces and versions (after M)
+  O  per env: observation bytes (after R)
+  P  per env: f64 reward, u8 terminated, u8 truncated, observation bytes
+  E  UTF-8 text: what went wrong (the exception's last line); for M, JSON
+     {"kind", "message", "install"}
+
+The bridge never samples a space: every action and every seed comes from
+evonet. It exits when stdin closes or its parent process goes away.
+"""
+
+import json
+import os
+import struct
+import sys
+import threading
+import time
+import traceback
+
+PROTOCOL = 1
+
+
+def watch_parent(parent):
+    # A SIGKILLed evonet closes our stdin, but a bridge stuck inside a step
+    # never reads it: leave as soon as the parent is gone.
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(3)
+
+
+def read_exact(stream, n):
+    data = b""
+    while len(data) < n:
+        chunk = stream.read(n - len(data))
+        if not chunk:
+            sys.exit(0)
+        data += chunk
+    return data
+
+
+def read_frame(stream):
+    (length,) = struct.unpack("<I", read_exact(stream, 4))
+    body = read_exact(stream, length)
+    return body[:1], body[1:]
+
+
+def write_frame(stream, kind, body):
+    stream.write(struct.pack("<I", len(body) + 1) + kind + body)
+    stream.flush()
+
+
+def last_line(exc):
+    lines = traceback.format_exception_only(type(exc), exc)
+    return lines[-1].strip() if lines else repr(exc)
+
+
+def versions():
+    out = {"python": sys.version.split()[0], "protocol": PROTOCOL}
+    for name in ("gymnasium", "numpy", "mujoco", "ale_py"):
+        module = sys.modules.get(name)
+        if module is not None:
+            out[name] = getattr(module, "__version__", "?")
+    return out
+
+
+INSTALL = {
+    "gymnasium": 'pip install "gymnasium"',
+    "numpy": 'pip install "numpy"',
+    "mujoco": 'pip install "gymnasium[mujoco]"',
+    "ale_py": 'pip install "gymnasium[atari]"',
+    "Box2D": 'pip install "gymnasium[box2d]"',
+    "pygame": 'pip install "gymnasium[classic-control]"',
+}
+
+
+def make_error(exc):
+    """What a failed make means for the user, and what to install."""
+    missing = getattr(exc, "name", None) if isinstance(exc, ImportError) else None
+    if missing is None:
+        # Gymnasium wraps missing extras in DependencyNotInstalled.
+        text = str(exc)
+        for module, hint in INSTALL.items():
+            if module.lower() in text.lower() and "install" in text.lower():
+                return {"kind": "missing_module", "message": last_line(exc), "install": hint}
+        kind = "unknown_id" if type(exc).__name__ in ("NameNotFound", "VersionNotFound", "NamespaceNotFound", "UnregisteredEnv", "Error") else "exception"
+        return {"kind": kind, "message": last_line(exc), "install": ""}
+    root = missing.split(".")[0]
+    hint = INSTALL.get(root, 'pip install "%s"' % root)
+    return {"kind": "missing_module", "message": last_line(exc), "install": hint}
+
+
+def finite(v):
+    return float(v) if v == v and abs(v) != float("inf") else None
+
+
+def describe_space(space, np):
+    import gymnasium.spaces as spaces
+
+    if isinstance(space, spaces.Discrete):
+        return {"discrete": int(space.n), "start": int(space.start)}
+    if isinstance(space, spaces.Box):
+        return {
+            "box": {
+                "shape": [int(d) for d in space.shape],
+                "dtype": np.dtype(space.dtype).name,
+                # JSON has no infinity: an unbounded side is null.
+                "low": [finite(v) for v in np.asarray(space.low, dtype=np.float64).ravel()],
+                "high": [finite(v) for v in np.asarray(space.high, dtype=np.float64).ravel()],
+            }
+        }
+    raise TypeError("evonet takes Box and Discrete spaces, not %s" % type(space).__name__)
+
+
+class Bridge:
+    def __init__(self, request):
+        import gymnasium as gym
+        import numpy as np
+
+        self.np = np
+        kwargs = dict(request.get("kwargs") or {})
+        if request.get("max_episode_steps") is not None:
+            kwargs["max_episode_steps"] = int(request["max_episode_steps"])
+        self.envs = [gym.make(request["id"], **kwargs) for _ in range(max(1, int(request.get("envs", 1))))]
+        env = self.envs[0]
+        obs_space = describe_space(env.observation_space, np)
+        if "box" not in obs_space:
+            raise TypeError("evonet takes Box observations, not %s" % type(env.observation_space).__name__)
+        self.obs_dtype = np.dtype(obs_space["box"]["dtype"])
+        # Images travel as bytes, everything else as f32.
+        self.obs_wire = np.uint8 if self.obs_dtype == np.uint8 else np.float32
+        self.action = describe_space(env.action_space, np)
+        if "box" in self.action:
+            self.action_dim = int(np.prod(self.action["box"]["shape"]))
+            self.action_shape = tuple(self.action["box"]["shape"])
+            self.action_dtype = np.dtype(self.action["box"]["dtype"])
+        spec = env.spec
+        self.description = {
+            "observation": obs_space,
+            "action": self.action,
+            "obs_wire": "u8" if self.obs_wire == np.uint8 else "f32",
+            "max_episode_steps": getattr(spec, "max_episode_steps", None),
+            "reward_threshold": finite(getattr(spec, "reward_threshold", None) or 0.0)
+            if getattr(spec, "reward_threshold", None) is not None
+            else None,
+            "versions": versions(),
+        }
+
+    def obs_bytes(self, obs):
+        return self.np.ascontiguousarray(obs, dtype=self.obs_wire).tobytes()
+
+    def reset(self, body):
+        (count,) = struct.unpack_from("<I", body, 0)
+        out, at = [], 4
+        for _ in range(count):
+            index, seed = struct.unpack_from("<IQ", body, at)
+            at += 12
+            obs, _info = self.envs[index].reset(seed=seed)
+            out.append(self.obs_bytes(obs))
+        return b"".join(out)
+
+    def step(self, body):
+        np = self.np
+        (count,) = struct.unpack_from("<I", body, 0)
+        out, at = [], 4
+        for _ in range(count):
+            (index,) = struct.unpack_from("<I", body, at)
+            at += 4
+            if "discrete" in self.action:
+                (a,) = struct.unpack_from("<q", body, at)
+                at += 8
+                action = int(a) + self.action["start"]
+            else:
+                n = self.action_dim
+                action = np.frombuffer(body, dtype="<f4", count=n, offset=at)
+                action = action.astype(self.action_dtype).reshape(self.action_shape)
+                at += 4 * n
+            obs, reward, terminated, truncated, _info = self.envs[index].step(action)
+            out.append(struct.pack("<dBB", float(reward), bool(terminated), bool(truncated)))
+            out.append(self.obs_bytes(obs))
+        return b"".join(out)
+
+
+def main():
+    threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    # Whatever the environment prints must not corrupt the frames.
+    sys.stdout = sys.stderr
+    kind, body = read_frame(stdin)
+    if kind != b"M":
+        write_frame(stdout, b"E", json.dumps({"kind": "protocol", "message": "expected make", "install": ""}).encode())
+        return
+    try:
+        bridge = Bridge(json.loads(body))
+    except BaseException as exc:  # noqa: BLE001 - reported to evonet
+        write_frame(stdout, b"E", json.dumps(make_error(exc)).encode())
+        return
+    write_frame(stdout, b"S", json.dumps(bridge.description).encode())
+    while True:
+        kind, body = read_frame(stdin)
+        try:
+            if kind == b"R":
+                write_frame(stdout, b"O", bridge.reset(body))
+            elif kind == b"T":
+                write_frame(stdout, b"P", bridge.step(body))
+            else:
+                write_frame(stdout, b"E", b"unknown request %r" % kind)
+        except Exception as exc:  # noqa: BLE001 - one failed evaluation
+            write_frame(stdout, b"E", last_line(exc).encode("utf-8", "replace"))
+
+
+if __name__ == "__main__":
+    main()

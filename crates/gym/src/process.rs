@@ -1,0 +1,190 @@
+//! One bridge process: Python running the shipped bridge script, talked to
+//! over its pipes. A reader thread turns its stdout into frames, so that a
+//! request can wait with a timeout; another keeps the last lines of its
+//! stderr (warnings, a traceback) for messages and the log.
+//!
+//! The process dies with evonet: its stdin closes when evonet exits, even
+//! SIGKILLed, and the bridge leaves as soon as its parent is gone even when
+//! it is stuck inside a step (it watches its parent pid). It runs in its own
+//! process group, so Ctrl-C in a terminal reaches evonet only, which then
+//! ends its evaluations cleanly.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::protocol::{self, MAX_FRAME};
+
+/// The bridge script, shipped inside the binary and passed with `-c`.
+pub const BRIDGE_PY: &str = include_str!("bridge.py");
+
+/// Lines of stderr kept for messages.
+const STDERR_LINES: usize = 20;
+
+/// Why a request got no reply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// No reply within the timeout (the process was killed).
+    Timeout(Duration),
+    /// The process ended or its pipes broke; its last stderr line, if any.
+    Died(String),
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::Timeout(d) => write!(
+                f,
+                "the bridge process gave no reply within {:.1} s (env.step_timeout_s) and was stopped",
+                d.as_secs_f64()
+            ),
+            Fault::Died(last) if last.is_empty() => write!(f, "the bridge process died"),
+            Fault::Died(last) => write!(f, "the bridge process died: {last}"),
+        }
+    }
+}
+
+type Reply = Result<(u8, Vec<u8>), String>;
+
+pub struct Process {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    replies: Receiver<Reply>,
+    stderr: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl Process {
+    /// Starts `python -c <bridge script>`, with `python_path` before
+    /// `PYTHONPATH`.
+    pub fn spawn(python: &str, python_path: &[String]) -> std::io::Result<Self> {
+        let mut command = Command::new(python);
+        if !python_path.is_empty() {
+            let mut paths = python_path.to_vec();
+            if let Ok(p) = std::env::var("PYTHONPATH") {
+                paths.push(p);
+            }
+            command.env("PYTHONPATH", paths.join(":"));
+        }
+        let mut child = command
+            .arg("-u")
+            .arg("-c")
+            .arg(BRIDGE_PY)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (tx, replies) = channel();
+        std::thread::Builder::new()
+            .name("evonet-gym-reader".into())
+            .spawn(move || {
+                let mut r = BufReader::new(stdout);
+                loop {
+                    let reply = read_frame(&mut r);
+                    let end = reply.is_err();
+                    if tx.send(reply).is_err() || end {
+                        break;
+                    }
+                }
+            })?;
+        let lines = Arc::new(Mutex::new(VecDeque::new()));
+        let kept = Arc::clone(&lines);
+        std::thread::Builder::new()
+            .name("evonet-gym-stderr".into())
+            .spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    tracing::debug!(target: "evonet_gym::python", "{line}");
+                    let mut k = kept.lock().unwrap_or_else(|p| p.into_inner());
+                    k.push_back(line);
+                    while k.len() > STDERR_LINES {
+                        k.pop_front();
+                    }
+                }
+            })?;
+        Ok(Self {
+            stdin: child.stdin.take(),
+            child,
+            replies,
+            stderr: lines,
+        })
+    }
+
+    /// Sends a request and waits up to `timeout` for its reply. After a
+    /// fault the process is gone: drop it.
+    pub fn request(
+        &mut self,
+        kind: u8,
+        body: &[u8],
+        timeout: Duration,
+    ) -> Result<(u8, Vec<u8>), Fault> {
+        let frame = protocol::frame(kind, body);
+        let sent = match self.stdin.as_mut() {
+            Some(s) => s.write_all(&frame).and_then(|_| s.flush()),
+            None => Err(std::io::ErrorKind::BrokenPipe.into()),
+        };
+        if sent.is_err() {
+            return Err(self.died());
+        }
+        match self.replies.recv_timeout(timeout) {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(_)) | Err(RecvTimeoutError::Disconnected) => Err(self.died()),
+            Err(RecvTimeoutError::Timeout) => {
+                self.stop();
+                Err(Fault::Timeout(timeout))
+            }
+        }
+    }
+
+    /// The last line the process wrote to stderr.
+    pub fn last_stderr_line(&self) -> String {
+        let k = self.stderr.lock().unwrap_or_else(|p| p.into_inner());
+        k.iter()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn died(&mut self) -> Fault {
+        self.stop();
+        // The stderr thread may still be draining the last lines.
+        std::thread::sleep(Duration::from_millis(20));
+        Fault::Died(self.last_stderr_line())
+    }
+
+    fn stop(&mut self) {
+        self.stdin = None;
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The operating system's id of the process.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn read_frame(r: &mut impl Read) -> Reply {
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len).map_err(|e| e.to_string())?;
+    let len = u32::from_le_bytes(len) as usize;
+    if len == 0 || len > MAX_FRAME {
+        return Err(format!("a frame of {len} bytes"));
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body).map_err(|e| e.to_string())?;
+    let kind = body.remove(0);
+    Ok((kind, body))
+}
