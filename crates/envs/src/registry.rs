@@ -130,6 +130,9 @@ pub type MakeEnv = dyn Fn(Option<u64>) -> Box<dyn Env> + Send + Sync;
 pub struct CustomEnv {
     id: Arc<str>,
     make: Arc<MakeEnv>,
+    /// What else decides the environment (a bridged one's kwargs and
+    /// package versions): part of a problem's fingerprint.
+    detail: Arc<str>,
 }
 
 impl CustomEnv {
@@ -142,7 +145,16 @@ impl CustomEnv {
         Self {
             id: id.into(),
             make: Arc::new(make),
+            detail: "".into(),
         }
+    }
+
+    /// The same environment, described further by `detail` (printed in
+    /// problem fingerprints, so Redis workers that would build it
+    /// differently refuse the run).
+    pub fn with_detail(mut self, detail: &str) -> Self {
+        self.detail = detail.into();
+        self
     }
 
     pub fn id(&self) -> &str {
@@ -163,7 +175,8 @@ impl std::fmt::Debug for EnvSource {
         match self {
             // As `EnvId` prints: problem fingerprints stay what they were.
             EnvSource::Builtin(id) => id.fmt(f),
-            EnvSource::Custom(c) => write!(f, "Custom({:?})", c.id()),
+            EnvSource::Custom(c) if c.detail.is_empty() => write!(f, "Custom({:?})", c.id()),
+            EnvSource::Custom(c) => write!(f, "Custom({:?}, {})", c.id(), c.detail),
         }
     }
 }

@@ -186,7 +186,22 @@ impl GymSource {
                 process: None,
             })
         };
-        EnvSource::Custom(CustomEnv::new(&self.layout.spec.id, make))
+        // Kwargs, time limit and versions decide the environment; the
+        // Python and its path only find it (a worker uses its own).
+        let detail = format!(
+            "kwargs {} max_steps {:?} step_timeout_s {} [{}]",
+            serde_json::Value::from(
+                self.settings
+                    .kwargs
+                    .clone()
+                    .into_iter()
+                    .collect::<serde_json::Map<_, _>>()
+            ),
+            self.settings.max_steps,
+            self.settings.step_timeout_s,
+            self.layout.versions.join(", ")
+        );
+        EnvSource::Custom(CustomEnv::new(&self.layout.spec.id, make).with_detail(&detail))
     }
 
     /// Bridge processes alive in the pool (not lent to an environment).

@@ -346,3 +346,48 @@ fn workers_refuse_bridged_environments_they_were_not_allowed() {
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// Workers allowed the environment evaluate it through their own bridges:
+/// the run is the local one, bit for bit.
+#[test]
+fn allowed_workers_evaluate_bridged_environments_as_local_threads_do() {
+    if !gymnasium() {
+        return;
+    }
+    let Some(base) = std::env::var("EVONET_TEST_REDIS")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "EVONET_TEST_REDIS is not set"
+        );
+        return;
+    };
+    let url = format!("{}/13", base.trim_end_matches('/'));
+    let d = tmp("gym-workers");
+    let c = write_config(&d, "c.toml", ES_GYM_CARTPOLE);
+    run_into(&c, &d.join("local"), &["--threads", "1"]);
+    let mut workers: Vec<_> = (0..2)
+        .map(|_| {
+            bin()
+                .args(["worker", "--redis", &url, "--threads", "1"])
+                .args(["--allow-env", "gym:Cart*"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    run_into(&c, &d.join("redis"), &["--redis", &url]);
+    for w in &mut workers {
+        let _ = w.kill();
+        let _ = w.wait();
+    }
+    assert_same_run(
+        &d.join("local"),
+        &d.join("redis"),
+        "through 2 Redis workers",
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
