@@ -33,6 +33,9 @@ fn workspace_dependency_edges_follow_the_architecture() {
             &["evonet-core", "evonet-nn", "evonet-envs", "evonet-neat"][..],
         ),
         ("evonet-runner", &["evonet-core"][..]),
+        // The Gymnasium bridge: Python processes behind the `Env` trait;
+        // it knows environments only.
+        ("evonet-gym", &["evonet-envs"][..]),
         // Generic over genomes and problems: it knows no strategy, no
         // environment and no config format.
         ("evonet-distributed", &["evonet-core", "evonet-runner"][..]),
@@ -50,6 +53,7 @@ fn workspace_dependency_edges_follow_the_architecture() {
                 "evonet-core",
                 "evonet-nn",
                 "evonet-envs",
+                "evonet-gym",
                 "evonet-strategies",
                 "evonet-problems",
                 "evonet-neat",

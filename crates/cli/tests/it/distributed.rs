@@ -183,7 +183,9 @@ fn assert_final_stage_on_workers(d: &Path, out: &Path) {
     let tasks: usize = logs
         .iter()
         .filter_map(|l| {
-            let at = l.find("evaluated ")? + "evaluated ".len();
+            // The exit summary comes last; a worker busy for more than 30 s
+            // also logs "evaluated N tasks in the last 30 s" before it.
+            let at = l.rfind("evaluated ")? + "evaluated ".len();
             l[at..].split_whitespace().next()?.parse::<usize>().ok()
         })
         .sum();

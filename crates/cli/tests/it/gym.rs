@@ -67,6 +67,43 @@ fn a_bridged_cartpole_run_is_the_native_run_on_any_thread_count() {
     assert_eq!(c1["env"]["id"], "gym:CartPole-v1");
 }
 
+/// MuJoCo through the bridge (CI installs `gymnasium[mujoco]`): a short
+/// OpenAI-ES on HalfCheetah-v5 is the same on 1 and 2 threads, with
+/// continuous actions and float64 observations.
+#[test]
+fn open_es_on_halfcheetah_is_the_same_on_any_thread_count() {
+    if !gymnasium() {
+        return;
+    }
+    let cfg = r#"
+[run]
+seed = 2
+max_generations = 2
+stop_when_solved = false
+noise_table_size = 1000000
+[env]
+id = "gym:HalfCheetah-v5"
+max_steps = 100
+test_episodes = 2
+[policy]
+hidden = [32, 32]
+[strategy]
+kind = "open_es"
+population = 8
+sigma = 0.02
+learning_rate = 0.01
+obs_stats_prob = 0.5
+"#;
+    let (m1, c1) = run_with_threads(cfg, "gym-cheetah", "1");
+    let (m2, c2) = run_with_threads(cfg, "gym-cheetah", "2");
+    assert_eq!(m1, m2, "metrics differ between 1 and 2 threads");
+    assert_eq!(c1["params"], c2["params"]);
+    let gens: Vec<_> = m1.iter().filter(|m| m["kind"] != "candidate").collect();
+    assert_eq!(gens.len(), 2);
+    assert_eq!(gens[1]["env_steps"], 2 * 8 * 100, "{:?}", gens[1]);
+    assert!(gens.iter().all(|g| g["best_fitness"].as_f64().is_some()));
+}
+
 /// `evonet eval --env gym:CartPole-v1` replays a native champion through
 /// the bridge with the native returns, and a bridged champion replays.
 #[test]
@@ -389,5 +426,26 @@ fn allowed_workers_evaluate_bridged_environments_as_local_threads_do() {
         &d.join("redis"),
         "through 2 Redis workers",
     );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// The README's own-environment example, as shipped: a ten-line Python
+/// class registered with `gymnasium.register`, evolved from its config.
+#[test]
+fn the_readme_corridor_example_is_solved() {
+    if !gymnasium() {
+        return;
+    }
+    let d = tmp("gym-corridor");
+    let o = bin()
+        .current_dir(repo())
+        .args(["run", "configs/gym-corridor-es.toml", "--out"])
+        .arg(&d)
+        .args(["--force", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("solved at generation"), "{out}");
     std::fs::remove_dir_all(&d).unwrap();
 }
