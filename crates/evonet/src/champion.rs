@@ -51,7 +51,7 @@ pub struct EnvRef {
     pub minatar: MinAtarSettings,
     /// `gym:` environments: how the bridge makes it (Python, kwargs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gym: Option<evonet_gym::GymSettings>,
+    pub gym: Option<Box<evonet_gym::GymSettings>>,
 }
 
 impl EnvRef {
@@ -63,7 +63,7 @@ impl EnvRef {
             let mut g = self
                 .gym
                 .clone()
-                .unwrap_or_else(|| evonet_gym::GymSettings::new(name));
+                .unwrap_or_else(|| Box::new(evonet_gym::GymSettings::new(name)));
             g.id = name.to_string();
             g.max_steps = self.max_steps;
             g

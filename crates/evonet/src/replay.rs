@@ -305,7 +305,7 @@ fn resolve(
     env: &EnvRef,
 ) -> Result<evonet_envs::EnvSource, ChampionError> {
     registry
-        .open_env(&env.id, env.gym.as_ref())
+        .open_env(&env.id, env.gym.as_deref())
         .map_err(|e| ChampionError {
             file: file.to_path_buf(),
             message: format!("`env.id`: {e}"),

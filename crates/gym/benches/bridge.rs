@@ -11,6 +11,7 @@
 //!    bridge process, one round trip per step;
 //! 2. plain Python (`scripts/bench_gym_python.py`): `gymnasium.make` and a
 //!    numpy forward pass of the same network, one step at a time;
+//!
 //! and the overhead per message: the bridge's time per step minus the plain
 //! loop's, in microseconds.
 

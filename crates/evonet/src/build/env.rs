@@ -102,7 +102,7 @@ impl EnvSetup {
             max_steps: cfg.max_steps,
             start_angle_deg: cfg.start_angle_deg,
             minatar,
-            gym,
+            gym: gym.map(Box::new),
         };
         let renv = RolloutEnv {
             env: source,
