@@ -322,6 +322,20 @@ fn unknown_ids_and_missing_packages_exit_2_with_one_line() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+/// Database `db` of the test Redis (`EVONET_TEST_REDIS`; required in CI).
+fn redis_db(db: u8) -> Option<String> {
+    match std::env::var("EVONET_TEST_REDIS") {
+        Ok(base) if !base.is_empty() => Some(format!("{}/{db}", base.trim_end_matches('/'))),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "EVONET_TEST_REDIS is not set"
+            );
+            None
+        }
+    }
+}
+
 /// A worker runs bridged environments only when allowed: a run whose id
 /// names a module is refused, and the coordinator hears why.
 #[test]
@@ -329,17 +343,7 @@ fn workers_refuse_bridged_environments_they_were_not_allowed() {
     if !gymnasium() {
         return;
     }
-    let Some(base) = std::env::var("EVONET_TEST_REDIS")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "EVONET_TEST_REDIS is not set"
-        );
-        return;
-    };
-    let url = format!("{}/12", base.trim_end_matches('/'));
+    let Some(url) = redis_db(12) else { return };
     let d = tmp("gym-refuse");
     // An id that names a module (which Gymnasium imports): the coordinator
     // has it, the worker was allowed other environments only.
@@ -391,17 +395,7 @@ fn allowed_workers_evaluate_bridged_environments_as_local_threads_do() {
     if !gymnasium() {
         return;
     }
-    let Some(base) = std::env::var("EVONET_TEST_REDIS")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "EVONET_TEST_REDIS is not set"
-        );
-        return;
-    };
-    let url = format!("{}/13", base.trim_end_matches('/'));
+    let Some(url) = redis_db(13) else { return };
     let d = tmp("gym-workers");
     let c = write_config(&d, "c.toml", ES_GYM_CARTPOLE);
     run_into(&c, &d.join("local"), &["--threads", "1"]);
