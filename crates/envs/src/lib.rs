@@ -99,6 +99,14 @@ pub trait Env: Send {
     /// Optional: `step` computes whatever was not prepared.
     #[inline]
     fn prepare_step(&mut self) {}
+    /// Queues the action of the next `step`, for environments that step
+    /// together elsewhere (a Python bridge hosting every lockstep episode
+    /// of a rollout): lockstep rollouts queue the actions of all live
+    /// episodes, then call `step` on each with the same action, and the
+    /// first of those sends every queued action in one message. Optional:
+    /// an environment that queues nothing steps in `step`.
+    #[inline]
+    fn queue_step(&mut self, _action: Action<'_>) {}
     /// The internal state, as Gymnasium's `env.unwrapped.state`.
     fn state(&self) -> Vec<f64>;
     /// Starts an episode from the given internal state (step counter at 0).

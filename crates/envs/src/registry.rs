@@ -124,6 +124,8 @@ impl EnvId {
 
 /// Builds a user's environment; the argument overrides its time limit.
 pub type MakeEnv = dyn Fn(Option<u64>) -> Box<dyn Env> + Send + Sync;
+/// Builds `k` environments that step together (one message for all).
+pub type MakeEnvs = dyn Fn(Option<u64>, usize) -> Vec<Box<dyn Env>> + Send + Sync;
 
 /// An environment a user registered under an id of their choosing.
 #[derive(Clone)]
@@ -133,6 +135,9 @@ pub struct CustomEnv {
     /// What else decides the environment (a bridged one's kwargs and
     /// package versions): part of a problem's fingerprint.
     detail: Arc<str>,
+    /// Makes a lockstep group at once, where the environment has a way to
+    /// step them together.
+    make_group: Option<Arc<MakeEnvs>>,
 }
 
 impl CustomEnv {
@@ -146,7 +151,18 @@ impl CustomEnv {
             id: id.into(),
             make: Arc::new(make),
             detail: "".into(),
+            make_group: None,
         }
+    }
+
+    /// The same environment, whose lockstep groups `make_group` makes (so
+    /// that they can step together: see `Env::queue_step`).
+    pub fn with_groups(
+        mut self,
+        make_group: impl Fn(Option<u64>, usize) -> Vec<Box<dyn Env>> + Send + Sync + 'static,
+    ) -> Self {
+        self.make_group = Some(Arc::new(make_group));
+        self
     }
 
     /// The same environment, described further by `detail` (printed in
@@ -208,6 +224,27 @@ impl EnvSource {
         match self {
             EnvSource::Builtin(id) => id.make_with(max_steps, minatar),
             EnvSource::Custom(c) => AnyEnv::Custom((c.make)(max_steps)),
+        }
+    }
+
+    /// `k` environments for the lockstep episodes of one rollout: made as
+    /// a group where the environment steps groups together, else one by
+    /// one.
+    pub fn make_group(
+        &self,
+        k: usize,
+        max_steps: Option<u64>,
+        minatar: &MinAtarSettings,
+    ) -> Vec<AnyEnv> {
+        match self {
+            EnvSource::Custom(CustomEnv {
+                make_group: Some(group),
+                ..
+            }) => group(max_steps, k)
+                .into_iter()
+                .map(AnyEnv::Custom)
+                .collect(),
+            _ => (0..k).map(|_| self.make_with(max_steps, minatar)).collect(),
         }
     }
 }
@@ -331,6 +368,10 @@ impl Env for AnyEnv {
     #[inline]
     fn prepare_step(&mut self) {
         dispatch!(self, e => e.prepare_step())
+    }
+    #[inline]
+    fn queue_step(&mut self, action: Action<'_>) {
+        dispatch!(self, e => e.queue_step(action))
     }
     fn state(&self) -> Vec<f64> {
         dispatch!(self, e => e.state())

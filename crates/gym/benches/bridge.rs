@@ -8,7 +8,8 @@
 //! For each environment (default `CartPole-v1`, `HalfCheetah-v5`,
 //! `Humanoid-v5`; those whose package is missing are skipped with a line):
 //! 1. the bridge: a 64-64 tanh MLP policy in Rust, one environment per
-//!    bridge process, one round trip per step;
+//!    bridge process, one round trip per step; and 8 environments in
+//!    lockstep in one bridge process, one round trip per step of all 8;
 //! 2. plain Python (`scripts/bench_gym_python.py`): `gymnasium.make` and a
 //!    numpy forward pass of the same network, one step at a time;
 //!
@@ -67,36 +68,57 @@ impl Mlp {
     }
 }
 
-/// Steps per second through the bridge.
-fn bridge_rate(source: &GymSource, steps: usize) -> f64 {
+/// Env steps per second through one bridge process hosting `k` lockstep
+/// environments (one message per step of all `k`).
+fn bridge_rate(source: &GymSource, k: usize, steps: usize) -> f64 {
     let spec = source.spec().clone();
     let outputs = spec.action_space.policy_outputs();
     let mlp = Mlp::new(spec.obs_dim, outputs);
-    let mut env = source.env_source().make(None);
-    let mut obs = vec![0.0f32; spec.obs_dim];
-    env.reset(0, &mut obs);
-    let mut episode = 0;
-    let start = Instant::now();
-    for _ in 0..steps {
-        let out = mlp.forward(&obs);
-        let step = match &spec.action_space {
-            ActionSpace::Discrete(_) => {
-                let a = (0..out.len())
-                    .max_by(|a, b| out[*a].total_cmp(&out[*b]))
-                    .unwrap_or(0);
-                env.step(Action::Discrete(a), &mut obs)
-            }
+    let mut envs = source.env_source().make_group(k, None, &Default::default());
+    let d = spec.obs_dim;
+    let mut obs = vec![0.0f32; k * d];
+    let mut episode = 0u64;
+    for (i, e) in envs.iter_mut().enumerate() {
+        e.reset(i as u64, &mut obs[i * d..(i + 1) * d]);
+    }
+    let action = |out: &[f32], buf: &mut Vec<f32>| -> usize {
+        match &spec.action_space {
+            ActionSpace::Discrete(_) => (0..out.len())
+                .max_by(|a, b| out[*a].total_cmp(&out[*b]))
+                .unwrap_or(0),
             ActionSpace::Box { .. } => {
-                let a: Vec<f32> = out.iter().map(|v| v.tanh()).collect();
-                env.step(Action::Continuous(&a), &mut obs)
+                buf.clear();
+                buf.extend(out.iter().map(|v| v.tanh()));
+                usize::MAX
             }
-        };
-        if step.done() {
-            episode += 1;
-            env.reset(episode, &mut obs);
+        }
+    };
+    fn to_action(a: usize, buf: &[f32]) -> Action<'_> {
+        match a {
+            usize::MAX => Action::Continuous(buf),
+            a => Action::Discrete(a),
         }
     }
-    steps as f64 / start.elapsed().as_secs_f64()
+    let start = Instant::now();
+    let mut done_steps = 0;
+    let mut bufs = vec![Vec::new(); k];
+    let mut picked = vec![0usize; k];
+    while done_steps < steps {
+        for i in 0..k {
+            let out = mlp.forward(&obs[i * d..(i + 1) * d]);
+            picked[i] = action(&out, &mut bufs[i]);
+            envs[i].queue_step(to_action(picked[i], &bufs[i]));
+        }
+        for i in 0..k {
+            let st = envs[i].step(to_action(picked[i], &bufs[i]), &mut obs[i * d..(i + 1) * d]);
+            if st.done() {
+                episode += 1;
+                envs[i].reset(1000 + episode, &mut obs[i * d..(i + 1) * d]);
+            }
+        }
+        done_steps += k;
+    }
+    done_steps as f64 / start.elapsed().as_secs_f64()
 }
 
 /// Steps per second of the plain Python loop, or why it did not run.
@@ -143,8 +165,8 @@ fn main() {
             .to_vec();
     }
     let python = std::env::var("EVONET_PYTHON").unwrap_or_else(|_| "python3".into());
-    println!("| environment | plain Python loop, steps/s | through the bridge, steps/s | ratio | overhead per message |");
-    println!("|---|---|---|---|---|");
+    println!("| environment | plain Python loop, steps/s | through the bridge, steps/s | ratio | overhead per message | 8 in lockstep, steps/s | ratio |");
+    println!("|---|---|---|---|---|---|---|");
     for id in ids {
         let source = match GymSource::open(GymSettings {
             python: Some(python.clone()),
@@ -152,23 +174,25 @@ fn main() {
         }) {
             Ok(s) => s,
             Err(e) => {
-                println!("| {id} | skipped: {e} | | | |");
+                println!("| {id} | skipped: {e} | | | | | |");
                 continue;
             }
         };
-        let (mut bridge, mut plain) = (Vec::new(), Vec::new());
+        let (mut bridge, mut plain, mut group) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..reps {
-            bridge.push(bridge_rate(&source, steps));
+            bridge.push(bridge_rate(&source, 1, steps));
+            group.push(bridge_rate(&source, 8, steps));
             match python_rate(&python, &id, steps) {
                 Ok(r) => plain.push(r),
                 Err(e) => panic!("{id}: the plain Python loop failed: {e}"),
             }
         }
-        let (b, p) = (median(bridge), median(plain));
+        let (b, p, g) = (median(bridge), median(plain), median(group));
         println!(
-            "| {id} | {p:.0} | {b:.0} | {:.2} | {:.1} µs |",
+            "| {id} | {p:.0} | {b:.0} | {:.2} | {:.1} µs | {g:.0} | {:.2} |",
             b / p,
-            (1.0 / b - 1.0 / p) * 1e6
+            (1.0 / b - 1.0 / p) * 1e6,
+            g / p
         );
     }
 }

@@ -18,6 +18,7 @@
 //!   the evaluator records a failed evaluation with the message); a dead or
 //!   hung bridge is stopped and the next evaluation starts a fresh one.
 
+mod env;
 pub mod process;
 pub mod protocol;
 
@@ -27,8 +28,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use evonet_envs::{Action, CustomEnv, Env, EnvSource, EnvSpec, Step};
+use evonet_envs::{CustomEnv, Env, EnvSource, EnvSpec};
 
+pub use crate::env::GymEnv;
+use crate::env::{Bridge, Pool};
 use crate::process::Process;
 use crate::protocol::{Description, MakeError};
 
@@ -86,7 +89,7 @@ impl GymSettings {
             .unwrap_or_else(|| "python3".into())
     }
 
-    fn step_timeout(&self) -> Duration {
+    pub(crate) fn step_timeout(&self) -> Duration {
         Duration::from_secs_f64(self.step_timeout_s)
     }
 }
@@ -108,17 +111,24 @@ pub enum GymError {
 
 /// What a bridge answered to make, shared by every bridge of a source.
 #[derive(Debug)]
-struct Layout {
-    spec: EnvSpec,
-    obs_bytes: bool,
-    versions: Vec<String>,
+pub(crate) struct Layout {
+    pub spec: EnvSpec,
+    pub obs_bytes: bool,
+    pub versions: Vec<String>,
+}
+
+impl Layout {
+    /// Bytes of one environment's observation in a reply.
+    pub fn obs_len(&self) -> usize {
+        self.spec.obs_dim * if self.obs_bytes { 1 } else { 4 }
+    }
 }
 
 /// A bridged environment, ready to give rollouts their environments.
 pub struct GymSource {
     settings: GymSettings,
     layout: Arc<Layout>,
-    pool: Arc<Mutex<Vec<Process>>>,
+    pool: Pool,
 }
 
 impl std::fmt::Debug for GymSource {
@@ -130,7 +140,7 @@ impl std::fmt::Debug for GymSource {
 impl GymSource {
     /// Starts a bridge, makes the environment, and keeps the bridge.
     pub fn open(settings: GymSettings) -> Result<Self, GymError> {
-        let (process, description) = start(&settings)?;
+        let (bridge, description) = start(&settings, 1)?;
         let unsupported = |reason: String| GymError::Unsupported {
             id: settings.id.clone(),
             reason,
@@ -153,7 +163,7 @@ impl GymSource {
         Ok(Self {
             settings,
             layout: Arc::new(layout),
-            pool: Arc::new(Mutex::new(vec![process])),
+            pool: Arc::new(Mutex::new(vec![bridge])),
         })
     }
 
@@ -178,13 +188,17 @@ impl GymSource {
             Arc::clone(&self.layout),
             Arc::clone(&self.pool),
         );
-        let make = move |_max_steps: Option<u64>| -> Box<dyn Env> {
-            Box::new(GymEnv {
-                settings: settings.clone(),
-                layout: Arc::clone(&layout),
-                pool: Arc::clone(&pool),
-                process: None,
-            })
+        // The time limit is the source's (`settings.max_steps`): every
+        // bridge of the pool made the environment with it.
+        let group = move |_max_steps: Option<u64>, k: usize| -> Vec<Box<dyn Env>> {
+            GymEnv::group(&settings, &layout, &pool, k)
+                .into_iter()
+                .map(|e| Box::new(e) as Box<dyn Env>)
+                .collect()
+        };
+        let single = group.clone();
+        let make = move |max_steps: Option<u64>| -> Box<dyn Env> {
+            single(max_steps, 1).pop().expect("a group of one")
         };
         // Kwargs, time limit and versions decide the environment; the
         // Python and its path only find it (a worker uses its own).
@@ -201,21 +215,28 @@ impl GymSource {
             self.settings.step_timeout_s,
             self.layout.versions.join(", ")
         );
-        EnvSource::Custom(CustomEnv::new(&self.layout.spec.id, make).with_detail(&detail))
+        EnvSource::Custom(
+            CustomEnv::new(&self.layout.spec.id, make)
+                .with_detail(&detail)
+                .with_groups(group),
+        )
     }
 
     /// Bridge processes alive in the pool (not lent to an environment).
     pub fn idle_processes(&self) -> Vec<u32> {
-        lock(&self.pool).iter().map(Process::pid).collect()
+        lock(&self.pool).iter().map(|b| b.process.pid()).collect()
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Starts a bridge and makes the environment in it.
-fn start(settings: &GymSettings) -> Result<(Process, Description), GymError> {
+/// Starts a bridge and makes `envs` copies of the environment in it.
+pub(crate) fn start(
+    settings: &GymSettings,
+    envs: usize,
+) -> Result<(Bridge, Description), GymError> {
     let python = settings.python();
     let mut process =
         Process::spawn(&python, &settings.python_path).map_err(|e| GymError::NoPython {
@@ -226,7 +247,7 @@ fn start(settings: &GymSettings) -> Result<(Process, Description), GymError> {
         "id": settings.id,
         "kwargs": settings.kwargs,
         "max_episode_steps": settings.max_steps,
-        "envs": 1,
+        "envs": envs,
     });
     let bridge = |reason: String| GymError::Bridge {
         id: settings.id.clone(),
@@ -239,7 +260,7 @@ fn start(settings: &GymSettings) -> Result<(Process, Description), GymError> {
         protocol::SPACES => {
             let d: Description = serde_json::from_slice(&body)
                 .map_err(|e| bridge(format!("malformed spaces: {e}")))?;
-            Ok((process, d))
+            Ok((Bridge { process, envs }, d))
         }
         protocol::ERROR => {
             let e: MakeError = serde_json::from_slice(&body)
@@ -256,119 +277,5 @@ fn start(settings: &GymSettings) -> Result<(Process, Description), GymError> {
             })
         }
         k => Err(bridge(format!("unexpected reply {:?}", k as char))),
-    }
-}
-
-/// One environment of a rollout, in a bridge borrowed from the pool.
-pub struct GymEnv {
-    settings: GymSettings,
-    layout: Arc<Layout>,
-    pool: Arc<Mutex<Vec<Process>>>,
-    process: Option<Process>,
-}
-
-impl GymEnv {
-    /// The bridge this environment uses: its own, one from the pool, or a
-    /// fresh one.
-    fn process(&mut self) -> &mut Process {
-        if self.process.is_none() {
-            let pooled = lock(&self.pool).pop();
-            let p = match pooled {
-                Some(p) => p,
-                None => match start(&self.settings) {
-                    Ok((p, _)) => p,
-                    Err(e) => panic!("{}: {e}", self.layout.spec.id),
-                },
-            };
-            self.process = Some(p);
-        }
-        self.process.as_mut().expect("set just above")
-    }
-
-    /// Sends a request; a Python exception, a dead or hung bridge fail the
-    /// evaluation (a panic the evaluator records).
-    fn request(&mut self, kind: u8, body: &[u8], expect: u8) -> Vec<u8> {
-        let timeout = self.settings.step_timeout();
-        let id = self.layout.spec.id.clone();
-        let reply = self.process().request(kind, body, timeout);
-        match reply {
-            Ok((k, body)) if k == expect => body,
-            Ok((protocol::ERROR, text)) => {
-                panic!("{id}: Python raised {}", String::from_utf8_lossy(&text))
-            }
-            Ok((k, _)) => {
-                self.process = None;
-                panic!("{id}: the bridge sent an unexpected reply {:?}", k as char)
-            }
-            Err(fault) => {
-                // The process is stopped; the next evaluation starts another.
-                self.process = None;
-                panic!("{id}: {fault}")
-            }
-        }
-    }
-
-    fn read_obs(&mut self, body: &[u8], at: usize, obs: &mut [f32]) {
-        if let Err(e) = protocol::read_obs(body, at, self.layout.obs_bytes, obs) {
-            self.process = None;
-            panic!("{}: {e}", self.layout.spec.id);
-        }
-    }
-}
-
-impl Env for GymEnv {
-    fn spec(&self) -> &EnvSpec {
-        &self.layout.spec
-    }
-
-    fn reset(&mut self, seed: u64, obs: &mut [f32]) {
-        let body = self.request(
-            protocol::RESET,
-            &protocol::reset_body(&[(0, seed)]),
-            protocol::OBSERVATIONS,
-        );
-        self.read_obs(&body, 0, obs);
-    }
-
-    fn step(&mut self, action: Action<'_>, obs: &mut [f32]) -> Step {
-        let body = self.request(
-            protocol::STEP,
-            &protocol::step_body(&[(0, action)]),
-            protocol::STEPPED,
-        );
-        let (reward, terminated, truncated, at) = match protocol::read_step(&body, 0) {
-            Ok(s) => s,
-            Err(e) => {
-                self.process = None;
-                panic!("{}: {e}", self.layout.spec.id)
-            }
-        };
-        self.read_obs(&body, at, obs);
-        Step {
-            reward,
-            terminated,
-            truncated,
-        }
-    }
-
-    fn state(&self) -> Vec<f64> {
-        Vec::new()
-    }
-
-    /// Bridged environments start from seeds only.
-    fn set_state(&mut self, _state: &[f64], _obs: &mut [f32]) {
-        panic!(
-            "{}: bridged environments start from a seed only",
-            self.layout.spec.id
-        )
-    }
-}
-
-impl Drop for GymEnv {
-    /// A healthy bridge goes back to the pool.
-    fn drop(&mut self) {
-        if let Some(p) = self.process.take() {
-            lock(&self.pool).push(p);
-        }
     }
 }

@@ -144,17 +144,23 @@ pub fn step_body(envs: &[(u32, Action<'_>)]) -> Vec<u8> {
     let mut b = Vec::with_capacity(4 + 12 * envs.len());
     b.extend_from_slice(&(envs.len() as u32).to_le_bytes());
     for (i, a) in envs {
-        b.extend_from_slice(&i.to_le_bytes());
-        match a {
-            Action::Discrete(a) => b.extend_from_slice(&(*a as i64).to_le_bytes()),
-            Action::Continuous(v) => {
-                for x in *v {
-                    b.extend_from_slice(&x.to_le_bytes());
-                }
+        push_step(&mut b, *i, *a);
+    }
+    b
+}
+
+/// Appends one environment's `(index, action)` to a step body (whose count
+/// the caller writes).
+pub fn push_step(b: &mut Vec<u8>, index: u32, action: Action<'_>) {
+    b.extend_from_slice(&index.to_le_bytes());
+    match action {
+        Action::Discrete(a) => b.extend_from_slice(&(a as i64).to_le_bytes()),
+        Action::Continuous(v) => {
+            for x in v {
+                b.extend_from_slice(&x.to_le_bytes());
             }
         }
     }
-    b
 }
 
 /// Reads one observation of `out.len()` values from `body` at `at`, as

@@ -45,10 +45,22 @@ pub struct RolloutEnv {
 impl RolloutEnv {
     pub fn make(&self) -> AnyEnv {
         let mut e = self.env.make_with(self.max_steps, &self.minatar);
-        if let (AnyEnv::DoublePole(dp), Some(a)) = (&mut e, self.start_angle) {
+        self.set_start(&mut e);
+        e
+    }
+
+    /// The environments of `k` lockstep episodes (stepped together where
+    /// the environment can: see `Env::queue_step`).
+    pub fn make_group(&self, k: usize) -> Vec<AnyEnv> {
+        let mut envs = self.env.make_group(k, self.max_steps, &self.minatar);
+        envs.iter_mut().for_each(|e| self.set_start(e));
+        envs
+    }
+
+    fn set_start(&self, e: &mut AnyEnv) {
+        if let (AnyEnv::DoublePole(dp), Some(a)) = (e, self.start_angle) {
             dp.set_start_angle(a);
         }
-        e
     }
 }
 
@@ -66,7 +78,10 @@ pub fn rollout<C: Controller>(
     poison_first_obs: bool,
 ) -> Result<Vec<Episode>, EvalError> {
     let k = starts.len();
-    let mut envs: Vec<AnyEnv> = (0..k).map(|_| renv.make()).collect();
+    let mut envs: Vec<AnyEnv> = renv.make_group(k);
+    // Only a user's environments (the Gymnasium bridge among them) may
+    // queue steps; the built-in ones step in place.
+    let queued = k > 1 && matches!(envs.first(), Some(AnyEnv::Custom(_)));
     let d = net.inputs();
     let o = net.outputs();
     if o != head.outputs() {
@@ -128,6 +143,13 @@ pub fn rollout<C: Controller>(
             envs[ep].prepare_step();
         }
         let out = net.forward(&x[..rows * d], rows);
+        if queued {
+            // Environments stepped elsewhere get every action first, so
+            // that the live episodes step in one message.
+            for (r, &ep) in live.iter().enumerate() {
+                envs[ep].queue_step(head.action(&out[r * o..(r + 1) * o], &mut act));
+            }
+        }
         let mut ended = false;
         for (r, &ep) in live.iter().enumerate() {
             let a = head.action(&out[r * o..(r + 1) * o], &mut act);

@@ -196,3 +196,45 @@ fn make_errors_say_what_to_install() {
     let e = GymSource::open(settings(&wrapper.display().to_string(), "CartPole-v1")).unwrap_err();
     assert!(e.to_string().contains("pip install \"gymnasium\""), "{e}");
 }
+
+/// A lockstep group steps in one message per step and gives what native
+/// environments give, episode by episode, whatever order they end in.
+#[test]
+fn a_lockstep_group_steps_together_as_native_environments_do() {
+    let Some(py) = python() else { return };
+    let source = GymSource::open(settings(&py, "CartPole-v1")).unwrap();
+    let minatar = Default::default();
+    let mut bridged = source.env_source().make_group(3, None, &minatar);
+    let mut native: Vec<_> = (0..3).map(|_| EnvId::CartPole.make(None)).collect();
+    let mut a = vec![[0.0f32; 4]; 3];
+    let mut b = vec![[0.0f32; 4]; 3];
+    for i in 0..3 {
+        bridged[i].reset(10 + i as u64, &mut a[i]);
+        native[i].reset(10 + i as u64, &mut b[i]);
+    }
+    assert_eq!(a, b);
+    let mut live: Vec<usize> = (0..3).collect();
+    let mut t = 0usize;
+    while !live.is_empty() {
+        let act = |i: usize| Action::Discrete((i + t / 7) % 2);
+        for &i in &live {
+            bridged[i].queue_step(act(i));
+        }
+        let mut still = Vec::new();
+        for &i in &live {
+            let (sa, sb) = (
+                bridged[i].step(act(i), &mut a[i]),
+                native[i].step(act(i), &mut b[i]),
+            );
+            assert_eq!((sa, a[i]), (sb, b[i]), "env {i} step {t}");
+            if !sa.done() {
+                still.push(i);
+            }
+        }
+        live = still;
+        t += 1;
+    }
+    drop(bridged);
+    // The group's bridge (three environments) joined the probe's in the pool.
+    assert_eq!(source.idle_processes().len(), 2);
+}
