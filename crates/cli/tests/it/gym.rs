@@ -10,18 +10,19 @@ use crate::common::*;
 use crate::determinism::run_with_threads;
 use crate::resume::kill_and_resume_matches;
 
-/// Whether `EVONET_PYTHON` (or `python3`) has gymnasium.
-fn gymnasium() -> bool {
+/// Whether `EVONET_PYTHON` (or `python3`) has gymnasium with MuJoCo; in
+/// CI, a failure when it has not.
+pub(crate) fn gymnasium() -> bool {
     let python = std::env::var("EVONET_PYTHON").unwrap_or_else(|_| "python3".into());
     let ok = Command::new(&python)
-        .args(["-c", "import gymnasium"])
+        .args(["-c", "import gymnasium, mujoco"])
         .status()
         .is_ok_and(|s| s.success());
     if !ok && std::env::var_os("CI").is_some() {
-        panic!("{python} has no gymnasium (CI installs it into target/ci-venv)");
+        panic!("{python} has no gymnasium[mujoco] (CI installs it into target/ci-venv)");
     }
     if !ok {
-        eprintln!("skipped: {python} has no gymnasium");
+        eprintln!("skipped: {python} has no gymnasium[mujoco]");
     }
     ok
 }
