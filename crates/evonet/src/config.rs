@@ -220,6 +220,12 @@ pub struct EnvConfig {
     /// `gym:` ids: keyword arguments of `gymnasium.make` (`[env.kwargs]`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub kwargs: BTreeMap<String, serde_json::Value>,
+    /// `gym:` ids: Gymnasium wrappers, innermost first: `{ kind =
+    /// "time_limit", max_episode_steps = N }`, `{ kind = "clip_action" }`,
+    /// `{ kind = "atari_preprocessing" }` (frame skip 4, 84×84 grayscale,
+    /// up to 30 no-ops), `{ kind = "frame_stack", size = 4 }`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wrappers: Vec<evonet_gym::Wrapper>,
     /// `gym:` ids: seconds a reset or step may take before the bridge
     /// process is stopped and the evaluation fails (default 60).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -245,6 +251,7 @@ impl EnvConfig {
             python: None,
             python_path: Vec::new(),
             kwargs: BTreeMap::new(),
+            wrappers: Vec::new(),
             step_timeout_s: None,
             faults: Faults::default(),
         }
@@ -262,6 +269,7 @@ impl EnvConfig {
                 .step_timeout_s
                 .unwrap_or(evonet_gym::DEFAULT_STEP_TIMEOUT_S),
             max_steps: self.max_steps,
+            wrappers: self.wrappers.clone(),
         })
     }
 
@@ -272,6 +280,7 @@ impl EnvConfig {
             ("python", self.python.is_some()),
             ("python_path", !self.python_path.is_empty()),
             ("kwargs", !self.kwargs.is_empty()),
+            ("wrappers", !self.wrappers.is_empty()),
             ("step_timeout_s", self.step_timeout_s.is_some()),
         ];
         let Some(id) = self.id.strip_prefix(evonet_gym::PREFIX) else {
@@ -299,6 +308,10 @@ impl EnvConfig {
         }
         if self.python.as_deref().is_some_and(|p| p.trim().is_empty()) {
             return Err(("python", "must name a Python executable".into()));
+        }
+        for w in &self.wrappers {
+            w.validate()
+                .map_err(|(field, m)| ("wrappers", format!("{field} {m}")))?;
         }
         if let Some((key, v)) = self.kwargs.iter().find(|(_, v)| names_code(v)) {
             return Err((

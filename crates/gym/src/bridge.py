@@ -7,7 +7,8 @@ kind and the body); only the first exchange (`M`, make) is JSON. The
 protocol is described in docs/FORMATS.md ("Gymnasium bridge").
 
 Requests (evonet -> bridge):
-  M  JSON {"id", "kwargs", "max_episode_steps", "envs"}: make `envs` copies
+  M  JSON {"id", "kwargs", "max_episode_steps", "wrappers", "envs"}: make
+     `envs` copies, each wrapped in `wrappers` in order
   R  u32 count, then count x (u32 env, u64 seed): reset(seed=...)
   T  u32 count, then count x (u32 env, action): step; a Discrete action is
      an i64, a Box action `n` f32 values
@@ -24,6 +25,7 @@ evonet. It exits when stdin closes or its parent process goes away.
 
 import json
 import os
+import re
 import struct
 import sys
 import threading
@@ -82,6 +84,8 @@ INSTALL = {
     "numpy": 'pip install "numpy"',
     "mujoco": 'pip install "gymnasium[mujoco]"',
     "ale_py": 'pip install "gymnasium[atari]"',
+    "cv2": 'pip install "gymnasium[other]"',
+    "opencv": 'pip install opencv-python-headless',
     "Box2D": 'pip install "gymnasium[box2d]"',
     "pygame": 'pip install "gymnasium[classic-control]"',
 }
@@ -91,8 +95,12 @@ def make_error(exc):
     """What a failed make means for the user, and what to install."""
     missing = getattr(exc, "name", None) if isinstance(exc, ImportError) else None
     if missing is None:
-        # Gymnasium wraps missing extras in DependencyNotInstalled.
+        # Gymnasium wraps missing extras in DependencyNotInstalled, whose
+        # message usually says what to run.
         text = str(exc)
+        said = re.search(r"pip install [\"']?[\w\-\[\],.=]+[\"']?", text)
+        if type(exc).__name__ == "DependencyNotInstalled" and said:
+            return {"kind": "missing_module", "message": last_line(exc), "install": said.group(0)}
         for module, hint in INSTALL.items():
             if module.lower() in text.lower() and "install" in text.lower():
                 return {"kind": "missing_module", "message": last_line(exc), "install": hint}
@@ -125,16 +133,78 @@ def describe_space(space, np):
     raise TypeError("evonet takes Box and Discrete spaces, not %s" % type(space).__name__)
 
 
+def channel_last(env, np):
+    """Stacked frames (stack, H, W[, C]) as evonet's channel-last frames
+    (H, W, stack * C); stacked vectors flattened."""
+    import gymnasium as gym
+
+    space = env.observation_space
+    shape = space.shape
+    if len(shape) == 3:
+        order = (1, 2, 0)
+    elif len(shape) == 4:
+        order = (1, 2, 0, 3)
+    else:
+        order = None
+
+    def convert(x):
+        x = np.asarray(x)
+        if order is None:
+            return x.reshape(-1)
+        x = np.transpose(x, order)
+        return x.reshape(x.shape[0], x.shape[1], -1)
+
+    low, high = convert(space.low), convert(space.high)
+    new_space = gym.spaces.Box(low=low, high=high, dtype=space.dtype)
+    return gym.wrappers.TransformObservation(env, convert, new_space)
+
+
+def wrap(env, spec, np):
+    """One of evonet's `[env] wrappers`, by its `kind`."""
+    from gymnasium import wrappers as W
+
+    kind = spec["kind"]
+    if kind == "time_limit":
+        return W.TimeLimit(env, max_episode_steps=int(spec["max_episode_steps"]))
+    if kind == "clip_action":
+        return W.ClipAction(env)
+    if kind == "atari_preprocessing":
+        return W.AtariPreprocessing(
+            env,
+            noop_max=int(spec["noop_max"]),
+            frame_skip=int(spec["frame_skip"]),
+            screen_size=int(spec["screen_size"]),
+            grayscale_obs=bool(spec["grayscale"]),
+            terminal_on_life_loss=bool(spec["terminal_on_life_loss"]),
+        )
+    if kind == "frame_stack":
+        return channel_last(W.FrameStackObservation(env, stack_size=int(spec["size"])), np)
+    raise ValueError("unknown wrapper %r" % kind)
+
+
+def make(gym, request, np):
+    env_id = request["id"]
+    if env_id.startswith("ALE/"):
+        # Gymnasium 1.x registers the Atari games only when asked to.
+        import ale_py
+
+        gym.register_envs(ale_py)
+    kwargs = dict(request.get("kwargs") or {})
+    if request.get("max_episode_steps") is not None:
+        kwargs["max_episode_steps"] = int(request["max_episode_steps"])
+    env = gym.make(env_id, **kwargs)
+    for spec in request.get("wrappers") or []:
+        env = wrap(env, spec, np)
+    return env
+
+
 class Bridge:
     def __init__(self, request):
         import gymnasium as gym
         import numpy as np
 
         self.np = np
-        kwargs = dict(request.get("kwargs") or {})
-        if request.get("max_episode_steps") is not None:
-            kwargs["max_episode_steps"] = int(request["max_episode_steps"])
-        self.envs = [gym.make(request["id"], **kwargs) for _ in range(max(1, int(request.get("envs", 1))))]
+        self.envs = [make(gym, request, np) for _ in range(max(1, int(request.get("envs", 1))))]
         env = self.envs[0]
         obs_space = describe_space(env.observation_space, np)
         if "box" not in obs_space:

@@ -21,6 +21,7 @@
 mod env;
 pub mod process;
 pub mod protocol;
+pub mod wrappers;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -34,6 +35,7 @@ pub use crate::env::GymEnv;
 use crate::env::{Bridge, Pool};
 use crate::process::Process;
 use crate::protocol::{Description, MakeError};
+pub use crate::wrappers::Wrapper;
 
 /// The prefix of bridged ids in configs.
 pub const PREFIX: &str = "gym:";
@@ -63,6 +65,9 @@ pub struct GymSettings {
     /// Gymnasium's TimeLimit override (`max_episode_steps`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_steps: Option<u64>,
+    /// Wrappers around the environment, innermost first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wrappers: Vec<Wrapper>,
 }
 
 impl GymSettings {
@@ -74,6 +79,7 @@ impl GymSettings {
             python_path: Vec::new(),
             step_timeout_s: DEFAULT_STEP_TIMEOUT_S,
             max_steps: None,
+            wrappers: Vec::new(),
         }
     }
 
@@ -203,7 +209,7 @@ impl GymSource {
         // Kwargs, time limit and versions decide the environment; the
         // Python and its path only find it (a worker uses its own).
         let detail = format!(
-            "kwargs {} max_steps {:?} step_timeout_s {} [{}]",
+            "kwargs {} max_steps {:?} wrappers {:?} step_timeout_s {} [{}]",
             serde_json::Value::from(
                 self.settings
                     .kwargs
@@ -212,6 +218,7 @@ impl GymSource {
                     .collect::<serde_json::Map<_, _>>()
             ),
             self.settings.max_steps,
+            self.settings.wrappers,
             self.settings.step_timeout_s,
             self.layout.versions.join(", ")
         );
@@ -247,6 +254,7 @@ pub(crate) fn start(
         "id": settings.id,
         "kwargs": settings.kwargs,
         "max_episode_steps": settings.max_steps,
+        "wrappers": settings.wrappers,
         "envs": envs,
     });
     let bridge = |reason: String| GymError::Bridge {

@@ -444,3 +444,60 @@ fn the_readme_corridor_example_is_solved() {
     assert!(out.contains("solved at generation"), "{out}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// Atari through the bridge (CI installs ale-py, which ships the ROMs, and
+/// OpenCV for the preprocessing): a Deep GA over the Nature DQN network on
+/// Frostbite's 84×84×4 preprocessed frames, the same on 1 and 2 threads.
+#[test]
+fn deep_ga_on_atari_frames_is_the_same_on_any_thread_count() {
+    if !gymnasium() {
+        return;
+    }
+    let python = std::env::var("EVONET_PYTHON").unwrap_or_else(|_| "python3".into());
+    let atari = Command::new(&python)
+        .args(["-c", "import ale_py, cv2"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !atari {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{python} has no ale-py and OpenCV (CI installs them)"
+        );
+        return;
+    }
+    let cfg = r#"
+[run]
+seed = 1
+max_generations = 2
+stop_when_solved = false
+test_every = 2
+noise_table_size = 2000000
+[env]
+id = "gym:ALE/Frostbite-v5"
+max_steps = 150
+test_episodes = 2
+wrappers = [{ kind = "atari_preprocessing" }, { kind = "frame_stack", size = 4 }]
+[env.kwargs]
+frameskip = 1
+repeat_action_probability = 0.25
+[policy]
+activation = "relu"
+hidden = [512]
+conv = [{ filters = 32, kernel = 8, stride = 4 }, { filters = 64, kernel = 4, stride = 2 }, { filters = 64, kernel = 3, stride = 1 }]
+[strategy]
+kind = "deep_ga"
+population = 4
+truncation = 2
+sigma = 0.002
+elite_candidates = 1
+elite_episodes = 1
+"#;
+    let (m1, c1) = run_with_threads(cfg, "gym-atari", "1");
+    let (m2, c2) = run_with_threads(cfg, "gym-atari", "2");
+    assert_eq!(m1, m2, "metrics differ between 1 and 2 threads");
+    assert_eq!(c1["params"], c2["params"]);
+    assert_eq!(
+        c1["policy"]["conv"]["input"],
+        serde_json::json!([84, 84, 4])
+    );
+}

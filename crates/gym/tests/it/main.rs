@@ -238,3 +238,37 @@ fn a_lockstep_group_steps_together_as_native_environments_do() {
     // The group's bridge (three environments) joined the probe's in the pool.
     assert_eq!(source.idle_processes().len(), 2);
 }
+
+/// Wrappers apply in order: a time limit truncates, a frame stack of
+/// vectors is one vector of the last `size` observations, newest last.
+#[test]
+fn wrappers_limit_episodes_and_stack_observations() {
+    let Some(py) = python() else { return };
+    let mut s = settings(&py, "CartPole-v1");
+    s.wrappers = vec![
+        evonet_gym::Wrapper::TimeLimit {
+            max_episode_steps: 20,
+        },
+        evonet_gym::Wrapper::FrameStack { size: 3 },
+    ];
+    let source = GymSource::open(s).unwrap();
+    assert_eq!(source.spec().obs_dim, 12);
+    assert_eq!(source.spec().frame, None);
+    let mut env = source.env_source().make(None);
+    let mut native = EnvId::CartPole.make(None);
+    let (mut a, mut b) = ([0.0f32; 12], [0.0f32; 4]);
+    env.reset(3, &mut a);
+    native.reset(3, &mut b);
+    assert_eq!(&a[8..], &b[..], "the newest observation comes last");
+    let mut steps = 0;
+    loop {
+        let s = env.step(Action::Discrete(steps % 2), &mut a);
+        native.step(Action::Discrete(steps % 2), &mut b);
+        steps += 1;
+        assert_eq!(&a[8..], &b[..]);
+        if s.done() {
+            assert!(s.truncated && steps == 20, "{s:?} after {steps}");
+            break;
+        }
+    }
+}
