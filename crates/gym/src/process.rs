@@ -59,6 +59,8 @@ pub struct Process {
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
     stderr: Arc<Mutex<VecDeque<String>>>,
+    /// The request being written, reused from step to step.
+    frame: Vec<u8>,
 }
 
 impl Process {
@@ -103,6 +105,7 @@ impl Process {
             stdout: BufReader::with_capacity(1 << 16, stdout),
             child,
             stderr: lines,
+            frame: Vec::new(),
         })
     }
 
@@ -114,9 +117,9 @@ impl Process {
         body: &[u8],
         timeout: Duration,
     ) -> Result<(u8, Vec<u8>), Fault> {
-        let frame = protocol::frame(kind, body);
+        protocol::frame_into(&mut self.frame, kind, body);
         let sent = match self.stdin.as_mut() {
-            Some(s) => s.write_all(&frame).and_then(|_| s.flush()),
+            Some(s) => s.write_all(&self.frame).and_then(|_| s.flush()),
             None => Err(std::io::ErrorKind::BrokenPipe.into()),
         };
         if sent.is_err() {
@@ -221,14 +224,14 @@ fn poll_readable(fd: i32, ms: i32) -> std::io::Result<bool> {
 }
 
 fn read_frame(r: &mut impl Read) -> Reply {
-    let mut len = [0u8; 4];
-    r.read_exact(&mut len).map_err(|e| e.to_string())?;
-    let len = u32::from_le_bytes(len) as usize;
+    // The length (kind included) and the kind, then the body.
+    let mut head = [0u8; 5];
+    r.read_exact(&mut head).map_err(|e| e.to_string())?;
+    let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
     if len == 0 || len > MAX_FRAME {
         return Err(format!("a frame of {len} bytes"));
     }
-    let mut body = vec![0u8; len];
+    let mut body = vec![0u8; len - 1];
     r.read_exact(&mut body).map_err(|e| e.to_string())?;
-    let kind = body.remove(0);
-    Ok((kind, body))
+    Ok((head[4], body))
 }

@@ -122,10 +122,17 @@ impl Description {
 /// A frame: length (kind included), kind, body.
 pub fn frame(kind: u8, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(5 + body.len());
+    frame_into(&mut out, kind, body);
+    out
+}
+
+/// [`frame`] written into `out` (its old contents dropped), so that a
+/// caller reuses one buffer for every request.
+pub fn frame_into(out: &mut Vec<u8>, kind: u8, body: &[u8]) {
+    out.clear();
     out.extend_from_slice(&(body.len() as u32 + 1).to_le_bytes());
     out.push(kind);
     out.extend_from_slice(body);
-    out
 }
 
 /// A reset of environments `(index, seed)`.
