@@ -392,6 +392,7 @@ fn bytes_per_candidate() {
                         details: Vec::new(),
                         solved: false,
                         artifact: Vec::new(),
+                        behavior: None,
                     }),
                 }
             })

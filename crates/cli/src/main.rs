@@ -10,6 +10,7 @@ mod draw;
 mod eval_cmd;
 mod plot_cmd;
 mod plot_curves;
+mod plot_maze;
 mod progress;
 #[cfg(feature = "redis")]
 mod remote;
@@ -135,6 +136,10 @@ enum Command {
         /// Compare at this many candidates (default: the fewest any run has).
         #[arg(long)]
         budget: Option<usize>,
+        /// Draw one run on a Maze/* environment instead: the maze with the
+        /// final position of every evaluated robot, coloured by generation.
+        #[arg(long)]
+        maze: bool,
     },
     /// Retrain the best architectures of a finished search at full
     /// fidelity and test them again, with other settings.
@@ -200,7 +205,18 @@ fn main() -> ExitCode {
             run_cmd::print_registry();
             Ok(0)
         }
-        Command::Plot { runs, out, budget } => plot_cmd::plot(&runs, &out, budget).map(|_| 0),
+        Command::Plot {
+            runs,
+            out,
+            maze: true,
+            ..
+        } => match runs.as_slice() {
+            [run] => plot_maze::plot(run, &out).map(|_| 0),
+            _ => Err(user("`--maze` draws one run: name one run folder")),
+        },
+        Command::Plot {
+            runs, out, budget, ..
+        } => plot_cmd::plot(&runs, &out, budget).map(|_| 0),
         #[cfg(feature = "nas")]
         Command::Retrain(args) => retrain_cmd::retrain(args).map(|_| 0),
         Command::Completions { shell } => {

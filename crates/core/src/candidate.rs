@@ -94,6 +94,11 @@ pub struct Evaluation {
     /// most problems.
     #[serde(default)]
     pub artifact: Vec<u8>,
+    /// The behaviour characterisation (the maze's final position, averaged
+    /// over the episodes), for novelty search; `None` where the problem
+    /// defines none.
+    #[serde(default)]
+    pub behavior: Option<Vec<f32>>,
 }
 
 impl Evaluation {
@@ -107,6 +112,7 @@ impl Evaluation {
             solved: false,
             details: Vec::new(),
             artifact: Vec::new(),
+            behavior: None,
         }
     }
 

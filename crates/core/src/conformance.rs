@@ -8,25 +8,28 @@ use crate::candidate::{Candidate, Cost, Evaluated, Evaluation, Outcome};
 use crate::seed::SeededRng;
 use crate::strategy::Strategy;
 
-/// How the suite evaluates a genome.
+/// How the suite evaluates a genome: its fitness...
 pub type FitnessFn<'a, G> = &'a (dyn Fn(&G) -> f64 + Sync);
+/// ...or its whole evaluation (a behaviour for novelty search).
+pub type EvaluationFn<'a, G> = &'a (dyn Fn(&G) -> Evaluation + Sync);
 
-fn evaluate<G: Clone>(cands: &[Candidate<G>], f: FitnessFn<'_, G>) -> Vec<Evaluated<G>> {
+/// An evaluation of one environment step that is only `fitness`.
+pub fn unit_evaluation(fitness: f64) -> Evaluation {
+    Evaluation {
+        cost: Cost {
+            env_steps: 1,
+            episodes: 1,
+        },
+        ..Evaluation::of(fitness)
+    }
+}
+
+fn evaluate<G: Clone>(cands: &[Candidate<G>], f: EvaluationFn<'_, G>) -> Vec<Evaluated<G>> {
     cands
         .iter()
         .map(|c| Evaluated {
             candidate: c.clone(),
-            outcome: Outcome::Done(Evaluation {
-                solved: false,
-                fitness: f(&c.genome),
-                cost: Cost {
-                    env_steps: 1,
-                    episodes: 1,
-                },
-                obs_stats: None,
-                details: Vec::new(),
-                artifact: Vec::new(),
-            }),
+            outcome: Outcome::Done(f(&c.genome)),
         })
         .collect()
 }
@@ -41,7 +44,7 @@ fn transcript<S: Strategy>(
     s: &S,
     state: &mut S::State,
     rounds: usize,
-    f: FitnessFn<'_, S::Genome>,
+    f: EvaluationFn<'_, S::Genome>,
     shuffle: Option<u64>,
 ) -> Vec<String> {
     let mut out = Vec::new();
@@ -64,6 +67,12 @@ fn transcript<S: Strategy>(
 
 /// Checks the contract. Panics with a message naming the broken rule.
 pub fn check_strategy<S: Strategy>(s: &S, f: FitnessFn<'_, S::Genome>, rounds: usize) {
+    check_strategy_with(s, &|g| unit_evaluation(f(g)), rounds)
+}
+
+/// [`check_strategy`] with evaluations made by `f` (strategies that read
+/// more than the fitness: novelty search reads behaviours).
+pub fn check_strategy_with<S: Strategy>(s: &S, f: EvaluationFn<'_, S::Genome>, rounds: usize) {
     let name = s.name();
     // Same seed, same run; another seed, another run.
     let mut a = s.init(11).expect("init");
@@ -147,9 +156,10 @@ pub fn best_after<S: Strategy>(
 ) -> f64 {
     let mut st = s.init(seed).expect("init");
     let mut best = f64::NEG_INFINITY;
+    let f = |g: &S::Genome| unit_evaluation(f(g));
     for _ in 0..rounds {
         let cands = s.ask(&mut st);
-        let rep = s.tell(&mut st, evaluate(&cands, f)).expect("tell");
+        let rep = s.tell(&mut st, evaluate(&cands, &f)).expect("tell");
         if rep.best_fitness > best {
             best = rep.best_fitness;
         }

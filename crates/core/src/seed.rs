@@ -33,6 +33,9 @@ pub enum Purpose {
     Fault = 9,
     /// Splitting a dataset into train, validation and test parts.
     DataSplit = 10,
+    /// Evaluations that only measure a behaviour (novelty search's
+    /// archive of champions).
+    Behavior = 11,
 }
 
 /// SplitMix64 finaliser (Steele, Lea & Flood 2014): a bijective 64-bit mixer.

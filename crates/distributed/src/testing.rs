@@ -31,6 +31,7 @@ impl Problem<f64> for Echo {
             details: Vec::new(),
             solved: false,
             artifact: Vec::new(),
+            behavior: None,
         })
     }
 

@@ -9,11 +9,12 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use evonet_core::{EvalRequest, Outcome};
 
 /// Version of the keys and payloads below. A change of any of them bumps it.
-/// 6: a task names the part it shares with its batch (OpenAI-ES's centre,
+/// 7: a result carries the evaluation's behaviour characterisation
+/// (novelty search); 6: a task names the part it shares with its batch (OpenAI-ES's centre,
 /// written once per batch) instead of carrying it; 5: a result carries the evaluation's artifact (the weights of a final
 /// retraining) and a run spec its stage; 4: postcard payloads (3 and
 /// before: bincode 1.3).
-pub const PROTOCOL_VERSION: u32 = 6;
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// Largest task payload (a genome and its request).
 pub const MAX_TASK_BYTES: u64 = 16 << 20;
@@ -126,6 +127,7 @@ mod tests {
                 details: Vec::new(),
                 solved: true,
                 artifact: Vec::new(),
+                behavior: None,
             }),
             held_ms: 4,
             worker: "w".into(),

@@ -125,6 +125,11 @@ impl Env for CartPole {
         self.state.to_vec()
     }
 
+    /// The final cart position and pole angle.
+    fn behavior(&self) -> Vec<f32> {
+        vec![self.state[0] as f32, self.state[2] as f32]
+    }
+
     fn set_state(&mut self, state: &[f64], obs: &mut [f32]) {
         self.state.copy_from_slice(&state[..4]);
         self.limit.elapsed = 0;

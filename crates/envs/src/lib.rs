@@ -15,6 +15,7 @@
 pub mod acrobot;
 pub mod cartpole;
 pub mod double_pole;
+pub mod maze;
 pub mod minatar;
 pub mod mountain_car;
 pub mod mountain_car_continuous;
@@ -114,6 +115,13 @@ pub trait Env: Send {
     /// whose episodes can only start from a seed (MinAtar, whose state is
     /// the game's objects and random stream) panic.
     fn set_state(&mut self, state: &[f64], obs: &mut [f32]);
+    /// The behaviour characterisation of the episode so far, read when it
+    /// ends (novelty search compares them): the maze's final position, a
+    /// classic-control task's final state. Empty for environments that
+    /// define none.
+    fn behavior(&self) -> Vec<f32> {
+        Vec::new()
+    }
 }
 
 /// Gymnasium's TimeLimit: `truncated` once the step counter reaches the limit

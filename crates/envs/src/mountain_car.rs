@@ -82,6 +82,11 @@ impl Env for MountainCar {
         self.state.to_vec()
     }
 
+    /// The final position and velocity.
+    fn behavior(&self) -> Vec<f32> {
+        vec![self.state[0] as f32, self.state[1] as f32]
+    }
+
     fn set_state(&mut self, state: &[f64], obs: &mut [f32]) {
         self.state.copy_from_slice(&state[..2]);
         self.limit.elapsed = 0;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::acrobot::Acrobot;
 use crate::cartpole::CartPole;
 use crate::double_pole::DoublePole;
+use crate::maze::{InputLayout, Maze, MazeMap};
 use crate::minatar::env::{MinAtarEnv, MinAtarGame, MinAtarSettings};
 use crate::mountain_car::MountainCar;
 use crate::mountain_car_continuous::MountainCarContinuous;
@@ -31,6 +32,12 @@ pub enum EnvId {
         game: MinAtarGame,
         minimal: bool,
     },
+    /// Lehman & Stanley's deceptive maze: `Maze/Medium-v0`, `Maze/Hard-v0`,
+    /// and the reference code's input layout as `Maze/…Legacy-v0`.
+    Maze {
+        map: MazeMap,
+        layout: InputLayout,
+    },
 }
 
 /// An id that is neither built in nor registered.
@@ -46,8 +53,12 @@ const fn minatar(game: MinAtarGame, minimal: bool) -> EnvId {
     EnvId::MinAtar { game, minimal }
 }
 
+const fn maze(map: MazeMap, layout: InputLayout) -> EnvId {
+    EnvId::Maze { map, layout }
+}
+
 impl EnvId {
-    pub const ALL: [EnvId; 17] = [
+    pub const ALL: [EnvId; 21] = [
         EnvId::CartPole,
         EnvId::Acrobot,
         EnvId::MountainCar,
@@ -65,6 +76,10 @@ impl EnvId {
         minatar(MinAtarGame::Freeway, false),
         minatar(MinAtarGame::Seaquest, false),
         minatar(MinAtarGame::SpaceInvaders, false),
+        maze(MazeMap::Medium, InputLayout::Fixed),
+        maze(MazeMap::Hard, InputLayout::Fixed),
+        maze(MazeMap::Medium, InputLayout::Legacy),
+        maze(MazeMap::Hard, InputLayout::Legacy),
     ];
 
     pub fn name(self) -> &'static str {
@@ -77,6 +92,7 @@ impl EnvId {
             EnvId::DoublePole => "DoublePole-v0",
             EnvId::DoublePoleNoVelocities => "DoublePoleNoVelocities-v0",
             EnvId::MinAtar { game, minimal } => game.id(minimal),
+            EnvId::Maze { map, layout } => Maze::id(map, layout),
         }
     }
 
@@ -118,6 +134,7 @@ impl EnvId {
             EnvId::MinAtar { game, minimal } => {
                 AnyEnv::MinAtar(MinAtarEnv::new(game, minimal, *minatar, max_steps))
             }
+            EnvId::Maze { map, layout } => AnyEnv::Maze(Maze::new(map, layout, max_steps)),
         }
     }
 }
@@ -329,6 +346,7 @@ pub enum AnyEnv {
     Pendulum(Pendulum),
     DoublePole(DoublePole),
     MinAtar(MinAtarEnv),
+    Maze(Maze),
     /// A user's environment (see [`EnvRegistry`]).
     Custom(Box<dyn Env>),
 }
@@ -349,6 +367,7 @@ macro_rules! dispatch {
             AnyEnv::Pendulum($e) => $body,
             AnyEnv::DoublePole($e) => $body,
             AnyEnv::MinAtar($e) => $body,
+            AnyEnv::Maze($e) => $body,
             AnyEnv::Custom($e) => $body,
         }
     };
@@ -378,5 +397,8 @@ impl Env for AnyEnv {
     }
     fn set_state(&mut self, state: &[f64], obs: &mut [f32]) {
         dispatch!(self, e => e.set_state(state, obs))
+    }
+    fn behavior(&self) -> Vec<f32> {
+        dispatch!(self, e => e.behavior())
     }
 }

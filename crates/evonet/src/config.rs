@@ -19,6 +19,7 @@ use evonet_gym::GymSettings;
 use evonet_nas::{ChainSpaceConfig, DataConfig, Fidelity, FinalTraining, SearchSpaceConfig};
 use evonet_nn::{Activation, ConvLayer, ConvSpec};
 use evonet_problems::Faults;
+use evonet_strategies::NoveltyConfig;
 
 use crate::registry::{GenomeKind, Registry, StrategyConfig};
 
@@ -104,6 +105,11 @@ pub struct ExperimentConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_training: Option<FinalTraining>,
     pub strategy: StrategyConfig,
+    /// Novelty search around the strategy (`[novelty]`): it selects on the
+    /// novelty of each candidate's behaviour instead of (or mixed with) its
+    /// fitness. Needs an environment that defines a behaviour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub novelty: Option<NoveltyConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -535,6 +541,7 @@ impl ExperimentConfig {
             #[cfg(feature = "nas")]
             final_training: None,
             strategy,
+            novelty: None,
         }
     }
 
@@ -554,6 +561,13 @@ impl ExperimentConfig {
         } else {
             ProblemKind::Env
         }
+    }
+
+    /// Whether the run writes its behaviour characterisations into
+    /// `metrics.jsonl`: with novelty search, and on the mazes (whose final
+    /// positions `evonet plot --maze` draws).
+    pub fn records_behaviors(&self) -> bool {
+        self.novelty.is_some() || self.env.as_ref().is_some_and(|e| e.id.starts_with("Maze/"))
     }
 
     /// Checks every setting; `file` is named in errors.
@@ -626,7 +640,56 @@ impl ExperimentConfig {
                 err(&format!("strategy.{key}"), &message)
             }
             other => err("strategy", &other.to_string()),
-        })
+        })?;
+        match &self.novelty {
+            Some(n) => self
+                .check_novelty(n, registry)
+                .map_err(|(key, message)| ConfigError::new(file, format!("novelty{key}"), message)),
+            None => Ok(()),
+        }
+    }
+
+    /// Novelty search needs its settings right and an environment whose
+    /// episodes end with a behaviour characterisation. Keys in errors start
+    /// with `.` (below `novelty`) or are empty (the table itself).
+    fn check_novelty(
+        &self,
+        n: &NoveltyConfig,
+        registry: &Registry,
+    ) -> Result<(), (String, String)> {
+        n.validate().map_err(|e| match e {
+            evonet_core::StrategyError::Config { key, message } => (format!(".{key}"), message),
+            other => (String::new(), other.to_string()),
+        })?;
+        let Some(env) = &self.env else {
+            return Err((
+                String::new(),
+                "novelty search compares behaviours in an environment: it needs [env]".into(),
+            ));
+        };
+        if env.gym_settings().is_some() {
+            return Err((
+                String::new(),
+                format!("`{}`: the Gymnasium bridge returns no behaviour characterisation yet; use a built-in environment that defines one (Maze/Hard-v0, Maze/Medium-v0, CartPole-v1, MountainCar-v0, MountainCarContinuous-v0)", env.id),
+            ));
+        }
+        match registry.envs().resolve(&env.id) {
+            Ok(source) if source.builtin().is_some() => {
+                let mut e = source.make(None);
+                let mut obs = vec![0.0; e.spec().obs_dim];
+                e.reset(0, &mut obs);
+                if e.behavior().is_empty() {
+                    return Err((
+                        String::new(),
+                        format!("`{}` defines no behaviour characterisation; built-in environments that do: Maze/Hard-v0, Maze/Medium-v0, CartPole-v1, MountainCar-v0, MountainCarContinuous-v0", env.id),
+                    ));
+                }
+                Ok(())
+            }
+            // A user's environment says so when it is evaluated: one that
+            // returns no behaviour fails its evaluations, named in the log.
+            _ => Ok(()),
+        }
     }
 
     fn check_run(&self, file: &Path) -> Result<(), ConfigError> {

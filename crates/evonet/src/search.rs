@@ -4,11 +4,14 @@
 
 use std::sync::Arc;
 
-use evonet_core::{Champion, Problem, Strategy, TestReport, Transport};
+use evonet_core::{Champion, Problem, Strategy, StrategyError, TestReport, Transport};
 #[cfg(feature = "redis")]
 use evonet_distributed::{Fingerprint, Job, ProblemJob, RedisEvaluator, PROTOCOL_VERSION};
 use evonet_runner::{Checkpoint, Evaluator, Observer, RunError, RunOutcome, RunSettings};
 
+use evonet_strategies::NoveltySearch;
+
+use crate::build::{BuildContext, BuildError};
 use crate::champion::ChampionBody;
 #[cfg(feature = "nas")]
 use crate::final_stage::FinalStage;
@@ -122,6 +125,34 @@ impl<S: Strategy> Prepared<S> {
             #[cfg(feature = "nas")]
             final_stage: None,
         }
+    }
+}
+
+impl<S: Strategy + 'static> Prepared<S>
+where
+    S::Genome: Transport,
+{
+    /// The search, with its strategy inside novelty search when the config
+    /// has `[novelty]`.
+    pub(crate) fn boxed(self, ctx: &BuildContext<'_>) -> Result<Box<dyn Search>, BuildError> {
+        let Some(cfg) = &ctx.config.novelty else {
+            return Ok(Box::new(self));
+        };
+        let strategy = NoveltySearch::new(self.strategy, cfg.clone()).map_err(|e| match e {
+            StrategyError::Config { key, message } => ctx.error(&format!("novelty.{key}"), message),
+            other => ctx.error("novelty", other.to_string()),
+        })?;
+        Ok(Box::new(Prepared {
+            strategy,
+            genome: self.genome,
+            problem: self.problem,
+            describe: self.describe,
+            export: self.export,
+            parameters: self.parameters,
+            network: self.network,
+            #[cfg(feature = "nas")]
+            final_stage: self.final_stage,
+        }))
     }
 }
 

@@ -225,6 +225,7 @@ impl<'a> Session<'a> {
             test_every: exp.config().run.test_every,
             test_champion: search.genome() != GenomeKind::Architecture,
             checkpoint_every: exp.config().run.checkpoint_every,
+            record_behaviors: exp.config().records_behaviors(),
             config_text: self.config_text.unwrap_or_else(|| exp.config_json()),
             stop: self.stop,
         };

@@ -95,6 +95,7 @@ impl Problem<Arch> for RetrainProblem {
             solved: false,
             details,
             artifact: evonet_train::weights::to_bytes(&r.net, p.input(), p.classes()),
+            behavior: None,
         })
     }
 

@@ -318,6 +318,7 @@ impl Problem<Arch> for NasProblem {
                 ("train_s".into(), started.elapsed().as_secs_f64()),
             ],
             artifact: Vec::new(),
+            behavior: None,
         })
     }
 

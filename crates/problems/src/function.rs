@@ -157,6 +157,7 @@ impl FunctionProblem {
             solved: self.target.is_some_and(|t| fitness >= t),
             details: Vec::new(),
             artifact: Vec::new(),
+            behavior: None,
         })
     }
 

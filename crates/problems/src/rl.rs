@@ -65,6 +65,11 @@ pub enum TaskKind {
     /// solved when the champion balances 100,000 steps and then succeeds
     /// from at least 200 of the 625 generalisation starts.
     DoublePoleNonMarkov,
+    /// A goal to reach (the mazes): fitness = mean return; an evaluation
+    /// whose every episode ends at the goal (terminates rather than runs
+    /// out of time) solves the task, as does a champion that reaches it in
+    /// every test episode.
+    ReachGoal,
 }
 
 impl TaskKind {
@@ -72,6 +77,7 @@ impl TaskKind {
         match env.builtin() {
             Some(EnvId::DoublePole) => TaskKind::DoublePoleMarkov,
             Some(EnvId::DoublePoleNoVelocities) => TaskKind::DoublePoleNonMarkov,
+            Some(EnvId::Maze { .. }) => TaskKind::ReachGoal,
             _ => TaskKind::Return,
         }
     }
@@ -267,12 +273,13 @@ impl RlProblem {
             fitness = f64::NAN;
         }
         Ok(Evaluation {
-            solved: false,
+            solved: self.task.kind == TaskKind::ReachGoal && eps.iter().all(|e| e.terminated),
             fitness,
             cost,
             obs_stats: stats,
             details: Vec::new(),
             artifact: Vec::new(),
+            behavior: mean_behavior(&eps),
         })
     }
 
@@ -282,18 +289,23 @@ impl RlProblem {
             max_steps: Some(DPV_SUCCESS_STEPS),
             ..self.renv.clone()
         };
-        Ok(self.run(&long, policy, &[Start::Seed(seed)], None, false)?[0])
+        let mut eps = self.run(&long, policy, &[Start::Seed(seed)], None, false)?;
+        Ok(eps.swap_remove(0))
     }
 
     fn test_policy(&self, policy: &Decoded<'_>, seed: u64) -> Result<TestReport, EvalError> {
         match self.task.kind {
-            TaskKind::Return => {
+            TaskKind::Return | TaskKind::ReachGoal => {
                 let eps = self.play(policy, self.task.test_episodes.max(1), seed)?;
                 let rets: Vec<f64> = eps.iter().map(|e| e.ret).collect();
                 let s = summarize(&rets);
+                let solved = match self.task.kind {
+                    TaskKind::ReachGoal => eps.iter().all(|e| e.terminated),
+                    _ => self.task.success_threshold.is_some_and(|t| s.mean >= t),
+                };
                 Ok(TestReport {
                     score: s.mean,
-                    solved: self.task.success_threshold.is_some_and(|t| s.mean >= t),
+                    solved,
                     env_steps: eps.iter().map(|e| e.steps).sum(),
                     details: vec![
                         ("test_std".into(), s.std),
@@ -341,6 +353,27 @@ impl RlProblem {
             }
         }
     }
+}
+
+/// The episodes' behaviour characterisations, averaged (Conti et al.'s
+/// "mean BC over the rollouts"); `None` when the environment defines none
+/// or the episodes disagree on its length.
+fn mean_behavior(eps: &[Episode]) -> Option<Vec<f32>> {
+    let first = eps.first()?;
+    let n = first.behavior.len();
+    if n == 0 || eps.iter().any(|e| e.behavior.len() != n) {
+        return None;
+    }
+    if eps.len() == 1 {
+        return Some(first.behavior.clone());
+    }
+    let mut sum = vec![0.0f64; n];
+    for e in eps {
+        for (s, b) in sum.iter_mut().zip(&e.behavior) {
+            *s += f64::from(*b);
+        }
+    }
+    Some(sum.iter().map(|s| (s / eps.len() as f64) as f32).collect())
 }
 
 /// Mean, standard deviation (population), min and max.

@@ -12,7 +12,7 @@ use crate::controller::Controller;
 use crate::policy::Head;
 
 /// The result of one episode.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Episode {
     pub ret: f64,
     pub steps: u64,
@@ -20,6 +20,9 @@ pub struct Episode {
     pub truncated: bool,
     /// Double pole only: Gruau's jiggle sum over the last 100 steps.
     pub jiggle: f64,
+    /// The environment's behaviour characterisation at the episode's end
+    /// (empty where it defines none).
+    pub behavior: Vec<f32>,
 }
 
 /// How an episode starts.
@@ -112,7 +115,8 @@ pub fn rollout<C: Controller>(
             steps: 0,
             terminated: false,
             truncated: false,
-            jiggle: 0.0
+            jiggle: 0.0,
+            behavior: Vec::new(),
         };
         k
     ];
@@ -163,6 +167,7 @@ pub fn rollout<C: Controller>(
                 if let AnyEnv::DoublePole(dp) = &envs[ep] {
                     res.jiggle = dp.jiggle_sum();
                 }
+                res.behavior = envs[ep].behavior();
                 ended = true;
             }
         }

@@ -88,6 +88,7 @@ impl Problem<NeatGenome> for XorProblem {
             details: Vec::new(),
             solved,
             artifact: Vec::new(),
+            behavior: None,
         })
     }
 

@@ -42,7 +42,15 @@ pub struct GenerationRecord {
     /// generations without improvement, offspring granted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub species: Vec<evonet_core::SpeciesRecord>,
+    /// The behaviour characterisations of this generation's evaluations,
+    /// in candidate order, when the run records them and they have at most
+    /// [`MAX_RECORDED_BEHAVIOR`] values (the maze's final positions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub behaviors: Vec<Vec<f32>>,
 }
+
+/// Longest behaviour characterisation written to `metrics.jsonl`.
+pub const MAX_RECORDED_BEHAVIOR: usize = 4;
 
 /// One line of `metrics.jsonl` per evaluated candidate, written for
 /// problems that describe their genomes (architecture search). It carries

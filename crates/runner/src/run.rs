@@ -20,7 +20,9 @@ use evonet_core::{
 use crate::champion_file::{champion_json, ChampionFile, ExportFn};
 use crate::checkpoint::{Checkpoint, CheckpointError, CheckpointFile};
 use crate::evaluator::Evaluator;
-use crate::metrics::{finite, CandidateRecord, GenerationRecord, MetricsFile};
+use crate::metrics::{
+    finite, CandidateRecord, GenerationRecord, MetricsFile, MAX_RECORDED_BEHAVIOR,
+};
 use crate::observer::{ChampionEvent, CheckpointEvent, Observer, ObserverError, Observers};
 use crate::state::{RunOutcome, RunSettings, RunnerState};
 use crate::FORMAT_VERSION;
@@ -108,6 +110,8 @@ struct Run<'a, S: Strategy> {
 struct Round<G> {
     report: TellReport,
     evals: u64,
+    /// Short behaviour characterisations, by candidate id (when recorded).
+    behaviors: Vec<(CandidateId, Vec<f32>)>,
     /// A candidate that met the success criterion during its evaluation
     /// (lowest id first, whatever order results arrive in).
     solver: Option<(CandidateId, Champion<G>)>,
@@ -171,6 +175,7 @@ impl<'a, S: Strategy> Run<'a, S> {
         let started = Instant::now();
         let (mut evals, mut steps) = (0u64, 0u64);
         let mut solver: Option<(CandidateId, Champion<S::Genome>)> = None;
+        let mut behaviors = Vec::new();
         let report = loop {
             let candidates = self.strategy.ask(&mut self.st);
             let results = evaluator.evaluate(problem, candidates)?;
@@ -180,6 +185,15 @@ impl<'a, S: Strategy> Run<'a, S> {
                 }
                 evals += 1;
                 steps += r.outcome.cost().env_steps;
+                if let (true, Outcome::Done(e)) = (self.settings.record_behaviors, &r.outcome) {
+                    if let Some(b) = e
+                        .behavior
+                        .as_ref()
+                        .filter(|b| b.len() <= MAX_RECORDED_BEHAVIOR)
+                    {
+                        behaviors.push((r.candidate.id, b.clone()));
+                    }
+                }
                 match &r.outcome {
                     Outcome::Failed { reason, .. } => {
                         tracing::warn!(candidate = %r.candidate.id, generation = gen, "evaluation failed: {reason}");
@@ -208,9 +222,11 @@ impl<'a, S: Strategy> Run<'a, S> {
         self.rs.evaluations += evals;
         self.rs.env_steps += steps;
         self.rs.failed_total += report.failed;
+        behaviors.sort_by_key(|(id, _)| *id);
         Ok(Round {
             report,
             evals,
+            behaviors,
             solver,
             started,
         })
@@ -311,6 +327,7 @@ impl<'a, S: Strategy> Run<'a, S> {
             },
             stats,
             species: round.report.species.clone(),
+            behaviors: round.behaviors.iter().map(|(_, b)| b.clone()).collect(),
         }
     }
 

@@ -30,6 +30,10 @@ pub struct RunSettings {
     pub test_champion: bool,
     /// Write `checkpoints/latest.evock` every N generations (and on stop).
     pub checkpoint_every: u64,
+    /// Write each generation's behaviour characterisations of up to
+    /// [`crate::metrics::MAX_RECORDED_BEHAVIOR`] values into its line of
+    /// `metrics.jsonl` (the maze's final positions, to be drawn).
+    pub record_behaviors: bool,
     /// Resolved config, stored in checkpoints.
     pub config_text: String,
     /// Set (e.g. by Ctrl-C) to stop at the next generation boundary with a

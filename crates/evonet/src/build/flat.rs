@@ -225,12 +225,7 @@ fn seed_chains(
         };
         Ok(shared.body(kind, params.to_vec(), None, genome))
     };
-    Ok(prepared(
-        strategy,
-        GenomeKind::SeedChain,
-        flat,
-        Arc::new(export),
-    ))
+    prepared(strategy, GenomeKind::SeedChain, flat, Arc::new(export), ctx)
 }
 
 pub(crate) fn open_es(
@@ -252,12 +247,7 @@ pub(crate) fn open_es(
         let genome = GenomeRecord::Params(ParamsMarker::Params);
         Ok(shared.body(kind, params, ch.genome.obs_norm().cloned(), genome))
     };
-    Ok(prepared(
-        strategy,
-        GenomeKind::Params,
-        flat,
-        Arc::new(export),
-    ))
+    prepared(strategy, GenomeKind::Params, flat, Arc::new(export), ctx)
 }
 
 pub(crate) fn cma_es(
@@ -294,12 +284,7 @@ fn params<S: Strategy<Genome = PolicyParams> + 'static>(
             genome,
         ))
     };
-    Ok(prepared(
-        strategy,
-        GenomeKind::Params,
-        flat,
-        Arc::new(export),
-    ))
+    prepared(strategy, GenomeKind::Params, flat, Arc::new(export), ctx)
 }
 
 fn prepared<S>(
@@ -307,7 +292,8 @@ fn prepared<S>(
     genome: GenomeKind,
     flat: Arc<Flat>,
     export: crate::search::Export<S::Genome>,
-) -> Box<dyn Search>
+    ctx: &BuildContext<'_>,
+) -> Result<Box<dyn Search>, BuildError>
 where
     S: Strategy + 'static,
     S::Genome: Transport,
@@ -320,5 +306,5 @@ where
     };
     let mut p = Prepared::new(strategy, genome, flat, describe, export, parameters);
     p.network = network;
-    Box::new(p)
+    p.boxed(ctx)
 }

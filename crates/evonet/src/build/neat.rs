@@ -64,12 +64,13 @@ pub(crate) fn neat(c: &NeatConfig, ctx: &BuildContext<'_>) -> Result<Box<dyn Sea
             strategy: "neat".into(),
         })))
     };
-    Ok(Box::new(Prepared::new(
+    Prepared::new(
         strategy,
         GenomeKind::Neat,
         problem,
         describe,
         Arc::new(export),
         None,
-    )))
+    )
+    .boxed(ctx)
 }

@@ -38,6 +38,7 @@ fn evaluate(cands: Vec<Candidate<NeatGenome>>) -> (Vec<Evaluated<NeatGenome>>, b
                     obs_stats: None,
                     details: Vec::new(),
                     artifact: Vec::new(),
+                    behavior: None,
                 }),
             }
         })
@@ -111,6 +112,7 @@ fn constant(cands: Vec<Candidate<NeatGenome>>) -> Vec<Evaluated<NeatGenome>> {
                 obs_stats: None,
                 details: Vec::new(),
                 artifact: Vec::new(),
+                behavior: None,
             }),
         })
         .collect()
@@ -237,6 +239,7 @@ fn evaluate_any(cands: Vec<Candidate<NeatGenome>>) -> (Vec<Evaluated<NeatGenome>
                     obs_stats: None,
                     details: Vec::new(),
                     artifact: Vec::new(),
+                    behavior: None,
                 }),
             }
         })

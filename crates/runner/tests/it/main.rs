@@ -34,6 +34,7 @@ impl Problem<PolicyParams> for Sphere {
             obs_stats: None,
             details: Vec::new(),
             artifact: Vec::new(),
+            behavior: None,
         })
     }
     fn test(&self, g: &PolicyParams, _seed: u64) -> Result<TestReport, EvalError> {
@@ -79,6 +80,7 @@ fn settings(dir: &str, gens: u64) -> RunSettings {
         stop_when_solved: false,
         test_every: 1,
         checkpoint_every: 2,
+        record_behaviors: false,
         config_text: "toy".into(),
         stop: Arc::new(AtomicBool::new(false)),
     }

@@ -13,6 +13,8 @@ use evonet_strategies::{
     RandomSearchConfig,
 };
 
+mod novelty;
+
 const DIM: usize = 10;
 
 /// Maximise −Σ (x − 0.5)²: the optimum is 0.
@@ -144,6 +146,7 @@ fn random_search_conforms_and_keeps_fresh_genomes() {
                         obs_stats: None,
                         details: Vec::new(),
                         artifact: Vec::new(),
+                        behavior: None,
                     }),
                 }
             })
@@ -259,6 +262,7 @@ fn cma_es_restarts_with_doubled_population_when_stalled() {
                     obs_stats: None,
                     details: Vec::new(),
                     artifact: Vec::new(),
+                    behavior: None,
                 }),
             })
             .collect();
@@ -388,6 +392,7 @@ fn aging_evolution_removes_the_oldest_not_the_worst() {
                     solved: false,
                     details: Vec::new(),
                     artifact: Vec::new(),
+                    behavior: None,
                 }),
             })
             .collect();
@@ -437,6 +442,7 @@ fn the_truncation_ga_breeds_with_crossover_and_keeps_its_elites() {
                     solved: false,
                     details: Vec::new(),
                     artifact: Vec::new(),
+                    behavior: None,
                 }),
             })
             .collect();
