@@ -72,7 +72,7 @@ fn shipped_configs_run() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
-fn expect_config_error(name: &str, text: &str, key: &str) {
+pub(crate) fn expect_config_error(name: &str, text: &str, key: &str) {
     let d = tmp(&format!("bad-{name}"));
     let c = write_config(&d, "bad.toml", text);
     let out = bin()

@@ -236,6 +236,13 @@ fn open_es_over_a_conv_policy_through_3_workers_matches_local_threads() {
 }
 
 #[test]
+fn novelty_search_through_3_workers_matches_local_threads() {
+    // Behaviours travel back with the results; the archive stays with the
+    // coordinator.
+    through_workers_matches_local(crate::novelty::GA_NOVELTY_MAZE, "redis-ns", 10);
+}
+
+#[test]
 fn two_runs_share_the_same_workers() {
     let Some(base) = redis_base() else { return };
     let url = fresh_db(&base, 6);

@@ -12,4 +12,5 @@ mod gym;
 mod minatar;
 mod nas;
 mod neat;
+mod novelty;
 mod resume;

@@ -1,0 +1,124 @@
+//! Novelty search on the deceptive maze, through the real binary: the
+//! shipped configs solve the hard maze with novelty and not with fitness
+//! on the same seed and budget, the maze picture is drawn, and runs stay
+//! bit-identical across thread counts and SIGKILL-and-resume.
+
+use crate::common::*;
+
+/// The metrics' last generation line.
+fn last_generation(out: &std::path::Path) -> serde_json::Value {
+    metrics_without_time(out)
+        .into_iter()
+        .rfind(|m| m["kind"] != "candidate")
+        .unwrap()
+}
+
+fn shipped(name: &str) -> String {
+    std::fs::read_to_string(repo().join("configs").join(name)).unwrap()
+}
+
+#[test]
+fn novelty_solves_the_hard_maze_where_fitness_is_deceived() {
+    let d = tmp("maze-hard");
+    // Seed 12 solves within 33 generations (8,250 evaluations) with
+    // novelty; the same seed and budget with fitness end in the dead end.
+    let budget = ["--seed", "12", "--max-generations", "60"];
+    let novelty = d.join("novelty");
+    run_into(&repo().join("configs/maze-hard-neat-novelty.toml"), &novelty, &budget);
+    let fitness = d.join("fitness");
+    run_into(&repo().join("configs/maze-hard-neat-fitness.toml"), &fitness, &budget);
+    let (n, f) = (last_generation(&novelty), last_generation(&fitness));
+    assert_eq!(n["solved"], true, "{n}");
+    assert!(n["solved_at_evaluations"].as_u64().unwrap() <= 15_000, "{n}");
+    assert!(n["stats"]["archive_size"].as_f64().unwrap() > 10.0, "{n}");
+    assert_eq!(f["solved"], false, "{f}");
+    assert!(f["test_score"].as_f64().unwrap() < 295.0, "{f}");
+    // Every generation records the robots' final positions, 250 of them.
+    let m = metrics_without_time(&novelty);
+    assert!(m.iter().all(|g| g["behaviors"].as_array().unwrap().len() == 250));
+    // The picture: the 13 walls and the robots.
+    let svg = d.join("maze.svg");
+    run_ok(&["plot", "--maze", &path(&novelty), "--out", &path(&svg)]);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(text.matches("<line").count(), 13);
+    assert!(text.matches("<circle").count() > 1000);
+    assert!(text.contains("neat + novelty"), "{}", &text[..300]);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// NEAT with novelty on the hard maze for `generations`, checkpointing
+/// every 3.
+fn neat_novelty(generations: u64) -> String {
+    shipped("maze-hard-neat-novelty.toml")
+        .replace("max_generations = 1000", &format!("max_generations = {generations}"))
+        .replace("checkpoint_every = 50", "checkpoint_every = 3")
+        .replace("seed = 1\n", "seed = 3\n")
+}
+
+/// Such et al.'s GA-NS: the Deep GA selecting on novelty, on the maze.
+pub(crate) const GA_NOVELTY_MAZE: &str = r#"
+[run]
+seed = 4
+max_generations = 8
+checkpoint_every = 2
+noise_table_size = 100000
+[env]
+id = "Maze/Hard-v0"
+test_episodes = 1
+[policy]
+hidden = [16]
+[strategy]
+kind = "deep_ga"
+population = 30
+truncation = 6
+sigma = 0.1
+elite_candidates = 3
+elite_episodes = 1
+[novelty]
+k = 10
+archive = "threshold"
+threshold = 6.0
+"#;
+
+#[test]
+fn novelty_runs_are_bit_identical_for_1_and_2_threads() {
+    for (cfg, name) in [(neat_novelty(12), "neat"), (GA_NOVELTY_MAZE.to_string(), "ga")] {
+        let (m1, c1) = crate::determinism::run_with_threads(&cfg, &format!("ns-{name}"), "1");
+        let (m2, c2) = crate::determinism::run_with_threads(&cfg, &format!("ns-{name}"), "2");
+        assert!(m1.len() >= 8, "{name}");
+        assert_eq!(m1, m2, "{name}: metrics differ between 1 and 2 threads");
+        assert_eq!(c1, c2, "{name}: champion differs between 1 and 2 threads");
+    }
+}
+
+#[test]
+fn a_killed_novelty_run_resumes_exactly() {
+    // The archive, its threshold and the best-by-objective champion are
+    // part of the checkpoint.
+    crate::resume::kill_and_resume_matches(&neat_novelty(40), "ns-kill", &[300, 400, 500]);
+}
+
+#[test]
+fn novelty_settings_and_environments_are_checked() {
+    let with = |novelty: &str, env: &str| {
+        format!(
+            "[run]\nmax_generations = 2\n[env]\nid = \"{env}\"\n[strategy]\nkind = \"neat\"\n[novelty]\n{novelty}\n"
+        )
+    };
+    crate::configs::expect_config_error("ns-k", &with("k = 0", "Maze/Hard-v0"), "novelty.k");
+    crate::configs::expect_config_error(
+        "ns-mix",
+        &with("objective_weight = 0.5", "Maze/Hard-v0"),
+        "novelty.objective_weight",
+    );
+    crate::configs::expect_config_error(
+        "ns-key",
+        &with("neighbours = 3", "Maze/Hard-v0"),
+        "neighbours",
+    );
+    crate::configs::expect_config_error(
+        "ns-env",
+        &with("k = 5", "Acrobot-v1"),
+        "behaviour characterisation",
+    );
+}
