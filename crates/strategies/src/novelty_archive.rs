@@ -4,7 +4,8 @@
 //! reference code (`novelty-search-cpp`, `noveltyset.h`):
 //!
 //! - the novelty (sparseness) of a behaviour is its mean distance to its k
-//!   nearest neighbours among the archive and the current population;
+//!   nearest neighbours among the archive and the current population (the
+//!   archive alone with Conti et al.'s champion rule);
 //! - a behaviour enters the archive when its nearest archive member is
 //!   farther than the threshold (the first one seeds it);
 //! - once per generation, the threshold is multiplied by 0.95 after 10
@@ -34,6 +35,14 @@ pub enum BehaviorDistance {
 impl BehaviorDistance {
     #[inline]
     pub fn between(self, a: &[f32], b: &[f32]) -> f64 {
+        self.from_key(self.key(a, b))
+    }
+
+    /// A value that orders pairs as their distance does, cheaper to
+    /// compute (the squared Euclidean distance): neighbours are selected on
+    /// it and only the k nearest are converted.
+    #[inline]
+    fn key(self, a: &[f32], b: &[f32]) -> f64 {
         match self {
             BehaviorDistance::Euclidean => a
                 .iter()
@@ -42,8 +51,7 @@ impl BehaviorDistance {
                     let d = f64::from(*x) - f64::from(*y);
                     d * d
                 })
-                .sum::<f64>()
-                .sqrt(),
+                .sum::<f64>(),
             BehaviorDistance::MeanAbsolute => {
                 let s: f64 = a
                     .iter()
@@ -52,6 +60,14 @@ impl BehaviorDistance {
                     .sum();
                 s / a.len().max(1) as f64
             }
+        }
+    }
+
+    #[inline]
+    fn from_key(self, key: f64) -> f64 {
+        match self {
+            BehaviorDistance::Euclidean => key.sqrt(),
+            BehaviorDistance::MeanAbsolute => key,
         }
     }
 }
@@ -65,7 +81,8 @@ pub enum ArchiveRule {
     Threshold,
     /// Conti et al.'s rule (NS-ES): the behaviour of the strategy's current
     /// champion (an ES centre, the GA's elite) enters after every
-    /// generation, without a threshold.
+    /// generation, without a threshold; novelty is then measured against
+    /// the archive alone, as their code does.
     Champion,
 }
 
@@ -307,12 +324,15 @@ impl Archive {
     }
 }
 
-/// The novelty of each of `population` against the archive and the rest of
-/// the population: the mean distance to its `k` nearest neighbours (fewer
-/// when fewer exist; 0 when none). Exact, brute force, deterministic.
+/// The novelty of each of `population` against the archive and, with
+/// `among_population`, the rest of the population (Lehman & Stanley; Conti
+/// et al.'s NS-ES compares with the archive alone): the mean distance to its
+/// `k` nearest neighbours (fewer when fewer exist; 0 when none). Exact,
+/// brute force, deterministic.
 pub fn sparseness(
     population: &[&[f32]],
     archive: &Archive,
+    among_population: bool,
     k: usize,
     distance: BehaviorDistance,
 ) -> Vec<f64> {
@@ -322,32 +342,32 @@ pub fn sparseness(
         .enumerate()
         .map(|(i, b)| {
             scratch.clear();
-            scratch.extend(archive.iter().map(|p| distance.between(p, b)));
+            scratch.extend(archive.iter().map(|p| distance.key(p, b)));
             scratch.extend(
                 population
                     .iter()
                     .enumerate()
-                    .filter(|(j, _)| *j != i)
-                    .map(|(_, p)| distance.between(p, b)),
+                    .filter(|(j, _)| among_population && *j != i)
+                    .map(|(_, p)| distance.key(p, b)),
             );
-            mean_of_smallest(&mut scratch, k)
+            mean_of_smallest(&mut scratch, k, |key| distance.from_key(key))
         })
         .collect()
 }
 
-/// Mean of the `k` smallest values (all of them when fewer).
-fn mean_of_smallest(values: &mut [f64], k: usize) -> f64 {
-    if values.is_empty() {
+/// Mean of `to_distance` of the `k` smallest keys (all of them when fewer).
+fn mean_of_smallest(keys: &mut [f64], k: usize, to_distance: impl Fn(f64) -> f64) -> f64 {
+    if keys.is_empty() {
         return 0.0;
     }
-    let k = k.min(values.len());
-    if k < values.len() {
-        values.select_nth_unstable_by(k - 1, f64::total_cmp);
+    let k = k.min(keys.len());
+    if k < keys.len() {
+        keys.select_nth_unstable_by(k - 1, f64::total_cmp);
     }
-    let mut nearest = values[..k].to_vec();
+    let nearest = &mut keys[..k];
     // Summed in ascending order, so the partition's order never matters.
     nearest.sort_by(f64::total_cmp);
-    nearest.iter().sum::<f64>() / k as f64
+    nearest.iter().map(|key| to_distance(*key)).sum::<f64>() / k as f64
 }
 
 #[cfg(test)]
@@ -367,7 +387,7 @@ mod tests {
         let pop: Vec<&[f32]> = vec![&[0.0], &[1.0], &[3.0], &[10.0]];
         let mut archive = Archive::new(6.0);
         archive.push(&[-2.0], 0).unwrap();
-        let s = sparseness(&pop, &archive, 2, BehaviorDistance::Euclidean);
+        let s = sparseness(&pop, &archive, true, 2, BehaviorDistance::Euclidean);
         // 0: neighbours 1 (1), -2 (2) -> 1.5; 10: neighbours 3 (7), 1 (9) -> 8.
         assert_eq!(s[0], 1.5);
         assert_eq!(s[3], 8.0);
@@ -375,10 +395,14 @@ mod tests {
         let s = sparseness(
             &pop[..2],
             &Archive::new(1.0),
+            true,
             15,
             BehaviorDistance::Euclidean,
         );
         assert_eq!(s, vec![1.0, 1.0]);
+        // Against the archive alone: the distance to -2.
+        let s = sparseness(&pop, &archive, false, 2, BehaviorDistance::Euclidean);
+        assert_eq!(s, vec![2.0, 3.0, 5.0, 12.0]);
     }
 
     #[test]

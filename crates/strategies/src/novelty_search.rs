@@ -203,7 +203,14 @@ impl<S: Strategy> NoveltySearch<S> {
             })
             .collect();
         let behaviors: Vec<&[f32]> = usable.iter().map(|u| u.2).collect();
-        let novelty = sparseness(&behaviors, &st.archive, self.cfg.k, self.cfg.distance);
+        let among_population = self.cfg.archive == ArchiveRule::Threshold;
+        let novelty = sparseness(
+            &behaviors,
+            &st.archive,
+            among_population,
+            self.cfg.k,
+            self.cfg.distance,
+        );
         usable
             .iter()
             .zip(novelty)

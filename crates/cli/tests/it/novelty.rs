@@ -24,18 +24,31 @@ fn novelty_solves_the_hard_maze_where_fitness_is_deceived() {
     // novelty; the same seed and budget with fitness end in the dead end.
     let budget = ["--seed", "12", "--max-generations", "60"];
     let novelty = d.join("novelty");
-    run_into(&repo().join("configs/maze-hard-neat-novelty.toml"), &novelty, &budget);
+    run_into(
+        &repo().join("configs/maze-hard-neat-novelty.toml"),
+        &novelty,
+        &budget,
+    );
     let fitness = d.join("fitness");
-    run_into(&repo().join("configs/maze-hard-neat-fitness.toml"), &fitness, &budget);
+    run_into(
+        &repo().join("configs/maze-hard-neat-fitness.toml"),
+        &fitness,
+        &budget,
+    );
     let (n, f) = (last_generation(&novelty), last_generation(&fitness));
     assert_eq!(n["solved"], true, "{n}");
-    assert!(n["solved_at_evaluations"].as_u64().unwrap() <= 15_000, "{n}");
+    assert!(
+        n["solved_at_evaluations"].as_u64().unwrap() <= 15_000,
+        "{n}"
+    );
     assert!(n["stats"]["archive_size"].as_f64().unwrap() > 10.0, "{n}");
     assert_eq!(f["solved"], false, "{f}");
     assert!(f["test_score"].as_f64().unwrap() < 295.0, "{f}");
     // Every generation records the robots' final positions, 250 of them.
     let m = metrics_without_time(&novelty);
-    assert!(m.iter().all(|g| g["behaviors"].as_array().unwrap().len() == 250));
+    assert!(m
+        .iter()
+        .all(|g| g["behaviors"].as_array().unwrap().len() == 250));
     // The picture: the 13 walls and the robots.
     let svg = d.join("maze.svg");
     run_ok(&["plot", "--maze", &path(&novelty), "--out", &path(&svg)]);
@@ -50,7 +63,10 @@ fn novelty_solves_the_hard_maze_where_fitness_is_deceived() {
 /// every 3.
 fn neat_novelty(generations: u64) -> String {
     shipped("maze-hard-neat-novelty.toml")
-        .replace("max_generations = 1000", &format!("max_generations = {generations}"))
+        .replace(
+            "max_generations = 1000",
+            &format!("max_generations = {generations}"),
+        )
         .replace("checkpoint_every = 50", "checkpoint_every = 3")
         .replace("seed = 1\n", "seed = 3\n")
 }
@@ -82,7 +98,10 @@ threshold = 6.0
 
 #[test]
 fn novelty_runs_are_bit_identical_for_1_and_2_threads() {
-    for (cfg, name) in [(neat_novelty(12), "neat"), (GA_NOVELTY_MAZE.to_string(), "ga")] {
+    for (cfg, name) in [
+        (neat_novelty(12), "neat"),
+        (GA_NOVELTY_MAZE.to_string(), "ga"),
+    ] {
         let (m1, c1) = crate::determinism::run_with_threads(&cfg, &format!("ns-{name}"), "1");
         let (m2, c2) = crate::determinism::run_with_threads(&cfg, &format!("ns-{name}"), "2");
         assert!(m1.len() >= 8, "{name}");
