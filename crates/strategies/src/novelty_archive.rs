@@ -97,6 +97,11 @@ pub enum NoveltyMix {
     /// (1 − w)·rank(novelty) + w·rank(fitness), centred ranks (NSR-ES with
     /// w = 0.5).
     Rank,
+    /// As `rank`, with w adapted during the run (NSRA-ES, Conti et al.
+    /// 2018): it starts at `objective_weight`, drops by `adapt_step` after
+    /// `adapt_patience` generations without a better fitness, and rises by
+    /// `adapt_step` whenever the fitness improves.
+    Adaptive,
 }
 
 /// `[novelty]`: novelty search around any strategy.
@@ -129,9 +134,23 @@ pub struct NoveltyConfig {
     pub distance: BehaviorDistance,
     #[serde(default = "default_mix")]
     pub mix: NoveltyMix,
-    /// The objective's weight w in [0, 1] for `weighted` and `rank`.
+    /// The objective's weight w in [0, 1] for `weighted` and `rank`; the
+    /// starting weight for `adaptive` (Conti et al.: 1.0).
     #[serde(default)]
     pub objective_weight: f64,
+    /// `adaptive`: generations without a better fitness before w drops.
+    #[serde(default = "default_patience")]
+    pub adapt_patience: u32,
+    /// `adaptive`: how much w changes at a time.
+    #[serde(default = "default_adapt_step")]
+    pub adapt_step: f64,
+}
+
+fn default_patience() -> u32 {
+    50
+}
+fn default_adapt_step() -> f64 {
+    0.05
 }
 
 fn default_k() -> usize {
@@ -181,6 +200,8 @@ impl Default for NoveltyConfig {
             distance: default_distance(),
             mix: default_mix(),
             objective_weight: 0.0,
+            adapt_patience: default_patience(),
+            adapt_step: default_adapt_step(),
         }
     }
 }
@@ -210,6 +231,12 @@ impl NoveltyConfig {
         }
         if !(0.0..=1.0).contains(&self.objective_weight) {
             return bad("objective_weight", "must lie in [0, 1]");
+        }
+        if self.adapt_patience == 0 {
+            return bad("adapt_patience", "must be at least 1");
+        }
+        if !(self.adapt_step > 0.0 && self.adapt_step <= 1.0) {
+            return bad("adapt_step", "must lie in (0, 1]");
         }
         if self.mix == NoveltyMix::Novelty && self.objective_weight != 0.0 {
             return bad(

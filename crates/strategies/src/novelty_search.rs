@@ -7,8 +7,9 @@
 //! - NEAT inside gives Lehman & Stanley's novelty search, the Deep GA gives
 //!   Such et al.'s GA-NS (arXiv 1712.06567), OpenAI-ES with
 //!   `archive = "champion"` gives the archive of Conti et al.'s NS-ES
-//!   (NeurIPS 2018), and `mix = "rank"` with weight 0.5 their NSR-ES
-//!   scores.
+//!   (NeurIPS 2018), `mix = "rank"` with weight 0.5 their NSR-ES scores,
+//!   and `mix = "adaptive"` their NSRA-ES weight (up while the fitness
+//!   improves, down after it stalls).
 //! - The problem must return a behaviour characterisation with every
 //!   evaluation ([`evonet_core::Evaluation::behavior`]); one without it
 //!   counts as failed.
@@ -77,6 +78,11 @@ pub struct NoveltyState<St, G> {
     best_fitness: Option<f64>,
     fitness_sum: f64,
     fitness_count: u64,
+    /// The objective's weight in the score (adapted with `adaptive`), the
+    /// best generation fitness so far and the generations since it rose.
+    weight: f64,
+    best_ever: Option<f64>,
+    weight_stall: u32,
 }
 
 /// One round's successful evaluations with a usable behaviour, in id order.
@@ -108,6 +114,9 @@ impl<S: Strategy> Strategy for NoveltySearch<S> {
             best_fitness: None,
             fitness_sum: 0.0,
             fitness_count: 0,
+            weight: self.cfg.objective_weight,
+            best_ever: None,
+            weight_stall: 0,
         })
     }
 
@@ -155,7 +164,7 @@ impl<S: Strategy> Strategy for NoveltySearch<S> {
             st.added += st.archive.admit(&behaviors, &self.cfg)?;
         }
         let (novelty_best, novelty_mean) = best_and_mean(scored.iter().map(|s| s.novelty));
-        let results = self.substitute_scores(results, &scored);
+        let results = self.substitute_scores(results, &scored, st.weight);
         let mut report = self.inner.tell(&mut st.inner, results)?;
         report.best_fitness = st.best_fitness.unwrap_or(f64::NAN);
         report.mean_fitness = if st.fitness_count > 0 {
@@ -168,6 +177,7 @@ impl<S: Strategy> Strategy for NoveltySearch<S> {
             ("novelty_mean".to_string(), novelty_mean),
             ("archive_size".to_string(), st.archive.len() as f64),
             ("archive_threshold".to_string(), st.archive.threshold),
+            ("objective_weight".to_string(), st.weight),
         ]);
         if report.generation_done {
             self.close_generation(st);
@@ -248,8 +258,9 @@ impl<S: Strategy> NoveltySearch<S> {
         &self,
         results: Vec<Evaluated<S::Genome>>,
         scored: &[Scored],
+        weight: f64,
     ) -> Vec<Evaluated<S::Genome>> {
-        let scores = self.mix(scored);
+        let scores = self.mix(scored, weight);
         let mut by_index = vec![None; results.len()];
         for (s, score) in scored.iter().zip(scores) {
             by_index[s.index] = Some(score);
@@ -277,15 +288,14 @@ impl<S: Strategy> NoveltySearch<S> {
             .collect()
     }
 
-    fn mix(&self, scored: &[Scored]) -> Vec<f64> {
-        let w = self.cfg.objective_weight;
+    fn mix(&self, scored: &[Scored], w: f64) -> Vec<f64> {
         match self.cfg.mix {
             NoveltyMix::Novelty => scored.iter().map(|s| s.novelty).collect(),
             NoveltyMix::Weighted => scored
                 .iter()
                 .map(|s| (1.0 - w) * s.novelty + w * s.fitness)
                 .collect(),
-            NoveltyMix::Rank => {
+            NoveltyMix::Rank | NoveltyMix::Adaptive => {
                 let n: Vec<f64> = scored.iter().map(|s| s.novelty).collect();
                 let f: Vec<f64> = scored.iter().map(|s| s.fitness).collect();
                 centered_ranks(&n)
@@ -303,11 +313,35 @@ impl<S: Strategy> NoveltySearch<S> {
         if self.cfg.archive == ArchiveRule::Threshold {
             st.archive.end_generation(st.added, &self.cfg);
         }
+        if self.cfg.mix == NoveltyMix::Adaptive {
+            adapt_weight(st, &self.cfg);
+        }
         st.opening = true;
         st.added = 0;
         st.best_fitness = None;
         st.fitness_sum = 0.0;
         st.fitness_count = 0;
+    }
+}
+
+/// NSRA-ES: more weight on the fitness while it improves, less when it
+/// stalls.
+fn adapt_weight<St, G>(st: &mut NoveltyState<St, G>, cfg: &NoveltyConfig) {
+    let improved = match (st.best_fitness, st.best_ever) {
+        (Some(now), Some(before)) => now > before,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if improved {
+        st.best_ever = st.best_fitness;
+        st.weight = (st.weight + cfg.adapt_step).min(1.0);
+        st.weight_stall = 0;
+    } else {
+        st.weight_stall += 1;
+        if st.weight_stall >= cfg.adapt_patience {
+            st.weight = (st.weight - cfg.adapt_step).max(0.0);
+            st.weight_stall = 0;
+        }
     }
 }
 

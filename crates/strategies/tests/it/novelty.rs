@@ -173,3 +173,46 @@ fn evaluations_without_behaviour_fail_and_the_champion_is_the_fittest() {
     assert!(stat("archive_size") >= 1.0);
     assert!(stat("novelty_best") > 0.0);
 }
+
+/// NSRA-ES's weight: all on the fitness at first, it moves towards novelty
+/// once the fitness stops improving (the attractor's optimum is reached).
+#[test]
+fn the_adaptive_weight_conforms_and_falls_when_the_fitness_stalls() {
+    let t = table();
+    let f = chain_eval(&t);
+    let nsra = NoveltyConfig {
+        mix: NoveltyMix::Adaptive,
+        objective_weight: 1.0,
+        adapt_patience: 3,
+        ..small_archive()
+    };
+    let s = ga_novelty(nsra);
+    check_strategy_with(&s, &f, 8);
+    let mut st = s.init(2).unwrap();
+    let mut weights = Vec::new();
+    for _ in 0..80 {
+        let res = s
+            .ask(&mut st)
+            .into_iter()
+            .map(|c| {
+                let e = f(&c.genome);
+                Evaluated {
+                    candidate: c,
+                    outcome: Outcome::Done(e),
+                }
+            })
+            .collect();
+        let rep = s.tell(&mut st, res).unwrap();
+        let w = rep
+            .stats
+            .iter()
+            .find(|(k, _)| k == "objective_weight")
+            .unwrap()
+            .1;
+        assert!((0.0..=1.0).contains(&w), "{w}");
+        weights.push(w);
+    }
+    assert_eq!(weights[0], 1.0);
+    let lowest = weights.iter().copied().fold(1.0, f64::min);
+    assert!(lowest < 0.9, "the weight never fell: {weights:?}");
+}
