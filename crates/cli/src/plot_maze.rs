@@ -20,7 +20,9 @@ const SCALE: f64 = 3.0;
 const MARGIN: f64 = 20.0;
 /// At most this many robots are drawn (evenly thinned beyond it), so that
 /// the SVG stays a few megabytes.
-const MAX_POINTS: usize = 25_000;
+const MAX_POINTS: usize = 10_000;
+/// Shades between the first generation's colour and the last's.
+const COLOURS: usize = 32;
 
 pub fn plot(dir: &Path, out: &Path) -> Result<()> {
     let exp = crate::config_file::read(&dir.join("config.toml"))?;
@@ -106,15 +108,28 @@ fn render(map: MazeMap, points: &[(u64, f32, f32)], last: u64, label: &str) -> S
         r#"<rect width="{w:.0}" height="{h:.0}" fill="white"/>"#
     );
     let _ = writeln!(svg, r#"<text x="{MARGIN}" y="16">{}</text>"#, escape(label));
+    // One group per colour (COLOURS steps from the first generation to
+    // the last), so each robot is a short element.
+    let mut open: Option<usize> = None;
     for (g, x, y) in points {
-        let t = *g as f64 / last as f64;
+        let shade = (*g as f64 / last as f64 * (COLOURS - 1) as f64).round() as usize;
+        if open != Some(shade) {
+            if open.is_some() {
+                svg.push_str("</g>\n");
+            }
+            let colour = color(shade as f64 / (COLOURS - 1) as f64);
+            let _ = writeln!(svg, r#"<g fill="{colour}" fill-opacity="0.5">"#);
+            open = Some(shade);
+        }
         let _ = writeln!(
             svg,
-            r#"<circle cx="{:.1}" cy="{:.1}" r="1.5" fill="{}" fill-opacity="0.5"/>"#,
+            r#"<circle cx="{:.1}" cy="{:.1}" r="1.5"/>"#,
             px(f64::from(*x)),
-            py(f64::from(*y)),
-            color(t)
+            py(f64::from(*y))
         );
+    }
+    if open.is_some() {
+        svg.push_str("</g>\n");
     }
     for wall in map.walls() {
         let _ = writeln!(

@@ -35,7 +35,7 @@ pub enum BehaviorDistance {
 impl BehaviorDistance {
     #[inline]
     pub fn between(self, a: &[f32], b: &[f32]) -> f64 {
-        self.from_key(self.key(a, b))
+        self.distance_of_key(self.key(a, b))
     }
 
     /// A value that orders pairs as their distance does, cheaper to
@@ -64,7 +64,7 @@ impl BehaviorDistance {
     }
 
     #[inline]
-    fn from_key(self, key: f64) -> f64 {
+    fn distance_of_key(self, key: f64) -> f64 {
         match self {
             BehaviorDistance::Euclidean => key.sqrt(),
             BehaviorDistance::MeanAbsolute => key,
@@ -377,7 +377,7 @@ pub fn sparseness(
                     .filter(|(j, _)| among_population && *j != i)
                     .map(|(_, p)| distance.key(p, b)),
             );
-            mean_of_smallest(&mut scratch, k, |key| distance.from_key(key))
+            mean_of_smallest(&mut scratch, k, |key| distance.distance_of_key(key))
         })
         .collect()
 }
