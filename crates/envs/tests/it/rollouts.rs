@@ -8,7 +8,7 @@ fn every_env_respects_its_time_limit() {
         let mut env = id.make(Some(50));
         let mut obs = vec![0.0f32; env.spec().obs_dim];
         env.reset(3, &mut obs);
-        let cont = [0.3f32];
+        let cont = vec![0.3f32; env.spec().action_space.policy_outputs()];
         let mut t = 0;
         loop {
             let a = match env.spec().action_space {
