@@ -4,7 +4,9 @@
 
 use evonet_core::conformance::{check_strategy_with, unit_evaluation};
 use evonet_core::genome::decode_seed_chain;
-use evonet_core::{Evaluated, Evaluation, NoiseTable, Outcome, Perturbed, SeedChain, Strategy};
+use evonet_core::{
+    Candidate, Evaluated, Evaluation, NoiseTable, Outcome, Perturbed, SeedChain, Strategy,
+};
 use evonet_strategies::novelty_archive::{ArchiveRule, NoveltyMix};
 use evonet_strategies::{DeepGa, NoveltyConfig, NoveltySearch, OpenEs, OpenEsConfig};
 
@@ -26,6 +28,20 @@ fn chain_eval(t: &NoiseTable) -> impl Fn(&SeedChain) -> Evaluation + Sync + '_ {
         decode_seed_chain(t, c, &[0.3; DIM], None, &mut theta);
         attracted(&theta)
     }
+}
+
+/// Each candidate with its evaluation by `f`.
+fn evaluated<G>(asked: Vec<Candidate<G>>, f: &dyn Fn(&G) -> Evaluation) -> Vec<Evaluated<G>> {
+    asked
+        .into_iter()
+        .map(|c| {
+            let e = f(&c.genome);
+            Evaluated {
+                candidate: c,
+                outcome: Outcome::Done(e),
+            }
+        })
+        .collect()
 }
 
 fn ga_novelty(cfg: NoveltyConfig) -> NoveltySearch<DeepGa> {
@@ -88,17 +104,7 @@ fn novelty_es_with_the_champion_archive_conforms_and_probes_the_centre() {
         let asked = s.ask(&mut st);
         assert_eq!(asked.len(), 7);
         assert!(asked.last().unwrap().genome.noise.is_none());
-        let res = asked
-            .into_iter()
-            .map(|c| {
-                let e = f(&c.genome);
-                Evaluated {
-                    candidate: c,
-                    outcome: Outcome::Done(e),
-                }
-            })
-            .collect();
-        s.tell(&mut st, res).unwrap();
+        s.tell(&mut st, evaluated(asked, &f)).unwrap();
         assert_eq!(st.archive.len(), g);
     }
 }
@@ -191,18 +197,8 @@ fn the_adaptive_weight_conforms_and_falls_when_the_fitness_stalls() {
     let mut st = s.init(2).unwrap();
     let mut weights = Vec::new();
     for _ in 0..80 {
-        let res = s
-            .ask(&mut st)
-            .into_iter()
-            .map(|c| {
-                let e = f(&c.genome);
-                Evaluated {
-                    candidate: c,
-                    outcome: Outcome::Done(e),
-                }
-            })
-            .collect();
-        let rep = s.tell(&mut st, res).unwrap();
+        let asked = s.ask(&mut st);
+        let rep = s.tell(&mut st, evaluated(asked, &f)).unwrap();
         let w = rep
             .stats
             .iter()
