@@ -154,6 +154,20 @@ struct Robot {
     turn_rate: f64,
 }
 
+impl Robot {
+    /// At the map's start, heading 0, standing still.
+    fn at_start(map: MazeMap) -> Self {
+        let (x, y) = map.start();
+        Self {
+            x,
+            y,
+            heading: 0.0,
+            speed: 0.0,
+            turn_rate: 0.0,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Maze {
     spec: EnvSpec,
@@ -166,7 +180,6 @@ pub struct Maze {
 impl Maze {
     pub fn new(map: MazeMap, layout: InputLayout, max_steps: Option<u64>) -> Self {
         let max = max_steps.unwrap_or(STEPS);
-        let (x, y) = map.start();
         Self {
             spec: EnvSpec {
                 id: Self::id(map, layout).into(),
@@ -181,13 +194,7 @@ impl Maze {
             },
             map,
             layout,
-            robot: Robot {
-                x,
-                y,
-                heading: 0.0,
-                speed: 0.0,
-                turn_rate: 0.0,
-            },
+            robot: Robot::at_start(map),
             limit: TimeLimit::new(max),
         }
     }
@@ -233,8 +240,8 @@ impl Maze {
     }
 
     /// Each rangefinder's distance to the nearest wall it sees, at most
-    /// the range, divided by the range. Walls outside, rays inside: the
-    /// six rays' tests are independent lanes the compiler vectorises.
+    /// the range, divided by the range. Walls outside, rays inside: each
+    /// wall's terms that do not depend on the ray are computed once.
     fn rangefinders(&self) -> [f64; 6] {
         let (x, y) = (self.robot.x, self.robot.y);
         let (s, c) = self.robot.heading.to_radians().sin_cos();
@@ -277,7 +284,8 @@ impl Maze {
         let relative = (bearing - self.robot.heading).rem_euclid(360.0);
         let radar = match self.layout {
             InputLayout::Fixed => 6,
-            // Over the rear rangefinder; the last input stays unwritten.
+            // Over the rear rangefinder; the reference code never writes
+            // the last input (0 here).
             InputLayout::Legacy => 5,
         };
         for (o, (lo, hi)) in obs[radar..radar + 4].iter_mut().zip(RADAR_SLICES) {
@@ -318,14 +326,7 @@ impl Env for Maze {
 
     /// The maze is deterministic: every episode starts alike.
     fn reset(&mut self, _seed: u64, obs: &mut [f32]) {
-        let (x, y) = self.map.start();
-        self.robot = Robot {
-            x,
-            y,
-            heading: 0.0,
-            speed: 0.0,
-            turn_rate: 0.0,
-        };
+        self.robot = Robot::at_start(self.map);
         self.limit.elapsed = 0;
         self.write_obs(obs);
     }

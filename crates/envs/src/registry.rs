@@ -96,6 +96,15 @@ impl EnvId {
         }
     }
 
+    /// Whether its episodes end with a behaviour characterisation
+    /// ([`Env::behavior`], what novelty search compares).
+    pub fn defines_behavior(self) -> bool {
+        let mut env = self.make(None);
+        let mut obs = vec![0.0; env.spec().obs_dim];
+        env.reset(0, &mut obs);
+        !env.behavior().is_empty()
+    }
+
     /// The MinAtar game, if it is one.
     pub fn minatar(self) -> Option<MinAtarGame> {
         match self {

@@ -567,7 +567,11 @@ impl ExperimentConfig {
     /// `metrics.jsonl`: with novelty search, and on the mazes (whose final
     /// positions `evonet plot --maze` draws).
     pub fn records_behaviors(&self) -> bool {
-        self.novelty.is_some() || self.env.as_ref().is_some_and(|e| e.id.starts_with("Maze/"))
+        self.novelty.is_some()
+            || self
+                .env
+                .as_ref()
+                .is_some_and(|e| matches!(EnvId::parse(&e.id), Ok(EnvId::Maze { .. })))
     }
 
     /// Checks every setting; `file` is named in errors.
@@ -667,25 +671,33 @@ impl ExperimentConfig {
                 "novelty search compares behaviours in an environment: it needs [env]".into(),
             ));
         };
+        let with_behavior = || {
+            let ids: Vec<&str> = EnvId::ALL
+                .into_iter()
+                .filter(|id| id.defines_behavior())
+                .map(EnvId::name)
+                .collect();
+            ids.join(", ")
+        };
         if env.gym_settings().is_some() {
             return Err((
                 String::new(),
-                format!("`{}`: the Gymnasium bridge returns no behaviour characterisation yet; use a built-in environment that defines one (Maze/Hard-v0, Maze/Medium-v0, CartPole-v1, MountainCar-v0, MountainCarContinuous-v0)", env.id),
+                format!(
+                    "`{}`: the Gymnasium bridge returns no behaviour characterisation yet; use a built-in environment that defines one ({})",
+                    env.id,
+                    with_behavior()
+                ),
             ));
         }
-        match registry.envs().resolve(&env.id) {
-            Ok(source) if source.builtin().is_some() => {
-                let mut e = source.make(None);
-                let mut obs = vec![0.0; e.spec().obs_dim];
-                e.reset(0, &mut obs);
-                if e.behavior().is_empty() {
-                    return Err((
-                        String::new(),
-                        format!("`{}` defines no behaviour characterisation; built-in environments that do: Maze/Hard-v0, Maze/Medium-v0, CartPole-v1, MountainCar-v0, MountainCarContinuous-v0", env.id),
-                    ));
-                }
-                Ok(())
-            }
+        match registry.envs().resolve(&env.id).map(|s| s.builtin()) {
+            Ok(Some(id)) if !id.defines_behavior() => Err((
+                String::new(),
+                format!(
+                    "`{}` defines no behaviour characterisation; built-in environments that do: {}",
+                    env.id,
+                    with_behavior()
+                ),
+            )),
             // A user's environment says so when it is evaluated: one that
             // returns no behaviour fails its evaluations, named in the log.
             _ => Ok(()),
