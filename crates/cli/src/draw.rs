@@ -69,7 +69,12 @@ fn label(g: &NeatGenome, id: u64) -> String {
         Some(NodeKind::Input) => format!("in{id}"),
         Some(NodeKind::Bias) => "bias".into(),
         Some(NodeKind::Output) => format!("out{}", id - l.first_output()),
-        _ => format!("h{id}"),
+        // Hidden nodes by their rank (structural ids, as ALPS's NEAT
+        // variation makes, are 62-bit numbers).
+        _ => {
+            let rank = g.nodes.partition_point(|n| n.id < id);
+            format!("h{}", rank - l.fixed_nodes() as usize)
+        }
     }
 }
 

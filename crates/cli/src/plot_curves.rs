@@ -48,17 +48,9 @@ fn load(dir: &Path, records: Vec<GenerationRecord>) -> Result<Run> {
         }
     }
     Ok(Run {
-        strategy: label(exp.config()),
+        strategy: exp.config().method(),
         panels,
     })
-}
-
-/// How a run is named in plots: its strategy, and novelty search around it.
-pub fn label(cfg: &evonet::ExperimentConfig) -> String {
-    match cfg.novelty {
-        Some(_) => format!("{} + novelty", cfg.strategy.kind()),
-        None => cfg.strategy.kind().to_string(),
-    }
 }
 
 /// The run's value at `x`: the last point at or before it (a step curve).

@@ -64,7 +64,7 @@ pub fn plot(dir: &Path, out: &Path) -> Result<()> {
     let drawn: Vec<_> = points.iter().copied().step_by(stride).collect();
     let label = format!(
         "{} on {id}: {} robots over {} generations{}{}",
-        crate::plot_curves::label(exp.config()),
+        exp.config().method(),
         points.len(),
         last + 1,
         if stride > 1 {

@@ -14,7 +14,9 @@ pub trait Variation<G>: Send + Sync {
     fn mutate(&self, parent: &G, rng: &mut SeededRng) -> (G, String);
 
     /// A child mixing two parents and how it was made, or `None` when the
-    /// space has no crossover.
+    /// space has no crossover. Strategies that know which parent is fitter
+    /// pass it as `a` (NEAT's crossover takes disjoint and excess genes
+    /// from it).
     fn crossover(&self, _a: &G, _b: &G, _rng: &mut SeededRng) -> Option<(G, String)> {
         None
     }

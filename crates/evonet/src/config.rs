@@ -19,7 +19,7 @@ use evonet_gym::GymSettings;
 use evonet_nas::{ChainSpaceConfig, DataConfig, Fidelity, FinalTraining, SearchSpaceConfig};
 use evonet_nn::{Activation, ConvLayer, ConvSpec};
 use evonet_problems::Faults;
-use evonet_strategies::NoveltyConfig;
+use evonet_strategies::{AlpsConfig, NoveltyConfig};
 
 use crate::registry::{GenomeKind, Registry, StrategyConfig};
 
@@ -110,6 +110,12 @@ pub struct ExperimentConfig {
     /// fitness. Needs an environment that defines a behaviour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub novelty: Option<NoveltyConfig>,
+    /// ALPS's age layers (`[alps]`, Hornby 2006) in place of the
+    /// strategy's own selection: the strategy contributes its operators
+    /// (NEAT's mutations and crossover, the Deep GA's mutation, a search
+    /// space's), the layers set the population.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alps: Option<AlpsConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -542,6 +548,7 @@ impl ExperimentConfig {
             final_training: None,
             strategy,
             novelty: None,
+            alps: None,
         }
     }
 
@@ -561,6 +568,20 @@ impl ExperimentConfig {
         } else {
             ProblemKind::Env
         }
+    }
+
+    /// The method in a few words, for plots and tables: the strategy, ALPS
+    /// in place of its selection, novelty search around it
+    /// (`"neat + alps + novelty"`).
+    pub fn method(&self) -> String {
+        let mut words = vec![self.strategy.kind()];
+        if self.alps.is_some() {
+            words.push("alps");
+        }
+        if self.novelty.is_some() {
+            words.push("novelty");
+        }
+        words.join(" + ")
     }
 
     /// Whether the run writes its behaviour characterisations into
@@ -645,12 +666,41 @@ impl ExperimentConfig {
             }
             other => err("strategy", &other.to_string()),
         })?;
-        match &self.novelty {
-            Some(n) => self
-                .check_novelty(n, registry)
-                .map_err(|(key, message)| ConfigError::new(file, format!("novelty{key}"), message)),
+        if let Some(n) = &self.novelty {
+            self.check_novelty(n, registry).map_err(|(key, message)| {
+                ConfigError::new(file, format!("novelty{key}"), message)
+            })?;
+        }
+        match &self.alps {
+            Some(a) => self
+                .check_alps(a)
+                .map_err(|(key, message)| ConfigError::new(file, format!("alps{key}"), message)),
             None => Ok(()),
         }
+    }
+
+    /// ALPS needs its settings right and a strategy whose operators it can
+    /// use. Keys in errors as [`Self::check_novelty`]'s.
+    fn check_alps(&self, a: &AlpsConfig) -> Result<(), (String, String)> {
+        a.validate().map_err(|e| match e {
+            evonet_core::StrategyError::Config { key, message } => (format!(".{key}"), message),
+            other => (String::new(), other.to_string()),
+        })?;
+        let kind = self.strategy.kind();
+        if crate::registry::ALPS_KINDS.contains(&kind) {
+            return Ok(());
+        }
+        let kinds: Vec<String> = crate::registry::ALPS_KINDS
+            .iter()
+            .map(|k| format!("\"{k}\""))
+            .collect();
+        Err((
+            String::new(),
+            format!(
+                "ALPS breeds with a strategy's variation operators; `{kind}` has none it can use: set strategy.kind = {}",
+                kinds.join(", ")
+            ),
+        ))
     }
 
     /// Novelty search needs its settings right and an environment whose

@@ -72,6 +72,10 @@ impl GenomeKind {
     }
 }
 
+/// The strategies whose variation operators `[alps]` can breed with (the
+/// genomes of a `Variation`: NEAT genomes, seed chains, architectures).
+pub const ALPS_KINDS: &[&str] = &["neat", "deep_ga", "truncation_ga", "aging_evolution"];
+
 /// A registered strategy.
 #[derive(Debug)]
 pub struct StrategyEntry {

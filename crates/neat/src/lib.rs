@@ -9,6 +9,8 @@
 //!   link and reachability sets add-link asks);
 //! - [`reproduction`]: fitness sharing, offspring allocation, breeding;
 //! - [`neat`]: the ask/tell strategy tying them together;
+//! - [`variation`]: the same operators for strategies that select parents
+//!   themselves (ALPS), with structural innovation numbers;
 //! - [`config`]: settings with neat-python's names and two presets.
 //!
 //! No IO, no threads; every random draw comes from a stream derived from
@@ -24,6 +26,7 @@ pub mod mutation;
 pub mod neat;
 pub mod reproduction;
 pub mod species;
+pub mod variation;
 
 pub use config::{
     DisabledGenes, MutationScheme, NeatConfig, NeatParams, Perturbation, Preset, Representative,
@@ -31,3 +34,4 @@ pub use config::{
 };
 pub use genome::{ConnGene, GenomeError, Layout, NeatGenome, NodeGene, NodeKind};
 pub use neat::{Neat, NeatState};
+pub use variation::NeatVariation;

@@ -179,9 +179,10 @@ pub fn add_node(
         return;
     };
     let old = g.conns[i];
-    let s = t.split(old.innovation);
+    let s = t.split(&old);
     if g.node(s.node).is_some() {
-        // This genome already split this connection in this generation.
+        // This genome already split this connection (in this generation,
+        // or ever with structural numbers).
         return;
     }
     g.conns[i].enabled = false;

@@ -91,7 +91,7 @@ impl Neat {
     }
 
     /// A minimal genome: every input (and the bias) linked to every output.
-    fn initial_genome(&self, id: u64, rng: &mut SeededRng) -> NeatGenome {
+    pub(crate) fn initial_genome(&self, id: u64, rng: &mut SeededRng) -> NeatGenome {
         let p = &self.params;
         let layout = self.layout();
         let mut nodes = fixed_nodes(&layout, p.activation_default);

@@ -5,6 +5,7 @@
 
 pub mod adam;
 pub mod aging_evolution;
+pub mod alps;
 pub mod cma_es;
 mod cma_linalg;
 pub mod deep_ga;
@@ -14,9 +15,11 @@ pub mod novelty_search;
 pub mod open_es;
 pub mod random_sampling;
 pub mod random_search;
+pub mod seed_chain_space;
 pub mod truncation_ga;
 
 pub use aging_evolution::{AgingEvolution, AgingEvolutionConfig};
+pub use alps::{AgingScheme, Alps, AlpsConfig};
 pub use cma_es::{CmaEs, CmaEsConfig};
 pub use deep_ga::{DeepGa, DeepGaConfig};
 pub use novelty_archive::NoveltyConfig;
@@ -24,6 +27,7 @@ pub use novelty_search::NoveltySearch;
 pub use open_es::{OpenEs, OpenEsConfig};
 pub use random_sampling::{RandomSampling, RandomSamplingConfig};
 pub use random_search::{random_search, RandomSearchConfig};
+pub use seed_chain_space::SeedChainSpace;
 pub use truncation_ga::{TruncationGa, TruncationGaConfig};
 
 /// What a strategy over flat parameter vectors needs to know of the problem.

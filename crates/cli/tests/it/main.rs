@@ -1,5 +1,6 @@
 //! CLI tests: they run the real `evonet` binary.
 
+mod alps;
 mod architecture;
 mod common;
 mod configs;

@@ -1,6 +1,7 @@
-//! Strategies over flat parameter vectors: Deep GA and random search (seed
-//! chains), OpenAI-ES and CMA-ES (the vectors themselves), on an
-//! environment's MLP policy or on a task's fitness function.
+//! Strategies over flat parameter vectors: Deep GA (alone or under ALPS's
+//! age layers) and random search (seed chains), OpenAI-ES and CMA-ES (the
+//! vectors themselves), on an environment's MLP policy or on a task's
+//! fitness function.
 
 use std::sync::Arc;
 
@@ -10,8 +11,8 @@ use evonet_core::{
 };
 use evonet_problems::{FunctionProblem, RlProblem};
 use evonet_strategies::{
-    random_search as random_search_strategy, CmaEs, CmaEsConfig, DeepGa, DeepGaConfig, OpenEs,
-    OpenEsConfig, ParamSpace, RandomSearchConfig,
+    random_search as random_search_strategy, Alps, CmaEs, CmaEsConfig, DeepGa, DeepGaConfig,
+    OpenEs, OpenEsConfig, ParamSpace, RandomSearchConfig, SeedChainSpace,
 };
 
 use crate::build::env::{EnvSetup, PolicyChoice};
@@ -194,7 +195,16 @@ pub(crate) fn deep_ga(
     ctx: &BuildContext<'_>,
 ) -> Result<Box<dyn Search>, BuildError> {
     let strategy = DeepGa::new(c.clone()).map_err(|e| ctx.strategy_error(e))?;
-    seed_chains(strategy, 2 * c.truncation + 16, ctx)
+    let Some(alps) = &ctx.config.alps else {
+        return seed_chains(strategy, |_| 2 * c.truncation + 16, ctx);
+    };
+    // ALPS chooses the parents; the Deep GA contributes its mutation.
+    let space = SeedChainSpace::new(c.sigma).map_err(|e| ctx.strategy_error(e))?;
+    let strategy = Alps::new(alps.clone(), space, 0.0).map_err(|e| ctx.alps_error(e))?;
+    // Any member of any layer may be a parent: cache them all, within 1 GiB.
+    let members = alps.layers * alps.layer_size;
+    let cache = |parameters: usize| members.min((1 << 30) / (4 * parameters.max(1))).max(16);
+    seed_chains(strategy, cache, ctx)
 }
 
 pub(crate) fn random_search(
@@ -203,19 +213,20 @@ pub(crate) fn random_search(
 ) -> Result<Box<dyn Search>, BuildError> {
     let strategy = random_search_strategy(c).map_err(|e| ctx.strategy_error(e))?;
     // Every candidate is a fresh root: there are no parents to keep.
-    seed_chains(strategy, 1, ctx)
+    seed_chains(strategy, |_| 1, ctx)
 }
 
-/// Deep GA machinery over seed chains, decoded with a cache of `parents`
-/// vectors (two generations of parents).
-fn seed_chains(
-    strategy: DeepGa,
-    parents: usize,
+/// Deep GA machinery over seed chains, decoded with a cache of as many
+/// parent vectors as `parents` gives for the parameter count.
+fn seed_chains<S: Strategy<Genome = SeedChain> + 'static>(
+    strategy: S,
+    parents: impl FnOnce(usize) -> usize,
     ctx: &BuildContext<'_>,
 ) -> Result<Box<dyn Search>, BuildError> {
     let flat = Flat::new(ctx)?;
     let noise = noise_table(ctx, flat.parameters())?;
-    let flat = Arc::new(flat.with_noise_table(noise, parents));
+    let cache = parents(flat.parameters());
+    let flat = Arc::new(flat.with_noise_table(noise, cache));
     let kind = ctx.config.strategy.kind();
     let shared = Arc::clone(&flat);
     let export = move |ch: &Champion<SeedChain>, _t: &TestReport| {

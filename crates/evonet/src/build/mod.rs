@@ -42,6 +42,14 @@ impl BuildContext<'_> {
             other => self.error("strategy", other.to_string()),
         }
     }
+
+    /// ALPS's refusal of its settings, named by key.
+    pub(crate) fn alps_error(&self, e: StrategyError) -> BuildError {
+        match e {
+            StrategyError::Config { key, message } => self.error(&format!("alps.{key}"), message),
+            other => self.error("alps", other.to_string()),
+        }
+    }
 }
 
 /// A config that passed its checks but cannot be built (a dataset that

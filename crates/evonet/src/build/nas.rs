@@ -7,8 +7,8 @@ use std::sync::Arc;
 use evonet_core::{Champion, Strategy, StrategyError, TestReport, Variation};
 use evonet_nas::{NasProblem, SearchSpace};
 use evonet_strategies::{
-    AgingEvolution, AgingEvolutionConfig, RandomSampling, RandomSamplingConfig, TruncationGa,
-    TruncationGaConfig,
+    AgingEvolution, AgingEvolutionConfig, Alps, AlpsConfig, RandomSampling, RandomSamplingConfig,
+    TruncationGa, TruncationGaConfig,
 };
 use evonet_train::Arch;
 
@@ -22,14 +22,32 @@ pub(crate) fn aging_evolution(
     c: &AgingEvolutionConfig,
     ctx: &BuildContext<'_>,
 ) -> Result<Box<dyn Search>, BuildError> {
-    search(ctx, |space| AgingEvolution::new(c.clone(), space))
+    match &ctx.config.alps {
+        Some(alps) => with_alps(alps, 0.0, ctx),
+        None => search(ctx, |space| AgingEvolution::new(c.clone(), space)),
+    }
 }
 
 pub(crate) fn truncation_ga(
     c: &TruncationGaConfig,
     ctx: &BuildContext<'_>,
 ) -> Result<Box<dyn Search>, BuildError> {
-    search(ctx, |space| TruncationGa::new(c.clone(), space))
+    match &ctx.config.alps {
+        Some(alps) => with_alps(alps, c.crossover_rate, ctx),
+        None => search(ctx, |space| TruncationGa::new(c.clone(), space)),
+    }
+}
+
+/// ALPS's age layers over the search space's operators, in place of the
+/// strategy's own selection.
+fn with_alps(
+    alps: &AlpsConfig,
+    crossover_rate: f64,
+    ctx: &BuildContext<'_>,
+) -> Result<Box<dyn Search>, BuildError> {
+    let (problem, space) = nas_problem(ctx)?;
+    let strategy = Alps::new(alps.clone(), space, crossover_rate).map_err(|e| ctx.alps_error(e))?;
+    Ok(prepared(strategy, problem, ctx))
 }
 
 pub(crate) fn random_sampling(

@@ -1,10 +1,12 @@
-//! NEAT (Stanley & Miikkulainen 2002) on XOR or on an environment.
+//! NEAT (Stanley & Miikkulainen 2002) on XOR or on an environment; with
+//! `[alps]`, NEAT's operators under ALPS's age layers.
 
 use std::sync::Arc;
 
 use evonet_core::{Champion, Problem, TestReport};
-use evonet_neat::{Neat, NeatConfig, NeatGenome};
+use evonet_neat::{Neat, NeatConfig, NeatGenome, NeatVariation};
 use evonet_problems::XorProblem;
+use evonet_strategies::Alps;
 
 use crate::build::env::{EnvSetup, PolicyChoice};
 use crate::build::{BuildContext, BuildError};
@@ -64,13 +66,18 @@ pub(crate) fn neat(c: &NeatConfig, ctx: &BuildContext<'_>) -> Result<Box<dyn Sea
             strategy: "neat".into(),
         })))
     };
-    Prepared::new(
-        strategy,
-        GenomeKind::Neat,
-        problem,
-        describe,
-        Arc::new(export),
-        None,
-    )
-    .boxed(ctx)
+    let export = Arc::new(export);
+    match &ctx.config.alps {
+        // ALPS chooses the parents; NEAT contributes its operators.
+        Some(alps) => {
+            let variation = NeatVariation::new(strategy);
+            let rate = variation.crossover_rate();
+            let strategy =
+                Alps::new(alps.clone(), variation, rate).map_err(|e| ctx.alps_error(e))?;
+            Prepared::new(strategy, GenomeKind::Neat, problem, describe, export, None).boxed(ctx)
+        }
+        None => {
+            Prepared::new(strategy, GenomeKind::Neat, problem, describe, export, None).boxed(ctx)
+        }
+    }
 }

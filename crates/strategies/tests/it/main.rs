@@ -13,6 +13,7 @@ use evonet_strategies::{
     RandomSearchConfig,
 };
 
+mod alps;
 mod novelty;
 
 const DIM: usize = 10;
