@@ -91,3 +91,36 @@ fn alps_settings_and_strategies_are_checked() {
         "strategy.kind = \"neat\"",
     );
 }
+
+#[test]
+fn alps_breeds_architectures_with_the_search_space_operators() {
+    // The digits search at one epoch a candidate, 24 evaluations, under
+    // two layers of 6 (a second layer opens at generation 2).
+    let text = std::fs::read_to_string(repo().join("configs/digits-nas.toml"))
+        .unwrap()
+        .replace("max_evaluations = 300", "max_evaluations = 24")
+        .replace("epochs = 8", "epochs = 1")
+        .replace("epochs = 60", "epochs = 1")
+        .replace("top_k = 2", "top_k = 1")
+        + "\n[alps]\nlayers = 2\nlayer_size = 6\nage_gap = 2\n";
+    let d = tmp("alps-nas");
+    let cfg = write_config(&d, "nas-alps.toml", &text);
+    let out = d.join("run");
+    run_into(&cfg, &out, &["--threads", "1"]);
+    let m = metrics_without_time(&out);
+    let last = m.iter().rfind(|m| m["kind"] != "candidate").unwrap();
+    assert_eq!(last["stats"]["layers"], 2.0, "{last}");
+    // Children name the search space's mutations.
+    let ops: Vec<String> = m
+        .iter()
+        .filter(|m| m["kind"] == "candidate")
+        .map(|m| m["operator"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(ops.iter().any(|o| o == "random"), "{ops:?}");
+    assert!(
+        ops.iter().any(|o| o != "random" && !o.is_empty()),
+        "{ops:?}"
+    );
+    assert!(out.join("best/summary.json").exists());
+    std::fs::remove_dir_all(&d).unwrap();
+}
