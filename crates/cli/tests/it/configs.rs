@@ -1,5 +1,36 @@
 use crate::common::*;
 
+/// A config whose first generation takes minutes, made quick: an
+/// architecture search without its final training (the NAS tests cover
+/// it), an Atari run with 4 candidates of 100 steps instead of 100 of up
+/// to 5,000 (the gym tests cover the rest). `None` for the others.
+fn quick(text: &str) -> Option<String> {
+    let settings: &[(&str, &str)] = if text.contains("[final_training]") {
+        &[("top_k =", "top_k = 0")]
+    } else if text.contains("id = \"gym:ALE/") {
+        &[
+            ("population =", "population = 4"),
+            ("truncation =", "truncation = 2"),
+            ("max_steps =", "max_steps = 100"),
+            ("elite_candidates =", "elite_candidates = 2"),
+            ("elite_episodes =", "elite_episodes = 1"),
+            ("test_episodes =", "test_episodes = 1"),
+        ]
+    } else {
+        return None;
+    };
+    let lines: Vec<&str> = text
+        .lines()
+        .map(|l| {
+            settings
+                .iter()
+                .find(|(key, _)| l.starts_with(*key))
+                .map_or(l, |(_, quick)| *quick)
+        })
+        .collect();
+    Some(lines.join("\n"))
+}
+
 /// Every shipped config parses and runs one generation.
 #[test]
 fn shipped_configs_run() {
@@ -28,23 +59,12 @@ fn shipped_configs_run() {
             continue;
         }
         let out = d.join(p.file_stem().unwrap());
-        // An architecture search's final training (minutes for the cell
-        // configs) is not part of one generation: the NAS tests cover it.
-        let p = if text.contains("[final_training]") {
-            let quick: Vec<String> = text
-                .lines()
-                .map(|l| {
-                    if l.starts_with("top_k =") {
-                        "top_k = 0".to_string()
-                    } else {
-                        l.to_string()
-                    }
-                })
-                .collect();
-            let stem = p.file_stem().unwrap().to_string_lossy();
-            write_config(&d, &format!("quick-{stem}.toml"), &quick.join("\n"))
-        } else {
-            p
+        let p = match quick(&text) {
+            Some(quick) => {
+                let stem = p.file_stem().unwrap().to_string_lossy();
+                write_config(&d, &format!("quick-{stem}.toml"), &quick)
+            }
+            None => p,
         };
         let res = bin()
             .current_dir(repo())
