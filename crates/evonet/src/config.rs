@@ -682,10 +682,7 @@ impl ExperimentConfig {
     /// ALPS needs its settings right and a strategy whose operators it can
     /// use. Keys in errors as [`Self::check_novelty`]'s.
     fn check_alps(&self, a: &AlpsConfig) -> Result<(), (String, String)> {
-        a.validate().map_err(|e| match e {
-            evonet_core::StrategyError::Config { key, message } => (format!(".{key}"), message),
-            other => (String::new(), other.to_string()),
-        })?;
+        a.validate().map_err(below_table)?;
         let kind = self.strategy.kind();
         if crate::registry::ALPS_KINDS.contains(&kind) {
             return Ok(());
@@ -711,10 +708,7 @@ impl ExperimentConfig {
         n: &NoveltyConfig,
         registry: &Registry,
     ) -> Result<(), (String, String)> {
-        n.validate().map_err(|e| match e {
-            evonet_core::StrategyError::Config { key, message } => (format!(".{key}"), message),
-            other => (String::new(), other.to_string()),
-        })?;
+        n.validate().map_err(below_table)?;
         let Some(env) = &self.env else {
             return Err((
                 String::new(),
@@ -885,5 +879,14 @@ impl ExperimentConfig {
                 .unwrap_or("run")
                 .to_string()
         })
+    }
+}
+
+/// A wrapper table's refusal of its settings as (key below the table,
+/// message): `.k` for a setting, empty for the table itself.
+fn below_table(e: evonet_core::StrategyError) -> (String, String) {
+    match e {
+        evonet_core::StrategyError::Config { key, message } => (format!(".{key}"), message),
+        other => (String::new(), other.to_string()),
     }
 }

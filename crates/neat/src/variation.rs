@@ -9,7 +9,7 @@
 //! structural ([`InnovationTracker::structural`]): the same link or split
 //! gets the same number in every genome, whenever it was made.
 
-use evonet_core::{SeededRng, StrategyError, Variation};
+use evonet_core::{SeededRng, Variation};
 
 use crate::crossover::{crossover, Inherit};
 use crate::genome::NeatGenome;
@@ -32,15 +32,6 @@ impl NeatVariation {
     /// NEAT's share of children made by crossover (1 − `mutate_only_prob`).
     pub fn crossover_rate(&self) -> f64 {
         1.0 - self.neat.params().mutate_only_prob
-    }
-
-    /// Checks the settings (see [`Neat::new`]).
-    pub fn of(
-        params: crate::NeatParams,
-        inputs: usize,
-        outputs: usize,
-    ) -> Result<Self, StrategyError> {
-        Neat::new(params, inputs, outputs).map(Self::new)
     }
 }
 
@@ -111,7 +102,7 @@ mod tests {
             preset: Preset::Paper2002,
             ..NeatConfig::default()
         };
-        NeatVariation::of(cfg.resolve(), 3, 2).unwrap()
+        NeatVariation::new(Neat::new(cfg.resolve(), 3, 2).unwrap())
     }
 
     #[test]

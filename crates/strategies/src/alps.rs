@@ -35,7 +35,7 @@ use evonet_core::{
     TellReport, Variation,
 };
 
-use crate::members::{random_origin, Book, Member};
+use crate::members::{Book, Member};
 
 /// How a layer's age limit grows with its index (times the age gap).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -292,15 +292,13 @@ impl<G: Clone, V: Variation<G>> Alps<G, V> {
     ) -> Vec<Candidate<G>> {
         let seed = st.book.seed;
         if layer == 0 && self.reseeds(gen) {
-            return (0..self.cfg.layer_size)
-                .map(|_| {
-                    let mut rng = SeededRng::for_stream(seed, gen, *index, Purpose::Init);
-                    let g = self.space.random(&mut rng);
-                    st.slots.push((0, 0));
-                    *index += 1;
-                    st.book.candidate(g, *index - 1, random_origin())
-                })
-                .collect();
+            // The bottom layer is asked first: its fresh genomes are the
+            // book's random round, numbered from 0.
+            debug_assert_eq!(*index, 0);
+            let round = st.book.random_round(&self.space, self.cfg.layer_size);
+            st.slots.extend(std::iter::repeat_n((0, 0), round.len()));
+            *index += round.len() as u64;
+            return round;
         }
         let own = st.layers.get(layer).map_or(&[][..], |v| &v[..]);
         let below = layer.checked_sub(1).and_then(|l| st.layers.get(l));

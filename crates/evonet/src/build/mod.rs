@@ -35,19 +35,21 @@ impl BuildContext<'_> {
 
     /// A strategy's refusal of its settings, named by key.
     pub(crate) fn strategy_error(&self, e: StrategyError) -> BuildError {
-        match e {
-            StrategyError::Config { key, message } => {
-                self.error(&format!("strategy.{key}"), message)
-            }
-            other => self.error("strategy", other.to_string()),
-        }
+        self.section_error("strategy", e)
     }
 
     /// ALPS's refusal of its settings, named by key.
     pub(crate) fn alps_error(&self, e: StrategyError) -> BuildError {
+        self.section_error("alps", e)
+    }
+
+    /// A refusal of the settings of `[section]`, named by key.
+    fn section_error(&self, section: &str, e: StrategyError) -> BuildError {
         match e {
-            StrategyError::Config { key, message } => self.error(&format!("alps.{key}"), message),
-            other => self.error("alps", other.to_string()),
+            StrategyError::Config { key, message } => {
+                self.error(&format!("{section}.{key}"), message)
+            }
+            other => self.error(section, other.to_string()),
         }
     }
 }
