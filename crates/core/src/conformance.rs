@@ -125,19 +125,26 @@ pub fn check_strategy_with<S: Strategy>(s: &S, f: EvaluationFn<'_, S::Genome>, r
     for r in 0..rounds {
         let cands = s.ask(&mut h);
         let mut res = evaluate(&cands, f);
+        let mut injected = 0;
         for (i, e) in res.iter_mut().enumerate() {
             if (i + r) % 3 == 0 {
                 e.outcome = Outcome::Failed {
                     reason: "injected".into(),
                     cost: Cost::default(),
                 };
+                injected += 1;
             }
         }
         if res.len() > 2 {
             res.pop(); // a missing result
+            injected += 1;
         }
         let rep = s.tell(&mut h, res).expect("tell with failures");
-        assert!(rep.failed > 0, "{name}: failures were not counted");
+        // A round of one or two candidates (a probe round) may have none.
+        assert!(
+            injected == 0 || rep.failed > 0,
+            "{name}: failures were not counted"
+        );
     }
     if let Some(ch) = s.champion(&h) {
         assert!(

@@ -11,6 +11,7 @@ mod cma_linalg;
 pub mod deep_ga;
 pub mod members;
 pub mod novelty_archive;
+pub mod novelty_centres;
 pub mod novelty_search;
 pub mod open_es;
 pub mod random_sampling;

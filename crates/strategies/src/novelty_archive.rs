@@ -144,6 +144,16 @@ pub struct NoveltyConfig {
     /// `adaptive`: how much w changes at a time.
     #[serde(default = "default_adapt_step")]
     pub adapt_step: f64,
+    /// Conti et al.'s meta-population: M copies of the wrapped strategy,
+    /// one chosen per generation with probability proportional to its
+    /// novelty (they used 3 on Atari, 5 on Humanoid). Needs
+    /// `archive = "champion"`; 1 runs the strategy alone.
+    #[serde(default = "default_centres")]
+    pub centres: usize,
+}
+
+fn default_centres() -> usize {
+    1
 }
 
 fn default_patience() -> u32 {
@@ -202,6 +212,7 @@ impl Default for NoveltyConfig {
             objective_weight: 0.0,
             adapt_patience: default_patience(),
             adapt_step: default_adapt_step(),
+            centres: default_centres(),
         }
     }
 }
@@ -237,6 +248,15 @@ impl NoveltyConfig {
         }
         if !(self.adapt_step > 0.0 && self.adapt_step <= 1.0) {
             return bad("adapt_step", "must lie in (0, 1]");
+        }
+        if self.centres == 0 || self.centres > crate::novelty_centres::MAX_CENTRES {
+            return bad("centres", "must be between 1 and 32,768");
+        }
+        if self.centres > 1 && self.archive != ArchiveRule::Champion {
+            return bad(
+                "centres",
+                "a meta-population needs `archive = \"champion\"` (each centre's behaviour enters the archive after its step, as in NS-ES)",
+            );
         }
         if self.mix == NoveltyMix::Novelty && self.objective_weight != 0.0 {
             return bad(

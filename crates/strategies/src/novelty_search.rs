@@ -21,6 +21,10 @@
 //!   behaviour then enters the archive; its id has the top bit set, so it
 //!   never collides with the wrapped strategy's ids.
 //!
+//! - With `centres = M` above 1, the wrapped strategy runs as Conti et
+//!   al.'s meta-population of M centres, one chosen per generation by its
+//!   novelty ([`crate::novelty_centres`]).
+//!
 //! The archive is part of the state, so a checkpoint resumes exactly.
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -32,9 +36,10 @@ use evonet_core::{
 };
 
 use crate::novelty_archive::{sparseness, Archive, ArchiveRule, NoveltyConfig, NoveltyMix};
+use crate::novelty_centres::Centres;
 
 /// Ids of the champion's behaviour evaluations.
-const PROBE_BIT: u64 = 1 << 63;
+pub(crate) const PROBE_BIT: u64 = 1 << 63;
 
 pub struct NoveltySearch<S> {
     inner: S,
@@ -66,16 +71,16 @@ pub struct NoveltyState<St, G> {
     pub archive: Archive,
     /// The best candidate by objective fitness.
     pub best: Option<Champion<G>>,
-    seed: u64,
+    pub(crate) seed: u64,
     /// The champion evaluation asked for this generation, if any.
     probe: Option<CandidateId>,
-    probes: u64,
+    pub(crate) probes: u64,
     /// Whether the next `ask` opens a generation.
-    opening: bool,
+    pub(crate) opening: bool,
     /// This generation so far: archive additions, and the objective's
     /// best, sum and count over its successful evaluations.
-    added: usize,
-    best_fitness: Option<f64>,
+    pub(crate) added: usize,
+    pub(crate) best_fitness: Option<f64>,
     fitness_sum: f64,
     fitness_count: u64,
     /// The objective's weight in the score (adapted with `adaptive`), the
@@ -83,6 +88,9 @@ pub struct NoveltyState<St, G> {
     weight: f64,
     best_ever: Option<f64>,
     weight_stall: u32,
+    /// The meta-population (empty with one centre).
+    #[serde(default)]
+    pub centres: Centres<St>,
 }
 
 /// One round's successful evaluations with a usable behaviour, in id order.
@@ -102,6 +110,14 @@ impl<S: Strategy> Strategy for NoveltySearch<S> {
     }
 
     fn init(&self, seed: u64) -> Result<Self::State, StrategyError> {
+        let centres = if self.cfg.centres > 1 {
+            let others = (1..self.cfg.centres as u64)
+                .map(|m| self.inner.init(derive_seed(seed, 0, m, Purpose::Init)))
+                .collect::<Result<Vec<_>, _>>()?;
+            Centres::new(others)
+        } else {
+            Centres::default()
+        };
         Ok(NoveltyState {
             inner: self.inner.init(seed)?,
             archive: Archive::new(self.cfg.threshold),
@@ -117,10 +133,14 @@ impl<S: Strategy> Strategy for NoveltySearch<S> {
             weight: self.cfg.objective_weight,
             best_ever: None,
             weight_stall: 0,
+            centres,
         })
     }
 
     fn ask(&self, st: &mut Self::State) -> Vec<Candidate<S::Genome>> {
+        if self.cfg.centres > 1 {
+            return self.ask_centres(st);
+        }
         let mut asked = self.inner.ask(&mut st.inner);
         if std::mem::take(&mut st.opening) && self.cfg.archive == ArchiveRule::Champion {
             if let Some(ch) = self.inner.champion(&st.inner) {
@@ -144,6 +164,12 @@ impl<S: Strategy> Strategy for NoveltySearch<S> {
         st: &mut Self::State,
         mut results: Vec<Evaluated<S::Genome>>,
     ) -> Result<TellReport, StrategyError> {
+        if self.cfg.centres > 1 {
+            if !st.centres.probes.is_empty() {
+                return self.tell_probes(st, results);
+            }
+            results = self.own_results(st, results);
+        }
         if let Some(probe) = st.probe.take() {
             if let Some(i) = results.iter().position(|r| r.candidate.id == probe) {
                 let r = results.swap_remove(i);
@@ -165,7 +191,10 @@ impl<S: Strategy> Strategy for NoveltySearch<S> {
         }
         let (novelty_best, novelty_mean) = best_and_mean(scored.iter().map(|s| s.novelty));
         let results = self.substitute_scores(results, &scored, st.weight);
-        let mut report = self.inner.tell(&mut st.inner, results)?;
+        let active = st.centres.active;
+        let mut report = self
+            .inner
+            .tell(st.centres.state_mut(&mut st.inner, active), results)?;
         report.best_fitness = st.best_fitness.unwrap_or(f64::NAN);
         report.mean_fitness = if st.fitness_count > 0 {
             st.fitness_sum / st.fitness_count as f64
@@ -179,18 +208,31 @@ impl<S: Strategy> Strategy for NoveltySearch<S> {
             ("archive_threshold".to_string(), st.archive.threshold),
             ("objective_weight".to_string(), st.weight),
         ]);
+        if self.cfg.centres > 1 {
+            self.report_centre(st, &mut report);
+        }
         if report.generation_done {
             self.close_generation(st);
         }
         Ok(report)
     }
 
+    /// With M centres, the generations of all of them: each generation
+    /// steps one.
     fn generation(&self, st: &Self::State) -> u64 {
         self.inner.generation(&st.inner)
+            + st.centres
+                .others
+                .iter()
+                .map(|o| self.inner.generation(o))
+                .sum::<u64>()
     }
 
     fn champion(&self, st: &Self::State) -> Option<Champion<S::Genome>> {
-        st.best.clone().or_else(|| self.inner.champion(&st.inner))
+        st.best.clone().or_else(|| {
+            self.inner
+                .champion(st.centres.state(&st.inner, st.centres.active))
+        })
     }
 }
 
@@ -240,15 +282,7 @@ impl<S: Strategy> NoveltySearch<S> {
         scored: &[Scored],
     ) {
         for s in scored {
-            st.fitness_sum += s.fitness;
-            st.fitness_count += 1;
-            st.best_fitness = Some(st.best_fitness.map_or(s.fitness, |b| b.max(s.fitness)));
-            if st.best.as_ref().is_none_or(|b| s.fitness > b.fitness) {
-                st.best = Some(Champion {
-                    genome: results[s.index].candidate.genome.clone(),
-                    fitness: s.fitness,
-                });
-            }
+            note_fitness(st, s.fitness, &results[s.index].candidate.genome);
         }
     }
 
@@ -324,6 +358,20 @@ impl<S: Strategy> NoveltySearch<S> {
     }
 }
 
+/// Counts one successful evaluation in the generation's objective figures
+/// and keeps it when it is the best so far.
+pub(crate) fn note_fitness<St, G: Clone>(st: &mut NoveltyState<St, G>, fitness: f64, genome: &G) {
+    st.fitness_sum += fitness;
+    st.fitness_count += 1;
+    st.best_fitness = Some(st.best_fitness.map_or(fitness, |b| b.max(fitness)));
+    if st.best.as_ref().is_none_or(|b| fitness > b.fitness) {
+        st.best = Some(Champion {
+            genome: genome.clone(),
+            fitness,
+        });
+    }
+}
+
 /// NSRA-ES: more weight on the fitness while it improves, less when it
 /// stalls.
 fn adapt_weight<St, G>(st: &mut NoveltyState<St, G>, cfg: &NoveltyConfig) {
@@ -346,7 +394,7 @@ fn adapt_weight<St, G>(st: &mut NoveltyState<St, G>, cfg: &NoveltyConfig) {
 }
 
 /// A successful evaluation's behaviour, if it has one with finite values.
-fn behavior_of(o: &Outcome) -> Option<&[f32]> {
+pub(crate) fn behavior_of(o: &Outcome) -> Option<&[f32]> {
     match o {
         Outcome::Done(e) => e
             .behavior

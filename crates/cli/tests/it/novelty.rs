@@ -96,11 +96,39 @@ archive = "threshold"
 threshold = 6.0
 "#;
 
+/// Conti et al.'s NS-ES with a meta-population of 3 centres, on the maze.
+const NSES_CENTRES_MAZE: &str = r#"
+[run]
+seed = 6
+max_generations = 30
+checkpoint_every = 2
+test_every = 1
+noise_table_size = 100000
+[env]
+id = "Maze/Hard-v0"
+test_episodes = 1
+[policy]
+hidden = [16]
+[strategy]
+kind = "open_es"
+population = 20
+sigma = 0.05
+learning_rate = 0.02
+obs_norm = false
+[novelty]
+k = 5
+archive = "champion"
+mix = "rank"
+objective_weight = 0.5
+centres = 3
+"#;
+
 #[test]
 fn novelty_runs_are_bit_identical_for_1_and_2_threads() {
     for (cfg, name) in [
         (neat_novelty(12), "neat"),
         (GA_NOVELTY_MAZE.to_string(), "ga"),
+        (NSES_CENTRES_MAZE.to_string(), "nses"),
     ] {
         let (m1, c1) = crate::determinism::run_with_threads(&cfg, &format!("ns-{name}"), "1");
         let (m2, c2) = crate::determinism::run_with_threads(&cfg, &format!("ns-{name}"), "2");
@@ -115,6 +143,24 @@ fn a_killed_novelty_run_resumes_exactly() {
     // The archive, its threshold and the best-by-objective champion are
     // part of the checkpoint.
     crate::resume::kill_and_resume_matches(&neat_novelty(40), "ns-kill", &[300, 400, 500]);
+}
+
+#[test]
+fn a_killed_meta_population_resumes_exactly() {
+    // The centres' states, their behaviours and the chosen centre are part
+    // of the checkpoint; every generation steps one centre.
+    let cfg = NSES_CENTRES_MAZE.replace("max_generations = 30", "max_generations = 400");
+    crate::resume::kill_and_resume_matches(&cfg, "nses-kill", &[300, 600]);
+    let d = tmp("nses-centres");
+    run_into(&write_config(&d, "c.toml", &cfg), &d.join("run"), &[]);
+    let mut stepped = [0u32; 3];
+    for rec in metrics_without_time(&d.join("run")) {
+        if let Some(c) = rec["stats"]["centre"].as_f64() {
+            stepped[c as usize] += 1;
+        }
+    }
+    assert_eq!(stepped.iter().sum::<u32>(), 400);
+    assert!(stepped.iter().all(|n| *n > 0), "{stepped:?}");
 }
 
 #[test]
@@ -134,6 +180,11 @@ fn novelty_settings_and_environments_are_checked() {
         "ns-key",
         &with("neighbours = 3", "Maze/Hard-v0"),
         "neighbours",
+    );
+    crate::configs::expect_config_error(
+        "ns-centres",
+        &with("centres = 3", "Maze/Hard-v0"),
+        "novelty.centres",
     );
     crate::configs::expect_config_error(
         "ns-env",

@@ -80,14 +80,7 @@ fn novelty_es_with_the_champion_archive_conforms_and_probes_the_centre() {
         g.params_into(&t, &mut theta);
         attracted(&theta)
     };
-    let cfg = OpenEsConfig {
-        population: 6,
-        sigma: 0.05,
-        learning_rate: 0.05,
-        l2_coeff: 0.0,
-        obs_norm: false,
-        obs_stats_prob: 0.0,
-    };
+    let cfg = small_es();
     let nsr = NoveltyConfig {
         k: 3,
         archive: ArchiveRule::Champion,
@@ -107,6 +100,82 @@ fn novelty_es_with_the_champion_archive_conforms_and_probes_the_centre() {
         s.tell(&mut st, evaluated(asked, &f)).unwrap();
         assert_eq!(st.archive.len(), g);
     }
+}
+
+fn small_es() -> OpenEsConfig {
+    OpenEsConfig {
+        population: 6,
+        sigma: 0.05,
+        learning_rate: 0.05,
+        l2_coeff: 0.0,
+        obs_norm: false,
+        obs_stats_prob: 0.0,
+    }
+}
+
+/// NS-ES with a meta-population of three centres: it conforms; the first
+/// generation measures every centre, later ones the centre stepped last;
+/// each generation steps one centre, chosen by novelty.
+#[test]
+fn novelty_es_with_three_centres_conforms_and_steps_one_centre_a_generation() {
+    let t = table();
+    let f = |g: &Perturbed| {
+        let mut theta = Vec::new();
+        g.params_into(&t, &mut theta);
+        attracted(&theta)
+    };
+    let ns = NoveltyConfig {
+        k: 3,
+        archive: ArchiveRule::Champion,
+        centres: 3,
+        ..NoveltyConfig::default()
+    };
+    let s = NoveltySearch::new(OpenEs::new(small_es(), space(), table()).unwrap(), ns).unwrap();
+    check_strategy_with(&s, &f, 6);
+    let mut st = s.init(3).unwrap();
+    let mut stepped = [0u64; 3];
+    for g in 0..12u64 {
+        let probes = s.ask(&mut st);
+        assert_eq!(probes.len(), if g == 0 { 3 } else { 1 });
+        assert!(probes.iter().all(|c| c.genome.noise.is_none()));
+        let rep = s.tell(&mut st, evaluated(probes, &f)).unwrap();
+        assert!(!rep.generation_done);
+        assert_eq!(st.archive.len() as u64, 3 + g);
+        let asked = s.ask(&mut st);
+        assert_eq!(asked.len(), 6);
+        let rep = s.tell(&mut st, evaluated(asked, &f)).unwrap();
+        assert!(rep.generation_done);
+        let centre = rep.stats.iter().find(|(k, _)| k == "centre").unwrap().1;
+        stepped[centre as usize] += 1;
+        assert_eq!(s.generation(&st), g + 1);
+    }
+    assert_eq!(stepped.iter().sum::<u64>(), 12);
+    assert!(
+        stepped.iter().filter(|n| **n > 0).count() >= 2,
+        "{stepped:?}"
+    );
+    // The centres start apart: distinct seeds.
+    let c0 = s.inner().champion(&st.inner).unwrap().genome.centre;
+    let c1 = s
+        .inner()
+        .champion(&st.centres.others[0])
+        .unwrap()
+        .genome
+        .centre;
+    assert_ne!(c0.params, c1.params);
+}
+
+/// A meta-population needs the champion archive rule.
+#[test]
+fn centres_need_the_champion_archive() {
+    let ns = NoveltyConfig {
+        centres: 2,
+        ..NoveltyConfig::default()
+    };
+    let err = NoveltySearch::new(OpenEs::new(small_es(), space(), table()).unwrap(), ns)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("centres"), "{err}");
 }
 
 /// The farthest any evaluated candidate of generations 50-59 of `s` got
