@@ -21,5 +21,9 @@ class Corridor(gym.Env):
         arrived = self.x >= 1.0
         return np.array([self.x], np.float32), (1.0 if arrived else -0.01), arrived, False, {}
 
+    def behavior(self):
+        """Optional, for novelty search: what the episode did, as numbers."""
+        return [self.x]
+
 
 gym.register("Corridor-v0", entry_point=Corridor, max_episode_steps=100)

@@ -723,16 +723,6 @@ impl ExperimentConfig {
                 .collect();
             ids.join(", ")
         };
-        if env.gym_settings().is_some() {
-            return Err((
-                String::new(),
-                format!(
-                    "`{}`: the Gymnasium bridge returns no behaviour characterisation yet; use a built-in environment that defines one ({})",
-                    env.id,
-                    with_behavior()
-                ),
-            ));
-        }
         match registry.envs().resolve(&env.id).map(|s| s.builtin()) {
             Ok(Some(id)) if !id.defines_behavior() => Err((
                 String::new(),
@@ -742,8 +732,8 @@ impl ExperimentConfig {
                     with_behavior()
                 ),
             )),
-            // A user's environment says so when it is evaluated: one that
-            // returns no behaviour fails its evaluations, named in the log.
+            // A user's or a bridged environment is asked when the run is
+            // built (`build::env`).
             _ => Ok(()),
         }
     }

@@ -12,10 +12,12 @@ Requests (evonet -> bridge):
   R  u32 count, then count x (u32 env, u64 seed): reset(seed=...)
   T  u32 count, then count x (u32 env, action): step; a Discrete action is
      an i64, a Box action `n` f32 values
+  B  u32 env: the behaviour characterisation of its episode so far
 Replies (bridge -> evonet):
   S  JSON: the spaces and versions (after M)
   O  per env: observation bytes (after R)
   P  per env: f64 reward, u8 terminated, u8 truncated, observation bytes
+  V  u32 count, then count f32 values (after B)
   E  UTF-8 text: what went wrong (the exception's last line); for M, JSON
      {"kind", "message", "install"}
 
@@ -32,7 +34,7 @@ import threading
 import time
 import traceback
 
-PROTOCOL = 1
+PROTOCOL = 2
 
 
 def watch_parent(parent):
@@ -182,6 +184,35 @@ def wrap(env, spec, np):
     raise ValueError("unknown wrapper %r" % kind)
 
 
+def behavior_kind(env):
+    """Which behaviour characterisation the environment has, if any: its
+    own `behavior()` method, MuJoCo's centre of mass, or Atari's RAM."""
+    u = env.unwrapped
+    if callable(getattr(u, "behavior", None)):
+        return "method"
+    data = getattr(u, "data", None)
+    if data is not None and hasattr(data, "subtree_com"):
+        return "centre_of_mass"
+    if hasattr(getattr(u, "ale", None), "getRAM"):
+        return "ram"
+    return None
+
+
+def behavior(env, kind, np):
+    u = env.unwrapped
+    if kind == "method":
+        values = u.behavior()
+    elif kind == "centre_of_mass":
+        # The whole model's mass-weighted centre (x, y): Conti et al.'s
+        # MuJoCo characterisation.
+        values = u.data.subtree_com[0][:2]
+    elif kind == "ram":
+        values = u.ale.getRAM()
+    else:
+        values = []
+    return np.asarray(values, dtype=np.float32).ravel()
+
+
 def make(gym, request, np):
     env_id = request["id"]
     if env_id.startswith("ALE/"):
@@ -227,6 +258,7 @@ class Bridge:
             if getattr(spec, "reward_threshold", None) is not None
             else None,
             "versions": versions(),
+            "behavior": behavior_kind(env),
         }
 
     def obs_bytes(self, obs):
@@ -241,6 +273,11 @@ class Bridge:
             obs, _info = self.envs[index].reset(seed=seed)
             out.append(self.obs_bytes(obs))
         return b"".join(out)
+
+    def behavior(self, body):
+        (index,) = struct.unpack_from("<I", body, 0)
+        values = behavior(self.envs[index], self.description["behavior"], self.np)
+        return struct.pack("<I", values.size) + values.astype("<f4").tobytes()
 
     def step(self, body):
         np = self.np
@@ -286,6 +323,8 @@ def main():
                 write_frame(stdout, b"O", bridge.reset(body))
             elif kind == b"T":
                 write_frame(stdout, b"P", bridge.step(body))
+            elif kind == b"B":
+                write_frame(stdout, b"V", bridge.behavior(body))
             else:
                 write_frame(stdout, b"E", b"unknown request %r" % kind)
         except Exception as exc:  # noqa: BLE001 - one failed evaluation

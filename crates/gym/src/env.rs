@@ -138,6 +138,11 @@ impl Group {
         }
     }
 
+    fn behavior(&mut self, index: u32) -> Vec<f32> {
+        let body = self.request(protocol::BEHAVIOR, &index.to_le_bytes(), protocol::BEHAVED);
+        protocol::read_behavior(&body).unwrap_or_else(|e| self.fail(e))
+    }
+
     fn step(&mut self, index: u32, action: Action<'_>, obs: &mut [f32]) -> Step {
         let i = index as usize;
         if self.answer[i].is_none() {
@@ -220,6 +225,16 @@ impl Env for GymEnv {
 
     fn state(&self) -> Vec<f64> {
         Vec::new()
+    }
+
+    /// What the bridge computes at the episode's end (one message): the
+    /// environment's own `behavior()`, MuJoCo's centre of mass (x, y) or
+    /// Atari's RAM; empty for environments with none.
+    fn behavior(&self) -> Vec<f32> {
+        if self.layout.behavior.is_none() {
+            return Vec::new();
+        }
+        lock(&self.group).behavior(self.index)
     }
 
     /// Bridged environments start from seeds only.

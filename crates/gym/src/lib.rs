@@ -121,6 +121,8 @@ pub(crate) struct Layout {
     pub spec: EnvSpec,
     pub obs_bytes: bool,
     pub versions: Vec<String>,
+    /// The behaviour characterisation the bridge computes, if any.
+    pub behavior: Option<String>,
 }
 
 impl Layout {
@@ -165,6 +167,7 @@ impl GymSource {
             spec,
             obs_bytes: description.obs_bytes(),
             versions: description.version_lines(),
+            behavior: description.behavior.clone(),
         };
         Ok(Self {
             settings,
@@ -227,6 +230,12 @@ impl GymSource {
                 .with_detail(&detail)
                 .with_groups(group),
         )
+    }
+
+    /// The behaviour characterisation episodes end with (`method`,
+    /// `centre_of_mass`, `ram`), or `None`.
+    pub fn behavior(&self) -> Option<&str> {
+        self.layout.behavior.as_deref()
     }
 
     /// Bridge processes alive in the pool (not lent to an environment).

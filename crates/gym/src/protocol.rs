@@ -10,7 +10,7 @@ use serde::Deserialize;
 use evonet_envs::{Action, ActionSpace};
 
 /// Version of this protocol; the bridge reports its own in `versions`.
-pub const PROTOCOL: u64 = 1;
+pub const PROTOCOL: u64 = 2;
 
 pub const MAKE: u8 = b'M';
 pub const RESET: u8 = b'R';
@@ -19,6 +19,8 @@ pub const SPACES: u8 = b'S';
 pub const OBSERVATIONS: u8 = b'O';
 pub const STEPPED: u8 = b'P';
 pub const ERROR: u8 = b'E';
+pub const BEHAVIOR: u8 = b'B';
+pub const BEHAVED: u8 = b'V';
 
 /// Largest frame either side accepts (an Atari frame stack is 28 KB).
 pub const MAX_FRAME: usize = 64 << 20;
@@ -52,6 +54,11 @@ pub struct Description {
     pub reward_threshold: Option<f64>,
     /// Python, gymnasium, numpy and, when imported, mujoco and ale_py.
     pub versions: BTreeMap<String, serde_json::Value>,
+    /// The behaviour characterisation the bridge computes at an episode's
+    /// end: `method` (the environment's own `behavior()`),
+    /// `centre_of_mass` (MuJoCo), `ram` (Atari); none when absent.
+    #[serde(default)]
+    pub behavior: Option<String>,
 }
 
 /// Why a make failed, as the bridge classifies it.
@@ -201,9 +208,38 @@ pub fn read_step(body: &[u8], at: usize) -> Result<(f64, bool, bool, usize), Str
     Ok((f64::from_le_bytes(r), b[8] != 0, b[9] != 0, at + 10))
 }
 
+/// Reads a behaviour reply: a `u32` count, then that many f32.
+pub fn read_behavior(body: &[u8]) -> Result<Vec<f32>, String> {
+    let count = body
+        .get(..4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as usize)
+        .ok_or("a behaviour reply without its count")?;
+    let values = &body[4..];
+    if values.len() != 4 * count {
+        return Err(format!(
+            "a behaviour reply of {count} values in {} bytes",
+            values.len()
+        ));
+    }
+    Ok(values
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn behaviours_are_counted_f32() {
+        let mut b = 2u32.to_le_bytes().to_vec();
+        b.extend_from_slice(&1.5f32.to_le_bytes());
+        b.extend_from_slice(&(-3.0f32).to_le_bytes());
+        assert_eq!(read_behavior(&b).unwrap(), vec![1.5, -3.0]);
+        assert!(read_behavior(&b[..7]).is_err());
+        assert!(read_behavior(&[1, 0]).is_err());
+    }
 
     #[test]
     fn bodies_are_little_endian_and_counted() {

@@ -445,6 +445,75 @@ fn the_readme_corridor_example_is_solved() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+/// Novelty search through the bridge: a user's environment gives its
+/// behaviour with a `behavior()` method, MuJoCo's is the centre of mass;
+/// an environment with none stops the run before it starts.
+#[test]
+fn novelty_search_reads_behaviours_through_the_bridge() {
+    if !gymnasium() {
+        return;
+    }
+    let d = tmp("gym-novelty");
+    let corridor = std::fs::read_to_string(repo().join("configs/gym-corridor-es.toml"))
+        .unwrap()
+        .replace("max_generations = 30", "max_generations = 3")
+        .replace("stop_when_solved = true", "stop_when_solved = false")
+        .replace(
+            "examples/gymnasium",
+            &path(&repo().join("examples/gymnasium")),
+        )
+        + "[novelty]\nk = 3\narchive = \"champion\"\ncentres = 2\n";
+    let cheetah = r#"
+[run]
+max_generations = 2
+noise_table_size = 100000
+[env]
+id = "gym:HalfCheetah-v5"
+max_steps = 20
+test_episodes = 1
+[policy]
+hidden = [8]
+[strategy]
+kind = "open_es"
+population = 4
+sigma = 0.02
+learning_rate = 0.01
+[novelty]
+k = 2
+archive = "champion"
+"#;
+    for (name, cfg, archived) in [
+        ("corridor", corridor.as_str(), 4.0),
+        ("cheetah", cheetah, 2.0),
+    ] {
+        let out = d.join(name);
+        run_into(&write_config(&d, &format!("{name}.toml"), cfg), &out, &[]);
+        let gens: Vec<_> = metrics_without_time(&out)
+            .into_iter()
+            .filter(|m| m["kind"].is_null())
+            .collect();
+        let last = gens.last().unwrap();
+        assert_eq!(last["failed_total"], 0, "{name}: {last}");
+        assert_eq!(last["stats"]["archive_size"], archived, "{name}: {last}");
+    }
+    let cartpole = ES_GYM_CARTPOLE.to_string() + "[novelty]\nk = 3\narchive = \"champion\"\n";
+    let o = bin()
+        .args(run_args(
+            &write_config(&d, "cp.toml", &cartpole),
+            &d.join("cp"),
+            &[],
+        ))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("defines no behaviour characterisation"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 /// Atari through the bridge (CI installs ale-py, which ships the ROMs, and
 /// OpenCV for the preprocessing): a Deep GA over the Nature DQN network on
 /// Frostbite's 84×84×4 preprocessed frames, the same on 1 and 2 threads.

@@ -192,3 +192,44 @@ fn novelty_settings_and_environments_are_checked() {
         "behaviour characterisation",
     );
 }
+
+/// MinAtar episodes end with the player's occupancy of the cells, so
+/// novelty search runs on the games.
+#[test]
+fn novelty_search_runs_on_minatar() {
+    let cfg = r#"
+[run]
+seed = 2
+max_generations = 3
+noise_table_size = 1000000
+[env]
+id = "MinAtar/Breakout-v1"
+max_steps = 60
+test_episodes = 1
+[strategy]
+kind = "deep_ga"
+population = 8
+truncation = 3
+sigma = 0.05
+elite_candidates = 2
+elite_episodes = 1
+[novelty]
+k = 3
+threshold = 0.05
+threshold_floor = 0.01
+"#;
+    let d = tmp("ns-minatar");
+    run_into(&write_config(&d, "c.toml", cfg), &d.join("run"), &[]);
+    let m = metrics_without_time(&d.join("run"));
+    let last = m.iter().rfind(|r| r["kind"].is_null()).unwrap();
+    assert_eq!(last["failed_total"], 0, "{last}");
+    assert!(
+        last["stats"]["archive_size"].as_f64().unwrap() >= 1.0,
+        "{last}"
+    );
+    assert!(
+        last["stats"]["novelty_best"].as_f64().unwrap() > 0.0,
+        "{last}"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}

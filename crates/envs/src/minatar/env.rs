@@ -169,6 +169,10 @@ pub struct MinAtarEnv {
     actions: &'static [usize],
     frame: Vec<bool>,
     limit: TimeLimit,
+    /// Frames of the episode so far with the player (channel 0 in every
+    /// game) in each cell: the behaviour characterisation.
+    visits: [u32; SIDE * SIDE],
+    frames: u32,
 }
 
 const FULL_ACTIONS: [usize; ACTIONS] = [0, 1, 2, 3, 4, 5];
@@ -209,6 +213,8 @@ impl MinAtarEnv {
             actions,
             frame: vec![false; SIDE * SIDE * game.channels()],
             limit: TimeLimit::new(max),
+            visits: [0; SIDE * SIDE],
+            frames: 0,
         }
     }
 
@@ -226,6 +232,15 @@ impl MinAtarEnv {
         for (o, &b) in obs.iter_mut().zip(&self.frame) {
             *o = f32::from(u8::from(b));
         }
+        let channels = self.game_id.channels();
+        for (v, cell) in self
+            .visits
+            .iter_mut()
+            .zip(self.frame.chunks_exact(channels))
+        {
+            *v += u32::from(cell[0]);
+        }
+        self.frames += 1;
     }
 }
 
@@ -237,6 +252,8 @@ impl Env for MinAtarEnv {
     fn reset(&mut self, seed: u64, obs: &mut [f32]) {
         self.game = AnyGame::new(self.game_id, &self.settings, numpy_seed(seed));
         self.limit = TimeLimit::new(self.limit.max);
+        self.visits = [0; SIDE * SIDE];
+        self.frames = 0;
         self.write_obs(obs);
     }
 
@@ -260,6 +277,17 @@ impl Env for MinAtarEnv {
         let mut frame = vec![false; self.frame.len()];
         on_game!(&self.game, g => g.frame(&mut frame));
         frame.into_iter().map(|b| f64::from(u8::from(b))).collect()
+    }
+
+    /// Where the player spent the episode: for each of the 100 cells, the
+    /// fraction of the episode's frames (the first included) with the
+    /// player there (the paddle, chicken, submarine, cannon or Asterix
+    /// player; channel 0 of every game). Conti et al. characterised Atari
+    /// episodes by the console's RAM; MinAtar has no RAM, and the player's
+    /// occupancy says what it did rather than how the game ended.
+    fn behavior(&self) -> Vec<f32> {
+        let frames = self.frames.max(1) as f32;
+        self.visits.iter().map(|v| *v as f32 / frames).collect()
     }
 
     /// # Panics
@@ -323,6 +351,39 @@ mod tests {
         assert_eq!(e.last_action(), 3);
         let st = e.step(Action::Discrete(0), &mut obs);
         assert!(st.truncated, "max_steps = 3 truncates the third step");
+    }
+
+    /// The behaviour is the player's occupancy of the cells: the paddle
+    /// stays on the bottom row, and moving right only shifts its mass right.
+    #[test]
+    fn behaviour_is_where_the_player_was() {
+        let settings = MinAtarSettings {
+            sticky_action_prob: 0.0,
+            ..MinAtarSettings::default()
+        };
+        let mut e = MinAtarEnv::new(MinAtarGame::Breakout, true, settings, Some(8));
+        let mut obs = vec![0.0; e.spec().obs_dim];
+        let mut mean_col = |action: usize| {
+            e.reset(3, &mut obs);
+            for _ in 0..8 {
+                e.step(Action::Discrete(action), &mut obs);
+            }
+            let b = e.behavior();
+            assert_eq!(b.len(), 100);
+            let total: f32 = b.iter().sum();
+            assert!((total - 1.0).abs() < 1e-6, "{total}");
+            assert!(b[..90].iter().all(|v| *v == 0.0), "only the bottom row");
+            b[90..]
+                .iter()
+                .enumerate()
+                .map(|(c, v)| c as f32 * v)
+                .sum::<f32>()
+        };
+        // Minimal set n, l, r.
+        let (left, right) = (mean_col(1), mean_col(2));
+        assert!(right > left + 2.0, "{left} {right}");
+        let again = mean_col(1);
+        assert_eq!(again, left, "the counts restart with each episode");
     }
 
     #[test]

@@ -91,6 +91,9 @@ impl EnvSetup {
             .map_err(|e| ctx.error("env.id", e))?;
         let minatar = cfg.minatar_settings();
         let spec = source.make_with(cfg.max_steps, &minatar).spec().clone();
+        if ctx.config.novelty.is_some() && source.builtin().is_none() {
+            check_behavior(ctx, &source, cfg)?;
+        }
         let policy = choice.spec(ctx, &spec)?;
         let task = Task {
             kind: TaskKind::for_env(&source),
@@ -119,5 +122,42 @@ impl EnvSetup {
             env,
             problem,
         })
+    }
+}
+
+/// Novelty search compares the behaviour an episode ends with: the start
+/// of one episode shows whether a user's or a bridged environment defines
+/// one (the built-in ones are known when the config is checked).
+fn check_behavior(
+    ctx: &BuildContext<'_>,
+    source: &EnvSource,
+    cfg: &crate::config::EnvConfig,
+) -> Result<(), BuildError> {
+    let probe = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut env = source.make_with(cfg.max_steps, &cfg.minatar_settings());
+        let mut obs = vec![0.0; env.spec().obs_dim];
+        env.reset(0, &mut obs);
+        env.behavior()
+    }));
+    match probe {
+        Ok(b) if !b.is_empty() => Ok(()),
+        Ok(_) => Err(ctx.error(
+            "env.id",
+            format!(
+                "`{}` defines no behaviour characterisation, which novelty search compares: give the environment a `behavior()` method that returns it as numbers (MuJoCo environments have their centre of mass built in, Atari games their RAM)",
+                cfg.id
+            ),
+        )),
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(ctx.error(
+                "env.id",
+                format!("`{}`: starting an episode to read its behaviour failed: {why}", cfg.id),
+            ))
+        }
     }
 }
