@@ -11,7 +11,10 @@
 //!    bridge process, one round trip per step; and 8 environments in
 //!    lockstep in one bridge process, one round trip per step of all 8;
 //! 2. plain Python (`scripts/bench_gym_python.py`): `gymnasium.make` and a
-//!    numpy forward pass of the same network, one step at a time;
+//!    numpy forward pass of the same network, one step at a time; and
+//!    `gymnasium.make_vec` of 8 copies stepped in turn ("sync"), the
+//!    forward pass batched over the 8 (what the 8 in lockstep compare
+//!    with: one process stepping 8 environments);
 //!
 //! and the overhead per message: the bridge's time per step minus the plain
 //! loop's, in microseconds.
@@ -122,13 +125,13 @@ fn bridge_rate(source: &GymSource, k: usize, steps: usize) -> f64 {
 }
 
 /// Steps per second of the plain Python loop, or why it did not run.
-fn python_rate(python: &str, id: &str, steps: usize) -> Result<f64, String> {
+fn python_rate(python: &str, id: &str, steps: usize, envs: usize) -> Result<f64, String> {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../scripts/bench_gym_python.py"
     );
     let out = Command::new(python)
-        .args([script, id, &steps.to_string()])
+        .args([script, id, &steps.to_string(), &envs.to_string()])
         .output()
         .map_err(|e| e.to_string())?;
     if !out.status.success() {
@@ -165,8 +168,8 @@ fn main() {
             .to_vec();
     }
     let python = std::env::var("EVONET_PYTHON").unwrap_or_else(|_| "python3".into());
-    println!("| environment | plain Python loop, steps/s | through the bridge, steps/s | ratio | overhead per message | 8 in lockstep, steps/s | ratio |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| environment | plain Python loop, steps/s | through the bridge, steps/s | ratio | overhead per message | make_vec of 8, steps/s | 8 in lockstep, steps/s | ratio to the loop | ratio to make_vec |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for id in ids {
         let source = match GymSource::open(GymSettings {
             python: Some(python.clone()),
@@ -174,25 +177,29 @@ fn main() {
         }) {
             Ok(s) => s,
             Err(e) => {
-                println!("| {id} | skipped: {e} | | | | | |");
+                println!("| {id} | skipped: {e} | | | | | | | |");
                 continue;
             }
         };
-        let (mut bridge, mut plain, mut group) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut bridge, mut plain, mut group, mut vec) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let loop_rate = |envs: usize| {
+            python_rate(&python, &id, steps, envs)
+                .unwrap_or_else(|e| panic!("{id}: the plain Python loop failed: {e}"))
+        };
         for _ in 0..reps {
             bridge.push(bridge_rate(&source, 1, steps));
             group.push(bridge_rate(&source, 8, steps));
-            match python_rate(&python, &id, steps) {
-                Ok(r) => plain.push(r),
-                Err(e) => panic!("{id}: the plain Python loop failed: {e}"),
-            }
+            plain.push(loop_rate(1));
+            vec.push(loop_rate(8));
         }
-        let (b, p, g) = (median(bridge), median(plain), median(group));
+        let (b, p, g, v) = (median(bridge), median(plain), median(group), median(vec));
         println!(
-            "| {id} | {p:.0} | {b:.0} | {:.2} | {:.1} µs | {g:.0} | {:.2} |",
+            "| {id} | {p:.0} | {b:.0} | {:.2} | {:.1} µs | {v:.0} | {g:.0} | {:.2} | {:.2} |",
             b / p,
             (1.0 / b - 1.0 / p) * 1e6,
-            g / p
+            g / p,
+            g / v
         );
     }
 }
