@@ -23,8 +23,10 @@ use crate::protocol::{self, MAX_FRAME};
 /// The bridge script, shipped inside the binary and passed with `-c`.
 pub const BRIDGE_PY: &str = include_str!("bridge.py");
 
-/// How long a request checks for its reply before it sleeps.
+/// How long a request checks for its reply before it sleeps: 1.25 times
+/// the last reply's time, within these bounds.
 const SPIN: Duration = Duration::from_micros(200);
+const MAX_SPIN: Duration = Duration::from_millis(1);
 
 /// Lines of stderr kept for messages.
 const STDERR_LINES: usize = 20;
@@ -61,6 +63,8 @@ pub struct Process {
     stderr: Arc<Mutex<VecDeque<String>>>,
     /// The request being written, reused from step to step.
     frame: Vec<u8>,
+    /// How long the last reply took to begin arriving.
+    last_reply: Duration,
 }
 
 impl Process {
@@ -106,6 +110,7 @@ impl Process {
             child,
             stderr: lines,
             frame: Vec::new(),
+            last_reply: Duration::ZERO,
         })
     }
 
@@ -144,12 +149,16 @@ impl Process {
         if !self.stdout.buffer().is_empty() {
             return Ok(true);
         }
-        // Replies of fast environments come within tens of microseconds:
-        // check for one, yielding the core in between, before sleeping in
-        // poll (whose wake-up costs tens of microseconds more).
-        let spin_until = Instant::now() + SPIN;
+        // Replies come after about as long as the last one took (tens of
+        // microseconds for CartPole, hundreds for 8 MuJoCo steps): check
+        // for one, yielding the core in between, for a little longer than
+        // that before sleeping in poll (whose wake-up costs tens of
+        // microseconds more).
+        let started = Instant::now();
+        let spin_until = started + (self.last_reply + self.last_reply / 4).clamp(SPIN, MAX_SPIN);
         while Instant::now() < spin_until {
             if poll_readable(self.stdout.get_ref().as_raw_fd(), 0)? {
+                self.last_reply = started.elapsed();
                 return Ok(true);
             }
             std::thread::yield_now();
@@ -159,6 +168,7 @@ impl Process {
             let left = deadline.saturating_duration_since(Instant::now());
             let ms = left.as_millis().min(i32::MAX as u128) as i32;
             if poll_readable(self.stdout.get_ref().as_raw_fd(), ms)? {
+                self.last_reply = started.elapsed();
                 return Ok(true);
             }
             if left.is_zero() {

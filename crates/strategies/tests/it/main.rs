@@ -15,6 +15,7 @@ use evonet_strategies::{
 
 mod alps;
 mod novelty;
+mod nsga2;
 
 const DIM: usize = 10;
 
