@@ -13,6 +13,8 @@ Requests (evonet -> bridge):
   T  u32 count, then count x (u32 env, action): step; a Discrete action is
      an i64, a Box action `n` f32 values
   B  u32 env: the behaviour characterisation of its episode so far
+  (R, T and B end with a u8 hint: 1 to check for the next request for a
+  while before sleeping, when evonet has a core to spare; 0 to sleep)
 Replies (bridge -> evonet):
   S  JSON: the spaces and versions (after M)
   O  per env: observation bytes (after R)
@@ -54,27 +56,26 @@ SPIN_S = 200e-6
 
 
 class Requests:
-    """Frames read from a non-blocking file descriptor: a request that is
-    on its way is caught by checking for it (yielding the core in between)
-    before sleeping in select."""
+    """Frames read from a file descriptor. When evonet's last request said
+    there is a core to spare (`spin_s` > 0), a request on its way is caught
+    by checking for it (yielding the core in between) before the read that
+    sleeps until it comes."""
 
     def __init__(self, fd):
         import select
 
         self.fd, self.select, self.buffer = fd, select.select, bytearray()
-        os.set_blocking(fd, False)
+        self.spin_s = 0.0
 
     def fill(self, n):
-        spin_until = time.perf_counter() + SPIN_S
         while len(self.buffer) < n:
-            try:
-                chunk = os.read(self.fd, 1 << 20)
-            except BlockingIOError:
-                if time.perf_counter() < spin_until:
+            if self.spin_s > 0.0:
+                spin_until = time.perf_counter() + self.spin_s
+                while not self.select([self.fd], [], [], 0)[0]:
+                    if time.perf_counter() >= spin_until:
+                        break
                     os.sched_yield()
-                else:
-                    self.select([self.fd], [], [])
-                continue
+            chunk = os.read(self.fd, 1 << 20)
             if not chunk:
                 sys.exit(0)
             self.buffer += chunk
@@ -345,6 +346,8 @@ def main():
     write_frame(stdout, b"S", json.dumps(bridge.description).encode())
     while True:
         kind, body = requests.frame()
+        requests.spin_s = SPIN_S if body[-1:] == b"\x01" else 0.0
+        body = body[:-1]
         try:
             if kind == b"R":
                 write_frame(stdout, b"O", bridge.reset(body))

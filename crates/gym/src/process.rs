@@ -15,7 +15,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::protocol::{self, MAX_FRAME};
@@ -24,9 +25,21 @@ use crate::protocol::{self, MAX_FRAME};
 pub const BRIDGE_PY: &str = include_str!("bridge.py");
 
 /// How long a request checks for its reply before it sleeps: 1.25 times
-/// the last reply's time, within these bounds.
+/// the last reply's time, within these bounds, while every waiting
+/// request and its bridge can have a core of their own; `SPIN` when they
+/// cannot (a waiting request that keeps checking would then take a core
+/// from a bridge at work).
 const SPIN: Duration = Duration::from_micros(200);
 const MAX_SPIN: Duration = Duration::from_millis(1);
+
+/// Requests waiting for their reply now, over all bridges.
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+
+/// The machine's cores (the affinity mask's), read once.
+fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
 
 /// Lines of stderr kept for messages.
 const STDERR_LINES: usize = 20;
@@ -123,6 +136,10 @@ impl Process {
         timeout: Duration,
     ) -> Result<(u8, Vec<u8>), Fault> {
         protocol::frame_into(&mut self.frame, kind, body);
+        if kind != protocol::MAKE {
+            let spin = 2 * (WAITING.load(Ordering::Relaxed) + 1) <= cores();
+            protocol::push_spin_hint(&mut self.frame, spin);
+        }
         let sent = match self.stdin.as_mut() {
             Some(s) => s.write_all(&self.frame).and_then(|_| s.flush()),
             None => Err(std::io::ErrorKind::BrokenPipe.into()),
@@ -130,7 +147,10 @@ impl Process {
         if sent.is_err() {
             return Err(self.died());
         }
-        match self.wait_readable(timeout) {
+        WAITING.fetch_add(1, Ordering::Relaxed);
+        let ready = self.wait_readable(timeout);
+        WAITING.fetch_sub(1, Ordering::Relaxed);
+        match ready {
             Ok(true) => match read_frame(&mut self.stdout) {
                 Ok(reply) => Ok(reply),
                 Err(_) => Err(self.died()),
@@ -155,7 +175,12 @@ impl Process {
         // that before sleeping in poll (whose wake-up costs tens of
         // microseconds more).
         let started = Instant::now();
-        let spin_until = started + (self.last_reply + self.last_reply / 4).clamp(SPIN, MAX_SPIN);
+        let spin = if 2 * WAITING.load(Ordering::Relaxed) <= cores() {
+            (self.last_reply + self.last_reply / 4).clamp(SPIN, MAX_SPIN)
+        } else {
+            SPIN
+        };
+        let spin_until = started + spin;
         while Instant::now() < spin_until {
             if poll_readable(self.stdout.get_ref().as_raw_fd(), 0)? {
                 self.last_reply = started.elapsed();

@@ -142,6 +142,15 @@ pub fn frame_into(out: &mut Vec<u8>, kind: u8, body: &[u8]) {
     out.extend_from_slice(body);
 }
 
+/// Appends the hint that ends every request after make: 1 when the bridge
+/// should check for the next request for a while before it sleeps (there
+/// is a core to spare), 0 when it should sleep at once.
+pub fn push_spin_hint(frame: &mut Vec<u8>, spin: bool) {
+    frame.push(u8::from(spin));
+    let len = frame.len() as u32 - 4;
+    frame[..4].copy_from_slice(&len.to_le_bytes());
+}
+
 /// A reset of environments `(index, seed)`.
 pub fn reset_body(envs: &[(u32, u64)]) -> Vec<u8> {
     let mut b = Vec::with_capacity(4 + 12 * envs.len());
