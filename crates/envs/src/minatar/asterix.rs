@@ -164,6 +164,10 @@ impl Game for Asterix {
         (reward, self.terminal)
     }
 
+    fn player(&self) -> (usize, usize) {
+        (self.player_y as usize, self.player_x as usize)
+    }
+
     fn frame(&self, frame: &mut [bool]) {
         let c = Self::CHANNELS;
         frame.fill(false);

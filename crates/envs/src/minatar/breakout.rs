@@ -127,6 +127,10 @@ impl Game for Breakout {
         (reward, self.terminal)
     }
 
+    fn player(&self) -> (usize, usize) {
+        (9, self.pos as usize)
+    }
+
     fn frame(&self, frame: &mut [bool]) {
         let c = Self::CHANNELS;
         frame.fill(false);

@@ -232,14 +232,8 @@ impl MinAtarEnv {
         for (o, &b) in obs.iter_mut().zip(&self.frame) {
             *o = f32::from(u8::from(b));
         }
-        let channels = self.game_id.channels();
-        for (v, cell) in self
-            .visits
-            .iter_mut()
-            .zip(self.frame.chunks_exact(channels))
-        {
-            *v += u32::from(cell[0]);
-        }
+        let (row, col) = on_game!(&self.game, g => g.player());
+        self.visits[row * SIDE + col] += 1;
         self.frames += 1;
     }
 }
@@ -384,6 +378,34 @@ mod tests {
         assert!(right > left + 2.0, "{left} {right}");
         let again = mean_col(1);
         assert_eq!(again, left, "the counts restart with each episode");
+    }
+
+    /// `player()` is where every game draws channel 0, its only cell there,
+    /// through random play (the behaviour counts it instead of scanning
+    /// the frame).
+    #[test]
+    fn the_player_is_channel_0s_one_cell() {
+        use evonet_core::SeededRng;
+        let mut rng = SeededRng::new(11);
+        for game in MinAtarGame::ALL {
+            let mut e = MinAtarEnv::new(game, false, MinAtarSettings::default(), Some(300));
+            let mut obs = vec![0.0; e.spec().obs_dim];
+            for episode in 0..3 {
+                e.reset(episode, &mut obs);
+                loop {
+                    let channels = game.channels();
+                    let drawn: Vec<usize> = (0..SIDE * SIDE)
+                        .filter(|&k| e.frame[k * channels])
+                        .collect();
+                    let (row, col) = on_game!(&e.game, g => g.player());
+                    assert_eq!(drawn, vec![row * SIDE + col], "{game:?}");
+                    let a = rng.below(6) as usize;
+                    if e.step(Action::Discrete(a), &mut obs).done() {
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     #[test]

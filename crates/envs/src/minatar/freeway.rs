@@ -153,6 +153,10 @@ impl Game for Freeway {
         (reward, self.terminal)
     }
 
+    fn player(&self) -> (usize, usize) {
+        (self.pos as usize, 4)
+    }
+
     fn frame(&self, frame: &mut [bool]) {
         let c = Self::CHANNELS;
         frame.fill(false);

@@ -73,6 +73,9 @@ pub trait Game: Clone {
     /// Writes the frame, row-major with the channel last
     /// (`frame[(row · 10 + col) · CHANNELS + channel]`), clearing it first.
     fn frame(&self, frame: &mut [bool]);
+    /// The cell (row, column) where `frame` draws the player (channel 0,
+    /// always exactly one cell).
+    fn player(&self) -> (usize, usize);
 }
 
 /// The package's `Environment` around a game: sticky actions.
@@ -123,6 +126,10 @@ impl<G: Game> MinAtar<G> {
     /// `10 · 10 · G::CHANNELS` cells.
     pub fn frame(&self, frame: &mut [bool]) {
         self.game.frame(frame);
+    }
+
+    pub fn player(&self) -> (usize, usize) {
+        self.game.player()
     }
 
     pub fn game(&self) -> &G {

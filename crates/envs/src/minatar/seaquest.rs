@@ -430,6 +430,10 @@ impl Game for Seaquest {
         (reward, self.terminal)
     }
 
+    fn player(&self) -> (usize, usize) {
+        (self.sub_y as usize, self.sub_x as usize)
+    }
+
     fn frame(&self, frame: &mut [bool]) {
         let c = Self::CHANNELS;
         frame.fill(false);

@@ -191,6 +191,10 @@ impl Game for SpaceInvaders {
         (reward, self.terminal)
     }
 
+    fn player(&self) -> (usize, usize) {
+        (SIDE - 1, self.pos)
+    }
+
     fn frame(&self, frame: &mut [bool]) {
         let c = Self::CHANNELS;
         frame.fill(false);
