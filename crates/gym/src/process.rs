@@ -35,6 +35,27 @@ const MAX_SPIN: Duration = Duration::from_millis(1);
 /// Requests waiting for their reply now, over all bridges.
 static WAITING: AtomicUsize = AtomicUsize::new(0);
 
+/// A request counted in [`WAITING`] while it lives.
+struct Waiting {
+    /// Whether every waiting request and its bridge can have a core.
+    spare_core: bool,
+}
+
+impl Waiting {
+    fn enter() -> Self {
+        let waiting = WAITING.fetch_add(1, Ordering::Relaxed) + 1;
+        Self {
+            spare_core: 2 * waiting <= cores(),
+        }
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        WAITING.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// The machine's cores (the affinity mask's), read once.
 fn cores() -> usize {
     static CORES: OnceLock<usize> = OnceLock::new();
@@ -135,10 +156,10 @@ impl Process {
         body: &[u8],
         timeout: Duration,
     ) -> Result<(u8, Vec<u8>), Fault> {
+        let waiting = Waiting::enter();
         protocol::frame_into(&mut self.frame, kind, body);
         if kind != protocol::MAKE {
-            let spin = 2 * (WAITING.load(Ordering::Relaxed) + 1) <= cores();
-            protocol::push_spin_hint(&mut self.frame, spin);
+            protocol::push_spin_hint(&mut self.frame, waiting.spare_core);
         }
         let sent = match self.stdin.as_mut() {
             Some(s) => s.write_all(&self.frame).and_then(|_| s.flush()),
@@ -147,9 +168,8 @@ impl Process {
         if sent.is_err() {
             return Err(self.died());
         }
-        WAITING.fetch_add(1, Ordering::Relaxed);
-        let ready = self.wait_readable(timeout);
-        WAITING.fetch_sub(1, Ordering::Relaxed);
+        let ready = self.wait_readable(timeout, waiting.spare_core);
+        drop(waiting);
         match ready {
             Ok(true) => match read_frame(&mut self.stdout) {
                 Ok(reply) => Ok(reply),
@@ -164,8 +184,9 @@ impl Process {
     }
 
     /// Whether the reply has begun to arrive (or the pipe closed) within
-    /// `timeout`.
-    fn wait_readable(&mut self, timeout: Duration) -> std::io::Result<bool> {
+    /// `timeout`; with a `spare_core`, checking for it for longer before
+    /// sleeping.
+    fn wait_readable(&mut self, timeout: Duration, spare_core: bool) -> std::io::Result<bool> {
         if !self.stdout.buffer().is_empty() {
             return Ok(true);
         }
@@ -175,7 +196,7 @@ impl Process {
         // that before sleeping in poll (whose wake-up costs tens of
         // microseconds more).
         let started = Instant::now();
-        let spin = if 2 * WAITING.load(Ordering::Relaxed) <= cores() {
+        let spin = if spare_core {
             (self.last_reply + self.last_reply / 4).clamp(SPIN, MAX_SPIN)
         } else {
             SPIN

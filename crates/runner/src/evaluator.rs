@@ -39,18 +39,20 @@ pub fn evaluate_one<G>(problem: &dyn Problem<G>, c: &Candidate<G>) -> Outcome {
             reason: err.to_string(),
             cost: Cost::default(),
         },
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Outcome::Failed {
-                reason: format!("panic: {msg}"),
-                cost: Cost::default(),
-            }
-        }
+        Err(payload) => Outcome::Failed {
+            reason: format!("panic: {}", panic_message(payload.as_ref())),
+            cost: Cost::default(),
+        },
     }
+}
+
+/// The message a panic carried (`"unknown panic"` when it was no string).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// Evaluates on a pool of local threads (rayon). Results are independent of

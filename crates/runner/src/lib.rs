@@ -19,7 +19,7 @@ pub mod state;
 
 pub use champion_file::{ChampionFile, ChampionRecord, ExportFn, Provenance};
 pub use checkpoint::{Checkpoint, CheckpointError, CheckpointFile, CHECKPOINT_VERSION};
-pub use evaluator::{evaluate_one, Evaluator, EvaluatorError, ThreadEvaluator};
+pub use evaluator::{evaluate_one, panic_message, Evaluator, EvaluatorError, ThreadEvaluator};
 pub use lock::{LockError, RunLock, LOCK_FILE};
 pub use metrics::{read_candidates, CandidateRecord, GenerationRecord, MetricsFile};
 pub use observer::{ChampionEvent, CheckpointEvent, Observed, Observer, ObserverError};

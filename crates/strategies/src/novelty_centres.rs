@@ -178,12 +178,7 @@ impl<S: Strategy> NoveltySearch<S> {
         let inner = st.centres.state_mut(&mut st.inner, m);
         let mut asked = self.inner().ask(inner);
         for c in &mut asked {
-            c.id = outer_id(c.id, m);
-            if let Some(o) = &mut c.origin {
-                for p in &mut o.parents {
-                    *p = outer_id(*p, m);
-                }
-            }
+            map_ids(c, |id| outer_id(id, m));
         }
         asked
     }
@@ -258,12 +253,7 @@ impl<S: Strategy> NoveltySearch<S> {
             .into_iter()
             .filter(|r| r.candidate.id.0 & PROBE_BIT == 0 && centre_of(r.candidate.id) == m)
             .map(|mut r| {
-                r.candidate.id = inner_id(r.candidate.id);
-                if let Some(o) = &mut r.candidate.origin {
-                    for p in &mut o.parents {
-                        *p = inner_id(*p);
-                    }
-                }
+                map_ids(&mut r.candidate, inner_id);
                 r
             })
             .collect()
@@ -282,6 +272,14 @@ impl<S: Strategy> NoveltySearch<S> {
             st.centres.behaviors[m] = None;
             st.centres.probed = false;
         }
+    }
+}
+
+/// Maps a candidate's id and its parents' ids.
+fn map_ids<G>(c: &mut Candidate<G>, f: impl Fn(CandidateId) -> CandidateId) {
+    c.id = f(c.id);
+    for p in c.origin.iter_mut().flat_map(|o| &mut o.parents) {
+        *p = f(*p);
     }
 }
 

@@ -23,6 +23,8 @@
 //! hypervolume against `reference` (given, or the worst value of each
 //! objective in the first generation).
 
+use std::collections::BTreeMap;
+
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use evonet_core::{
@@ -250,7 +252,7 @@ where
         results: Vec<Evaluated<G>>,
     ) -> Result<TellReport, StrategyError> {
         let gen = st.book.generation;
-        let objectives: Vec<(CandidateId, Vec<f64>)> = results
+        let mut objectives: BTreeMap<CandidateId, Vec<f64>> = results
             .iter()
             .map(|r| (r.candidate.id, self.objectives(Some(&r.outcome))))
             .collect();
@@ -262,9 +264,8 @@ where
             .into_iter()
             .map(|m| {
                 let o = objectives
-                    .iter()
-                    .find(|(id, _)| *id == m.id)
-                    .map_or_else(|| self.objectives(None), |(_, o)| o.clone());
+                    .remove(&m.id)
+                    .unwrap_or_else(|| self.objectives(None));
                 Ranked {
                     member: m,
                     objectives: o,

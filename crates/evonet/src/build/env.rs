@@ -1,7 +1,7 @@
 //! An environment problem built from `[env]`, with a policy of the given
 //! shape (NEAT passes no hidden layers: only the action head is used).
 
-use evonet_envs::{Env, EnvSource, EnvSpec};
+use evonet_envs::{AnyEnv, Env, EnvSource, EnvSpec};
 use evonet_nn::{Activation, ConvSpec};
 use evonet_problems::rollout::RolloutEnv;
 use evonet_problems::{PolicySpec, RlProblem, Task, TaskKind};
@@ -90,9 +90,10 @@ impl EnvSetup {
             .open_env(&cfg.id, gym.as_ref())
             .map_err(|e| ctx.error("env.id", e))?;
         let minatar = cfg.minatar_settings();
-        let spec = source.make_with(cfg.max_steps, &minatar).spec().clone();
+        let mut env = source.make_with(cfg.max_steps, &minatar);
+        let spec = env.spec().clone();
         if ctx.config.novelty.is_some() && source.builtin().is_none() {
-            check_behavior(ctx, &source, cfg)?;
+            check_behavior(ctx, &mut env, &cfg.id)?;
         }
         let policy = choice.spec(ctx, &spec)?;
         let task = Task {
@@ -128,13 +129,8 @@ impl EnvSetup {
 /// Novelty search compares the behaviour an episode ends with: the start
 /// of one episode shows whether a user's or a bridged environment defines
 /// one (the built-in ones are known when the config is checked).
-fn check_behavior(
-    ctx: &BuildContext<'_>,
-    source: &EnvSource,
-    cfg: &crate::config::EnvConfig,
-) -> Result<(), BuildError> {
+fn check_behavior(ctx: &BuildContext<'_>, env: &mut AnyEnv, id: &str) -> Result<(), BuildError> {
     let probe = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut env = source.make_with(cfg.max_steps, &cfg.minatar_settings());
         let mut obs = vec![0.0; env.spec().obs_dim];
         env.reset(0, &mut obs);
         env.behavior()
@@ -145,19 +141,15 @@ fn check_behavior(
             "env.id",
             format!(
                 "`{}` defines no behaviour characterisation, which novelty search compares: give the environment a `behavior()` method that returns it as numbers (MuJoCo environments have their centre of mass built in, Atari games their RAM)",
-                cfg.id
+                id
             ),
         )),
-        Err(panic) => {
-            let why = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Err(ctx.error(
-                "env.id",
-                format!("`{}`: starting an episode to read its behaviour failed: {why}", cfg.id),
-            ))
-        }
+        Err(panic) => Err(ctx.error(
+            "env.id",
+            format!(
+                "`{id}`: starting an episode to read its behaviour failed: {}",
+                evonet_runner::panic_message(panic.as_ref())
+            ),
+        )),
     }
 }
