@@ -11,6 +11,8 @@ mod eval_cmd;
 mod plot_cmd;
 mod plot_curves;
 mod plot_maze;
+#[cfg(feature = "nas")]
+mod plot_pareto;
 mod progress;
 #[cfg(feature = "redis")]
 mod remote;
@@ -120,13 +122,14 @@ enum Command {
     /// KIND: list the strategies, tasks and environments).
     Config {
         /// The strategy's `kind`: deep_ga, random_search, open_es, cma_es,
-        /// neat, aging_evolution, truncation_ga or random_sampling.
+        /// neat, aging_evolution, truncation_ga, random_sampling or nsga2.
         kind: Option<String>,
     },
     /// Plot runs, per strategy (SVG), with a Markdown table: architecture
     /// searches as best validation accuracy so far against candidates
     /// trained; weight-evolution runs as best, mean and test return against
-    /// frames (mean over runs, band from lowest to highest).
+    /// frames (mean over runs, band from lowest to highest); multi-objective
+    /// searches (runs with `pareto.json`) as their Pareto fronts.
     Plot {
         /// Folders of runs: architecture searches, or RL runs.
         runs: Vec<PathBuf>,

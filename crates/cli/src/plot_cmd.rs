@@ -69,6 +69,10 @@ pub fn plot(dirs: &[PathBuf], out: &Path, budget: Option<usize>) -> Result<()> {
     if dirs.is_empty() {
         return Err(user("name at least one run folder"));
     }
+    #[cfg(feature = "nas")]
+    if crate::plot_pareto::applies(dirs) {
+        return crate::plot_pareto::plot(dirs, out);
+    }
     if let Some(rl) = crate::plot_curves::load_all(dirs)? {
         return crate::plot_curves::plot(&rl, out);
     }

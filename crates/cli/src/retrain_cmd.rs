@@ -21,6 +21,17 @@ pub(crate) fn final_training(
     quiet: bool,
     backend: Backend<'_>,
 ) -> Result<()> {
+    if let Some(front) = stage.write_pareto(out)? {
+        println!(
+            "Pareto front over {}: {} architectures of {} trained, hypervolume {:.6} (reference {:?})\n  {}",
+            front.objectives.join(", "),
+            front.front.len(),
+            front.candidates_trained,
+            front.hypervolume,
+            front.reference,
+            out.join("pareto.json").display()
+        );
+    }
     if stage.top_k() == 0 {
         println!("no final training (final_training.top_k = 0); `evonet retrain` does it later");
         return Ok(());

@@ -20,6 +20,7 @@ use evonet_runner::atomic::write_atomic;
 use evonet_runner::Evaluator;
 use evonet_train::{onnx, weights, Arch};
 
+use crate::pareto_file::{ParetoFile, ParetoSettings};
 use crate::search::Backend;
 
 pub use evonet_nas::final_stage::SUMMARY_FORMAT_VERSION;
@@ -71,15 +72,53 @@ pub struct RetrainProgress<'a> {
 /// Redis, when the workers' results are back).
 pub type Progress<'p> = dyn Fn(RetrainProgress<'_>) + Sync + 'p;
 
-/// The retraining of a search's best architectures.
+/// The retraining of a search's best architectures (and, after a
+/// multi-objective search, its Pareto front).
 pub struct FinalStage {
     problem: Arc<NasProblem>,
     seed: u64,
+    pareto: Option<ParetoSettings>,
 }
 
 impl FinalStage {
     pub(crate) fn new(problem: Arc<NasProblem>, seed: u64) -> Self {
-        Self { problem, seed }
+        Self {
+            problem,
+            seed,
+            pareto: None,
+        }
+    }
+
+    /// The search minimises the validation error and `costs`: the stage
+    /// writes `pareto.json` ([`FinalStage::write_pareto`]).
+    pub(crate) fn set_pareto(&mut self, costs: Vec<String>, reference: Option<Vec<f64>>) {
+        self.pareto = Some(ParetoSettings { costs, reference });
+    }
+
+    /// Writes `out/pareto.json` and each member's architecture under
+    /// `out/pareto/`, from the search's candidates in `out/metrics.jsonl`,
+    /// when the search had several objectives (`None` otherwise).
+    pub fn write_pareto(&self, out: &Path) -> Result<Option<ParetoFile>, FinalError> {
+        let Some(settings) = &self.pareto else {
+            return Ok(None);
+        };
+        let records = self.records(out)?;
+        let (file, archs) = settings.front(&records);
+        for (m, arch) in file.front.iter().zip(&archs) {
+            self.write_architecture(&out.join(&m.architecture), arch)?;
+        }
+        write(&out.join("pareto.json"), &pretty(&file))?;
+        let kept: Vec<PathBuf> = file.front.iter().map(|m| out.join(&m.architecture)).collect();
+        remove_stale(&out.join(crate::pareto_file::FOLDER), &kept);
+        Ok(Some(file))
+    }
+
+    fn records(&self, out: &Path) -> Result<Vec<evonet_runner::CandidateRecord>, FinalError> {
+        let metrics = out.join("metrics.jsonl");
+        evonet_runner::read_candidates(&metrics).map_err(|source| FinalError::Io {
+            path: metrics.clone(),
+            source,
+        })
     }
 
     /// How many architectures are retrained (0: none).
@@ -99,12 +138,7 @@ impl FinalStage {
     /// Reads the search's candidates from `out/metrics.jsonl` and picks the
     /// best `top_k` distinct architectures.
     pub fn plan(&self, out: &Path) -> Result<FinalPlan, FinalError> {
-        let metrics = out.join("metrics.jsonl");
-        let records =
-            evonet_runner::read_candidates(&metrics).map_err(|source| FinalError::Io {
-                path: metrics.clone(),
-                source,
-            })?;
+        let records = self.records(out)?;
         let candidates_trained = records.len();
         let candidates_failed = records.iter().filter(|r| r.failed.is_some()).count();
         let number = |d: &serde_json::Map<String, serde_json::Value>, k: &str| {
@@ -179,14 +213,7 @@ impl FinalStage {
     /// network.
     fn write_network(&self, best: &Path, arch: &Arch, weights: &[u8]) -> Result<(), FinalError> {
         let (input, classes) = (self.problem.input(), self.problem.classes());
-        let arch_file = ArchitectureFile {
-            format_version: ARCH_FORMAT_VERSION,
-            kind: arch.space(),
-            input,
-            classes,
-            architecture: arch,
-        };
-        write(&best.join("architecture.json"), &pretty(&arch_file))?;
+        self.write_architecture(&best.join("architecture.json"), arch)?;
         let path = best.join("weights.evow");
         let net = weights::parse(weights, &path).map_err(|e| FinalError::Weights(e.to_string()))?;
         write(&path, weights)?;
@@ -296,6 +323,20 @@ impl Problem<Arch> for Told<'_, '_> {
     }
 }
 
+impl FinalStage {
+    /// An architecture file (`best/architecture.json`, `pareto/...`).
+    fn write_architecture(&self, path: &Path, arch: &Arch) -> Result<(), FinalError> {
+        let file = ArchitectureFile {
+            format_version: ARCH_FORMAT_VERSION,
+            kind: arch.space(),
+            input: self.problem.input(),
+            classes: self.problem.classes(),
+            architecture: arch,
+        };
+        write(path, &pretty(&file))
+    }
+}
+
 /// `best/architecture.json`.
 #[derive(Serialize)]
 struct ArchitectureFile<'a> {
@@ -304,6 +345,23 @@ struct ArchitectureFile<'a> {
     input: [usize; 3],
     classes: usize,
     architecture: &'a Arch,
+}
+
+/// Removes the architecture files of an earlier front (a resumed search
+/// that went further) from `dir`, all but `kept`.
+fn remove_stale(dir: &Path, kept: &[PathBuf]) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for path in entries.flatten().map(|e| e.path()) {
+        let ours = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("candidate-") && n.ends_with(".json"));
+        if ours && !kept.contains(&path) {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 fn pretty<T: Serialize>(v: &T) -> Vec<u8> {

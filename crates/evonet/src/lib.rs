@@ -82,6 +82,8 @@ pub mod config;
 pub mod export;
 #[cfg(feature = "nas")]
 pub mod final_stage;
+#[cfg(feature = "nas")]
+pub mod pareto_file;
 pub mod memory;
 pub mod registry;
 #[cfg(feature = "redis")]

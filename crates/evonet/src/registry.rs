@@ -20,7 +20,7 @@ use evonet_core::StrategyError;
 use evonet_envs::{DuplicateEnv, Env, EnvRegistry};
 use evonet_neat::NeatConfig;
 use evonet_strategies::{
-    AgingEvolutionConfig, CmaEsConfig, DeepGaConfig, OpenEsConfig, RandomSamplingConfig,
+    AgingEvolutionConfig, CmaEsConfig, DeepGaConfig, Nsga2Config, OpenEsConfig, RandomSamplingConfig,
     RandomSearchConfig, TruncationGaConfig,
 };
 
@@ -110,7 +110,8 @@ check_by_validate!(
     CmaEsConfig,
     AgingEvolutionConfig,
     TruncationGaConfig,
-    RandomSamplingConfig
+    RandomSamplingConfig,
+    Nsga2Config
 );
 
 impl CheckSettings for NeatConfig {
@@ -186,6 +187,9 @@ strategies! {
     #[cfg(feature = "nas")]
     RandomSampling(RandomSamplingConfig) = "random_sampling", Architecture, build::nas::random_sampling, "digits-nas-random.toml",
         "random search over architectures at equal budget";
+    #[cfg(feature = "nas")]
+    Nsga2(Nsga2Config) = "nsga2", Architecture, build::nas::nsga2, "digits-nsga.toml",
+        "NSGA-II over validation error and costs: parameters, FLOPs, latency (Deb et al. 2002)";
 }
 
 impl StrategyConfig {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use evonet_core::{Cost, EvalError, EvalRequest, Evaluation, Problem, TestReport};
 use evonet_train::{
-    accuracy, train, Arch, Augment, Dataset, LrSchedule, Net, Split, Splits, TrainConfig,
+    accuracy, inference_latency, train, Arch, Augment, Dataset, LrSchedule, Net, Split, Splits, TrainConfig,
 };
 
 /// How candidates are trained during the search.
@@ -161,7 +161,18 @@ pub struct NasProblem {
     final_train: std::sync::OnceLock<Dataset>,
     fidelity: Fidelity,
     final_training: FinalTraining,
+    /// Timed passes of [`inference_latency`] per candidate; 0 measures
+    /// none.
+    latency_passes: usize,
 }
+
+/// The costs an evaluation reports that a multi-objective search can
+/// minimise beside the validation error (`latency_ms` only where the
+/// problem measures it, [`NasProblem::with_latency`]).
+pub const COST_FIGURES: [&str; 3] = ["params", "flops", "latency_ms"];
+
+/// Timed passes per candidate when latency is measured.
+pub const LATENCY_PASSES: usize = 15;
 
 /// A network trained at full fidelity and its one test score.
 pub struct Retrained {
@@ -195,7 +206,22 @@ impl NasProblem {
             final_train: std::sync::OnceLock::new(),
             fidelity,
             final_training,
+            latency_passes: 0,
         }
+    }
+
+    /// Each evaluation also reports `latency_ms`: the median time of one
+    /// image through the candidate at full width, in inference mode, on
+    /// the evaluating machine ([`inference_latency`]). A wall-clock
+    /// figure, so a search that minimises it is not bit-reproducible.
+    pub fn with_latency(mut self) -> Self {
+        self.latency_passes = LATENCY_PASSES;
+        self
+    }
+
+    /// Whether evaluations report `latency_ms`.
+    pub fn measures_latency(&self) -> bool {
+        self.latency_passes > 0
     }
 
     pub fn splits(&self) -> &Splits {
@@ -231,6 +257,7 @@ impl NasProblem {
             format!("search images {}", self.search_train.len()),
             format!("fidelity {:?}", self.fidelity),
             format!("final {:?}", self.final_training),
+            format!("latency passes {}", self.latency_passes),
         ]
     }
 
@@ -299,6 +326,22 @@ impl Problem<Arch> for NasProblem {
             .map_err(|e| EvalError::Other(e.to_string()))?;
         let val = accuracy(&t.net, &self.splits.validation);
         let images = (self.search_train.len() * self.fidelity.epochs) as u64;
+        let mut details = vec![
+            ("val_accuracy".into(), val),
+            ("params".into(), cost.params as f64),
+            ("flops".into(), cost.flops as f64),
+            (
+                "final_loss".into(),
+                t.losses.last().copied().unwrap_or(f64::NAN),
+            ),
+            ("train_s".into(), started.elapsed().as_secs_f64()),
+        ];
+        if self.latency_passes > 0 {
+            let latency =
+                inference_latency(arch, self.input(), self.classes(), self.latency_passes)
+                    .map_err(|e| EvalError::BadGenome(e.to_string()))?;
+            details.push(("latency_ms".into(), latency.as_secs_f64() * 1e3));
+        }
         Ok(Evaluation {
             fitness: val,
             cost: Cost {
@@ -307,16 +350,7 @@ impl Problem<Arch> for NasProblem {
             },
             obs_stats: None,
             solved: false,
-            details: vec![
-                ("val_accuracy".into(), val),
-                ("params".into(), cost.params as f64),
-                ("flops".into(), cost.flops as f64),
-                (
-                    "final_loss".into(),
-                    t.losses.last().copied().unwrap_or(f64::NAN),
-                ),
-                ("train_s".into(), started.elapsed().as_secs_f64()),
-            ],
+            details,
             artifact: Vec::new(),
             behavior: None,
         })

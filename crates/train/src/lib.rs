@@ -10,6 +10,7 @@
 //! seed of evonet's own, and `trainer` trains it by backprop (Adam, a
 //! constant or cosine learning rate from `schedule`, shifts and flips from
 //! `augment`) with seeded shuffling and dropout masks and scores it.
+//! `latency` times one image through a network on this CPU.
 //! `weights` stores a trained network in a versioned, checksummed file;
 //! `onnx` exports it for other runtimes.
 
@@ -19,6 +20,7 @@ pub mod augment;
 pub mod cell;
 pub mod cell_model;
 pub mod data;
+pub mod latency;
 mod layers;
 pub mod model;
 pub mod onnx;
@@ -31,6 +33,7 @@ pub use architecture::Arch;
 pub use augment::Augment;
 pub use cell::{Cell, CellArch, CellBlock, CellOp};
 pub use data::{DataError, Dataset, Split, Splits};
+pub use latency::inference_latency;
 pub use model::Net;
 pub use schedule::LrSchedule;
 pub use trainer::{

@@ -5,10 +5,11 @@
 use std::sync::Arc;
 
 use evonet_core::{Champion, Strategy, StrategyError, TestReport, Variation};
+use evonet_nas::problem::COST_FIGURES;
 use evonet_nas::{NasProblem, SearchSpace};
 use evonet_strategies::{
-    AgingEvolution, AgingEvolutionConfig, Alps, AlpsConfig, RandomSampling, RandomSamplingConfig,
-    TruncationGa, TruncationGaConfig,
+    AgingEvolution, AgingEvolutionConfig, Alps, AlpsConfig, Nsga2, Nsga2Config, RandomSampling,
+    RandomSamplingConfig, TruncationGa, TruncationGaConfig,
 };
 use evonet_train::Arch;
 
@@ -47,7 +48,7 @@ fn with_alps(
 ) -> Result<Box<dyn Search>, BuildError> {
     let (problem, space) = nas_problem(ctx)?;
     let strategy = Alps::new(alps.clone(), space, crossover_rate).map_err(|e| ctx.alps_error(e))?;
-    Ok(prepared(strategy, problem, ctx))
+    Ok(prepared(strategy, Arc::new(problem), ctx))
 }
 
 pub(crate) fn random_sampling(
@@ -55,6 +56,32 @@ pub(crate) fn random_sampling(
     ctx: &BuildContext<'_>,
 ) -> Result<Box<dyn Search>, BuildError> {
     search(ctx, |space| RandomSampling::new(c.clone(), space))
+}
+
+/// NSGA-II over the validation error and the costs named in
+/// `objectives` (each one the problem reports: [`COST_FIGURES`]); the run
+/// ends with `pareto.json` besides `best/`.
+pub(crate) fn nsga2(c: &Nsga2Config, ctx: &BuildContext<'_>) -> Result<Box<dyn Search>, BuildError> {
+    if let Some(o) = c.objectives.iter().find(|o| !COST_FIGURES.contains(&o.as_str())) {
+        return Err(ctx.error(
+            "strategy.objectives",
+            format!(
+                "`{o}` is not a cost architecture search reports; choose from {}",
+                COST_FIGURES.join(", ")
+            ),
+        ));
+    }
+    let (problem, space) = nas_problem(ctx)?;
+    let problem = match c.objectives.iter().any(|o| o == "latency_ms") {
+        true => problem.with_latency(),
+        false => problem,
+    };
+    let strategy = Nsga2::new(c.clone(), space).map_err(|e| ctx.strategy_error(e))?;
+    let mut search = prepared_search(strategy, Arc::new(problem), ctx);
+    if let Some(stage) = &mut search.final_stage {
+        stage.set_pareto(c.objectives.clone(), c.reference.clone());
+    }
+    Ok(Box::new(search))
 }
 
 /// A strategy over the search space of `[search_space]`, made by `make`.
@@ -67,11 +94,11 @@ where
 {
     let (problem, space) = nas_problem(ctx)?;
     let strategy = make(space).map_err(|e| ctx.strategy_error(e))?;
-    Ok(prepared(strategy, problem, ctx))
+    Ok(prepared(strategy, Arc::new(problem), ctx))
 }
 
 /// Loads `[data]` and builds the problem and the search space over it.
-fn nas_problem(ctx: &BuildContext<'_>) -> Result<(Arc<NasProblem>, SearchSpace), BuildError> {
+fn nas_problem(ctx: &BuildContext<'_>) -> Result<(NasProblem, SearchSpace), BuildError> {
     let cfg = ctx.config;
     let missing = |key: &str| ctx.error(key, "missing: architecture search needs it");
     let data = cfg.data.as_ref().ok_or_else(|| missing("data"))?;
@@ -91,13 +118,25 @@ fn nas_problem(ctx: &BuildContext<'_>) -> Result<(Arc<NasProblem>, SearchSpace),
     space
         .check()
         .map_err(|(key, message)| ctx.error(&format!("search_space.{key}"), message))?;
-    Ok((Arc::new(problem), space))
+    Ok((problem, space))
 }
 
 fn prepared<S>(strategy: S, problem: Arc<NasProblem>, ctx: &BuildContext<'_>) -> Box<dyn Search>
 where
     S: Strategy<Genome = Arch> + 'static,
     SearchSpace: Variation<Arch>,
+{
+    Box::new(prepared_search(strategy, problem, ctx))
+}
+
+/// The search with its final stage (retraining the best).
+fn prepared_search<S>(
+    strategy: S,
+    problem: Arc<NasProblem>,
+    ctx: &BuildContext<'_>,
+) -> Prepared<S>
+where
+    S: Strategy<Genome = Arch> + 'static,
 {
     let export = |ch: &Champion<Arch>, _t: &TestReport| {
         Ok(ChampionBody::Architecture(ArchitectureChampion {
@@ -115,5 +154,5 @@ where
         None,
     );
     prepared.final_stage = Some(final_stage);
-    Box::new(prepared)
+    prepared
 }
