@@ -61,7 +61,10 @@ fn load(dir: &Path) -> Result<Run> {
 pub fn plot(dirs: &[PathBuf], out: &Path) -> Result<()> {
     let runs: Vec<Run> = dirs.iter().map(|d| load(d)).collect::<Result<_>>()?;
     let cost = runs[0].file.objectives[1].clone();
-    if let Some(r) = runs.iter().find(|r| r.file.objectives != runs[0].file.objectives) {
+    if let Some(r) = runs
+        .iter()
+        .find(|r| r.file.objectives != runs[0].file.objectives)
+    {
         return Err(user(format!(
             "{}: objectives {:?} differ from {}'s {:?}",
             r.dir.display(),
@@ -116,7 +119,10 @@ impl Frame {
         let costs = pts().map(|p| p.0.max(1.0).log10());
         let x0 = costs.clone().fold(f64::INFINITY, f64::min).floor();
         let x1 = costs.fold(f64::NEG_INFINITY, f64::max).ceil().max(x0 + 1.0);
-        let worst = (pts().map(|p| p.1).fold(0.0, f64::max) * 10.0).ceil().min(10.0) / 10.0;
+        let worst = (pts().map(|p| p.1).fold(0.0, f64::max) * 10.0)
+            .ceil()
+            .min(10.0)
+            / 10.0;
         Self {
             x0,
             x1,
@@ -253,7 +259,10 @@ impl Frame {
 /// The volume between the origin and the reference point: the
 /// hypervolume as a fraction of it is comparable across scales.
 fn box_volume(f: &ParetoFile) -> f64 {
-    f.reference.iter().map(|r| r.max(f64::MIN_POSITIVE)).product()
+    f.reference
+        .iter()
+        .map(|r| r.max(f64::MIN_POSITIVE))
+        .product()
 }
 
 /// A run folder's last component, for the legend.

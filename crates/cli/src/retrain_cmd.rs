@@ -69,6 +69,18 @@ pub(crate) fn final_training(
         s.final_epochs,
         s.params.map_or("?".into(), |p| format!("{p:.0}"))
     );
+    if let (Some(acc), Some(members)) = (s.ensemble_test_accuracy, &s.ensemble_members) {
+        let list: Vec<String> = members
+            .iter()
+            .map(|m| format!("#{} x{}", m.candidate, m.count))
+            .collect();
+        println!(
+            "ensemble of {} networks ({}): test accuracy {acc:.4} (validation {:.4} from copies trained without it)",
+            members.len(),
+            list.join(", "),
+            s.ensemble_val_accuracy.unwrap_or(f64::NAN)
+        );
+    }
     println!("  {}", out.join("best").join("summary.json").display());
     Ok(())
 }
@@ -138,6 +150,10 @@ pub struct RetrainArgs {
     /// Shift the final training's images by up to this many pixels.
     #[arg(long)]
     pub augment_shift: Option<usize>,
+    /// Also build an ensemble of the retrained architectures (Caruana's
+    /// greedy selection on validation; needs --top-k of at least 2).
+    #[arg(long)]
+    pub ensemble: bool,
     /// Retraining threads (0: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -180,6 +196,7 @@ pub(crate) fn retrain(a: RetrainArgs) -> Result<()> {
         let base = fin.augment.unwrap_or(searched);
         fin.augment = Some(evonet::train::Augment { shift, ..base });
     }
+    fin.ensemble |= a.ensemble;
     if let Some(t) = a.threads {
         cfg.run.threads = t;
     }

@@ -15,6 +15,7 @@ use evonet_core::{
     derive_seed, Candidate, CandidateId, EvalError, EvalRequest, Evaluation, Problem, Purpose,
     TestReport,
 };
+use evonet_nas::ensemble::Ensemble;
 use evonet_nas::{select_top, summarize, NasProblem, RetrainProblem, SearchCounts};
 use evonet_runner::atomic::write_atomic;
 use evonet_runner::Evaluator;
@@ -108,7 +109,11 @@ impl FinalStage {
             self.write_architecture(&out.join(&m.architecture), arch)?;
         }
         write(&out.join("pareto.json"), &pretty(&file))?;
-        let kept: Vec<PathBuf> = file.front.iter().map(|m| out.join(&m.architecture)).collect();
+        let kept: Vec<PathBuf> = file
+            .front
+            .iter()
+            .map(|m| out.join(&m.architecture))
+            .collect();
         remove_stale(&out.join(crate::pareto_file::FOLDER), &kept);
         Ok(Some(file))
     }
@@ -201,10 +206,17 @@ impl FinalStage {
             trained: plan.candidates_trained,
             failed: plan.candidates_failed,
         };
-        let (summary, f, r) = summarize(&self.problem, &plan.top, results, counts)
+        let weights: Vec<Option<Vec<u8>>> = results
+            .iter()
+            .map(|r| r.as_ref().ok().map(|r| r.weights.clone()))
+            .collect();
+        let (summary, f, r, ensemble) = summarize(&self.problem, &plan.top, results, counts)
             .map_err(|table| FinalError::AllFailed(format!("{table:?}")))?;
         let best = out.join("best");
         self.write_network(&best, &f.arch, &r.weights)?;
+        if let Some(e) = ensemble {
+            self.write_ensemble(&best, &e, &weights)?;
+        }
         write(&best.join("summary.json"), &pretty(&summary))?;
         Ok(summary)
     }
@@ -324,6 +336,31 @@ impl Problem<Arch> for Told<'_, '_> {
 }
 
 impl FinalStage {
+    /// `ensemble.onnx`: the members' networks (trained on train +
+    /// validation; `weights` by retraining) averaged as one model.
+    fn write_ensemble(
+        &self,
+        best: &Path,
+        e: &Ensemble,
+        weights: &[Option<Vec<u8>>],
+    ) -> Result<(), FinalError> {
+        let mut nets = Vec::with_capacity(e.indices.len());
+        for &i in &e.indices {
+            let bytes = weights[i].as_deref().unwrap_or_default();
+            let net = weights::parse(bytes, Path::new("retrained"))
+                .map_err(|e| FinalError::Weights(e.to_string()))?;
+            nets.push(net);
+        }
+        let members: Vec<(&evonet_train::Net, f64)> = nets
+            .iter()
+            .zip(&e.members)
+            .map(|(n, m)| (n, m.weight))
+            .collect();
+        let model = onnx::export_ensemble(&members, self.problem.input(), self.problem.classes())
+            .map_err(|e| FinalError::Onnx(e.to_string()))?;
+        write(&best.join(evonet_nas::final_stage::ENSEMBLE_ONNX), &model)
+    }
+
     /// An architecture file (`best/architecture.json`, `pareto/...`).
     fn write_architecture(&self, path: &Path, arch: &Arch) -> Result<(), FinalError> {
         let file = ArchitectureFile {

@@ -82,9 +82,9 @@ pub mod config;
 pub mod export;
 #[cfg(feature = "nas")]
 pub mod final_stage;
+pub mod memory;
 #[cfg(feature = "nas")]
 pub mod pareto_file;
-pub mod memory;
 pub mod registry;
 #[cfg(feature = "redis")]
 pub mod remote;

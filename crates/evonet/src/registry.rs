@@ -20,8 +20,8 @@ use evonet_core::StrategyError;
 use evonet_envs::{DuplicateEnv, Env, EnvRegistry};
 use evonet_neat::NeatConfig;
 use evonet_strategies::{
-    AgingEvolutionConfig, CmaEsConfig, DeepGaConfig, Nsga2Config, OpenEsConfig, RandomSamplingConfig,
-    RandomSearchConfig, TruncationGaConfig,
+    AgingEvolutionConfig, CmaEsConfig, DeepGaConfig, Nsga2Config, OpenEsConfig,
+    RandomSamplingConfig, RandomSearchConfig, TruncationGaConfig,
 };
 
 use crate::build::{self, BuildContext, BuildError};

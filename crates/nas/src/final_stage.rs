@@ -16,10 +16,14 @@ use serde::Serialize;
 use evonet_core::{Cost, EvalError, EvalRequest, Evaluation, Outcome, Problem, TestReport};
 use evonet_train::{Arch, Augment};
 
+use crate::ensemble::{self, Ensemble, EnsembleMember};
 use crate::problem::NasProblem;
 
 /// Format version of `best/summary.json`.
 pub const SUMMARY_FORMAT_VERSION: u32 = 1;
+
+/// The ensemble's ONNX model in `best/`.
+pub const ENSEMBLE_ONNX: &str = "ensemble.onnx";
 
 /// A successful candidate of the search.
 #[derive(Debug, Clone)]
@@ -52,8 +56,10 @@ pub fn select_top(mut found: Vec<Found>, k: usize) -> Vec<Found> {
 /// at full fidelity with the request's seed; the fitness is the test
 /// accuracy (reported, never used to choose), the details are
 /// `test_accuracy`, `train_s` and the loss of every epoch (`loss_1`, ...),
-/// and the artifact is the trained network's weights file
-/// (`evonet_train::weights`).
+/// and the artifact is a [`RetrainArtifact`]: the trained network's
+/// weights file (`evonet_train::weights`) and, when the final training
+/// builds an ensemble, the validation probabilities of a copy trained on
+/// the training split alone (seed [`holdout_seed`]).
 pub struct RetrainProblem {
     problem: Arc<NasProblem>,
 }
@@ -83,8 +89,16 @@ impl Problem<Arch> for RetrainProblem {
         for (epoch, loss) in r.losses.iter().enumerate() {
             details.push((format!("loss_{}", epoch + 1), *loss));
         }
+        let holdout = match p.final_training().ensemble {
+            true => p.holdout_probabilities(arch, holdout_seed(request.seed))?,
+            false => Vec::new(),
+        };
         let images = p.splits().train.len() + p.splits().validation.len();
         let epochs = p.final_training().epochs;
+        let artifact = RetrainArtifact {
+            weights: evonet_train::weights::to_bytes(&r.net, p.input(), p.classes()),
+            holdout,
+        };
         Ok(Evaluation {
             fitness: r.test_accuracy,
             cost: Cost {
@@ -94,7 +108,7 @@ impl Problem<Arch> for RetrainProblem {
             obs_stats: None,
             solved: false,
             details,
-            artifact: evonet_train::weights::to_bytes(&r.net, p.input(), p.classes()),
+            artifact: artifact.to_bytes(),
             behavior: None,
         })
     }
@@ -106,6 +120,54 @@ impl Problem<Arch> for RetrainProblem {
     }
 }
 
+/// The seed of an architecture's training on the training split alone,
+/// from the seed of its retraining.
+pub fn holdout_seed(seed: u64) -> u64 {
+    evonet_core::seed::sub_seed(seed, 0x686F_6C64)
+}
+
+/// What a retraining sends back besides its figures: the weights file,
+/// then the holdout probabilities (empty without an ensemble), as
+/// `u64` LE length + bytes, `u64` LE count + `f32` LE values. A format of
+/// the Redis task results between one evonet build's coordinator and
+/// workers (the fingerprint makes sure they are the same build).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetrainArtifact {
+    pub weights: Vec<u8>,
+    pub holdout: Vec<f32>,
+}
+
+impl RetrainArtifact {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(16 + self.weights.len() + 4 * self.holdout.len());
+        b.extend((self.weights.len() as u64).to_le_bytes());
+        b.extend(&self.weights);
+        b.extend((self.holdout.len() as u64).to_le_bytes());
+        b.extend(self.holdout.iter().flat_map(|v| v.to_le_bytes()));
+        b
+    }
+
+    pub fn from_bytes(b: &[u8]) -> Result<Self, String> {
+        let bad = || format!("a retraining's result of {} bytes is cut short", b.len());
+        let len = |at: usize| -> Result<usize, String> {
+            let raw = b.get(at..at + 8).ok_or_else(bad)?;
+            Ok(u64::from_le_bytes(raw.try_into().map_err(|_| bad())?) as usize)
+        };
+        let n = len(0)?;
+        let weights = b.get(8..8 + n).ok_or_else(bad)?.to_vec();
+        let count = len(8 + n)?;
+        let raw = b
+            .get(16 + n..)
+            .filter(|r| r.len() == 4 * count)
+            .ok_or_else(bad)?;
+        let holdout = raw
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        Ok(Self { weights, holdout })
+    }
+}
+
 /// What one retraining gave, read back from its evaluation.
 #[derive(Debug, Clone)]
 pub struct RetrainResult {
@@ -114,6 +176,9 @@ pub struct RetrainResult {
     pub losses: Vec<f64>,
     /// The trained network's weights file.
     pub weights: Vec<u8>,
+    /// Validation probabilities of a copy trained on the training split
+    /// alone (empty without an ensemble).
+    pub holdout: Vec<f32>,
 }
 
 impl RetrainResult {
@@ -127,11 +192,13 @@ impl RetrainResult {
         let losses = (1..)
             .map_while(|epoch| e.detail(&format!("loss_{epoch}")))
             .collect();
+        let artifact = RetrainArtifact::from_bytes(&e.artifact)?;
         Ok(Self {
             test_accuracy: e.detail("test_accuracy").unwrap_or(e.fitness),
             train_s: e.detail("train_s").unwrap_or(f64::NAN),
             losses,
-            weights: e.artifact,
+            weights: artifact.weights,
+            holdout: artifact.holdout,
         })
     }
 }
@@ -156,6 +223,8 @@ pub struct SummaryFiles {
     pub architecture: &'static str,
     pub weights: &'static str,
     pub onnx: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ensemble_onnx: Option<&'static str>,
 }
 
 /// `best/summary.json`.
@@ -179,6 +248,15 @@ pub struct NasSummary {
     pub test_images: usize,
     pub files: SummaryFiles,
     pub top_k: Vec<RetrainedRow>,
+    /// With `[final_training] ensemble = true`: the ensemble's test
+    /// accuracy, its accuracy on validation from the holdout copies, and
+    /// its members (`ensemble.onnx` in `files`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ensemble_test_accuracy: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ensemble_val_accuracy: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ensemble_members: Option<Vec<EnsembleMember>>,
 }
 
 /// How many candidates the search trained, and how many of them failed.
@@ -188,16 +266,26 @@ pub struct SearchCounts {
     pub failed: usize,
 }
 
+/// What [`summarize`] gives: the summary, the chosen architecture and
+/// its retraining, and the ensemble when one was built.
+pub type Summarized<'a> = (NasSummary, &'a Found, RetrainResult, Option<Ensemble>);
+
 /// The summary of the retrainings of `top` (in its order), and the chosen
 /// one's result: the first that retrained, so the best by search
-/// validation accuracy. When every retraining failed, the table of their
-/// errors.
+/// validation accuracy; with the ensemble of them when the final training
+/// builds one. When every retraining failed, the table of their errors.
 pub fn summarize<'a>(
     problem: &NasProblem,
     top: &'a [Found],
     results: Vec<Result<RetrainResult, String>>,
     counts: SearchCounts,
-) -> Result<(NasSummary, &'a Found, RetrainResult), Vec<RetrainedRow>> {
+) -> Result<Summarized<'a>, Vec<RetrainedRow>> {
+    let ids: Vec<u64> = top.iter().map(|f| f.id).collect();
+    let ensemble = problem
+        .final_training()
+        .ensemble
+        .then(|| ensemble::build(problem, &ids, &results))
+        .flatten();
     let mut table = Vec::new();
     let mut chosen = None;
     for (rank, (f, r)) in top.iter().zip(results).enumerate() {
@@ -241,10 +329,14 @@ pub fn summarize<'a>(
             architecture: "architecture.json",
             weights: "weights.evow",
             onnx: "model.onnx",
+            ensemble_onnx: ensemble.as_ref().map(|_| ENSEMBLE_ONNX),
         },
         top_k: table,
+        ensemble_test_accuracy: ensemble.as_ref().map(|e| e.test_accuracy),
+        ensemble_val_accuracy: ensemble.as_ref().map(|e| e.val_accuracy),
+        ensemble_members: ensemble.as_ref().map(|e| e.members.clone()),
     };
-    Ok((summary, f, r))
+    Ok((summary, f, r, ensemble))
 }
 
 #[cfg(test)]
@@ -295,9 +387,18 @@ mod tests {
             ("loss_1".into(), 0.9),
             ("loss_2".into(), 0.4),
         ];
-        e.artifact = vec![7; 3];
-        let r = RetrainResult::from_outcome(Outcome::Done(e)).unwrap();
+        let artifact = RetrainArtifact {
+            weights: vec![7; 3],
+            holdout: vec![0.25, 0.75],
+        };
+        e.artifact = artifact.to_bytes();
+        let r = RetrainResult::from_outcome(Outcome::Done(e.clone())).unwrap();
         assert_eq!(r.losses, vec![0.9, 0.4]);
         assert_eq!(r.weights, vec![7; 3]);
+        assert_eq!(r.holdout, vec![0.25, 0.75]);
+        e.artifact.pop();
+        assert!(RetrainResult::from_outcome(Outcome::Done(e))
+            .unwrap_err()
+            .contains("cut short"));
     }
 }

@@ -10,7 +10,8 @@
 //!   truncation GA with crossover, random sampling);
 //! - performance estimation: [`problem`] trains each candidate at a low
 //!   fidelity and scores it on validation data; [`final_stage`] retrains
-//!   the best at full fidelity and scores them once on the test split.
+//!   the best at full fidelity and scores them once on the test split;
+//!   [`ensemble`] combines them (Caruana et al. 2004).
 //!
 //! [`data`] loads the images named by a config. The training backend
 //! stays behind `evonet-train`.
@@ -18,6 +19,7 @@
 pub mod cell_space;
 pub mod chain_space;
 pub mod data;
+pub mod ensemble;
 pub mod final_stage;
 pub mod problem;
 pub mod space;

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use evonet_core::{Cost, EvalError, EvalRequest, Evaluation, Problem, TestReport};
 use evonet_train::{
-    accuracy, inference_latency, train, Arch, Augment, Dataset, LrSchedule, Net, Split, Splits, TrainConfig,
+    accuracy, inference_latency, logits, train, Arch, Augment, Dataset, LrSchedule, Net, Split,
+    Splits, TrainConfig,
 };
 
 /// How candidates are trained during the search.
@@ -60,6 +61,16 @@ pub struct FinalTraining {
     /// distinct) are retrained and tested.
     #[serde(default = "default_top_k")]
     pub top_k: usize,
+    /// Also build an ensemble of the retrained architectures by greedy
+    /// forward selection with replacement on the validation split
+    /// (Caruana et al. 2004); each architecture is then trained a second
+    /// time, on the training split alone, for its validation predictions.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ensemble: bool,
+    /// Rounds of the ensemble's greedy selection: the most members it can
+    /// hold, counted with repetition.
+    #[serde(default = "default_ensemble_rounds")]
+    pub ensemble_rounds: usize,
 }
 
 /// The largest random shift `augment.shift` allows, in pixels.
@@ -76,6 +87,9 @@ fn one() -> f64 {
 }
 fn default_top_k() -> usize {
     3
+}
+fn default_ensemble_rounds() -> usize {
+    20
 }
 
 impl FinalTraining {
@@ -96,6 +110,15 @@ impl FinalTraining {
             return Err((
                 "top_k",
                 "must be between 0 (no final training) and 100".into(),
+            ));
+        }
+        if self.ensemble_rounds == 0 || self.ensemble_rounds > 1000 {
+            return Err(("ensemble_rounds", "must be between 1 and 1000".into()));
+        }
+        if self.ensemble && self.top_k < 2 {
+            return Err((
+                "ensemble",
+                "needs at least 2 retrained architectures (top_k >= 2)".into(),
             ));
         }
         Ok(())
@@ -277,6 +300,18 @@ impl NasProblem {
             cfg.augment = augment;
         }
         cfg
+    }
+
+    /// Trains `arch` as [`NasProblem::retrain`] does but on the training
+    /// split alone, and gives its class probabilities on the validation
+    /// split (row-major `[images, classes]`): what an ensemble is chosen
+    /// on, from a model that never saw those images.
+    pub fn holdout_probabilities(&self, arch: &Arch, seed: u64) -> Result<Vec<f32>, EvalError> {
+        let t = train(arch, &self.splits.train, &self.final_config(), seed)
+            .map_err(|e| EvalError::Other(e.to_string()))?;
+        let mut p = logits(&t.net, &self.splits.validation);
+        crate::ensemble::softmax_rows(&mut p, self.classes());
+        Ok(p)
     }
 
     /// Trains `arch` at full fidelity (all widths, the final epochs) on

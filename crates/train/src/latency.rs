@@ -73,10 +73,18 @@ mod tests {
             stride: 1,
         };
         // About a thousand times the multiply-adds of `small`.
-        let big = chain(vec![conv(64), conv(64), conv(64), Block::Dense { units: 64 }]);
+        let big = chain(vec![
+            conv(64),
+            conv(64),
+            conv(64),
+            Block::Dense { units: 64 },
+        ]);
         let t_small = inference_latency(&small, [1, 16, 16], 10, 9).unwrap();
         let t_big = inference_latency(&big, [1, 16, 16], 10, 9).unwrap();
-        assert!(t_small > Duration::ZERO && t_small < t_big, "{t_small:?} {t_big:?}");
+        assert!(
+            t_small > Duration::ZERO && t_small < t_big,
+            "{t_small:?} {t_big:?}"
+        );
     }
 
     #[test]

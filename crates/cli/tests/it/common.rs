@@ -83,6 +83,18 @@ pub fn assert_same_run(a: &Path, b: &Path, what: &str) {
                 "best/{f} differs {what}"
             );
         }
+        // An ensemble's model, where the final training built one.
+        assert_eq!(
+            std::fs::read(a.join("best/ensemble.onnx")).ok(),
+            std::fs::read(b.join("best/ensemble.onnx")).ok(),
+            "best/ensemble.onnx differs {what}"
+        );
+        // A multi-objective search's front.
+        assert_eq!(
+            std::fs::read(a.join("pareto.json")).ok(),
+            std::fs::read(b.join("pareto.json")).ok(),
+            "pareto.json differs {what}"
+        );
     }
 }
 

@@ -166,6 +166,10 @@ fn through_workers_matches_local(cfg: &str, name: &str, db: u8) {
     if cfg.contains("[final_training]") {
         assert_final_stage_on_workers(&d, &out);
     }
+    if cfg.contains("ensemble = true") {
+        let s = crate::common::nas_summary(&out);
+        assert!(s["ensemble_test_accuracy"].is_number(), "{s}");
+    }
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -216,7 +220,9 @@ fn a_cell_architecture_search_through_3_workers_matches_local_threads() {
     // Workers build the same NasProblem (the built-in digits) from the
     // run spec and train candidates, then the retraining of the best two
     // from the final stage's spec.
-    let cfg = crate::nas::SMALL_CELLS.replace("top_k = 1", "top_k = 2");
+    // With an ensemble: each retraining's holdout probabilities come back
+    // from the workers with its weights.
+    let cfg = crate::nas::SMALL_CELLS.replace("top_k = 1", "top_k = 2\nensemble = true");
     through_workers_matches_local(&cfg, "redis-nas", 7);
 }
 
@@ -531,4 +537,10 @@ fn a_server_that_is_not_redis_exits_2_with_one_line() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("does not speak the Redis protocol"), "{err}");
     std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn an_nsga2_search_through_3_workers_matches_local_threads() {
+    // The same front (`pareto.json`) and retrained best as local threads.
+    through_workers_matches_local(crate::nsga::SMALL_NSGA, "redis-nsga", 8);
 }

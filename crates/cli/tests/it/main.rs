@@ -14,4 +14,5 @@ mod minatar;
 mod nas;
 mod neat;
 mod novelty;
+mod nsga;
 mod resume;

@@ -46,7 +46,8 @@ fn lines(dir: &Path) -> Vec<serde_json::Value> {
 #[test]
 fn a_search_writes_candidates_and_best_and_is_the_same_on_1_and_2_threads() {
     let d = tmp("nas-threads");
-    let c = write_config(&d, "nas.toml", SMALL_NAS);
+    let cfg = SMALL_NAS.replace("top_k = 2", "top_k = 3\nensemble = true");
+    let c = write_config(&d, "nas.toml", &cfg);
     let (one, two) = (d.join("one"), d.join("two"));
     let out = run_into(&c, &one, &["--threads", "1"]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -83,7 +84,8 @@ fn a_search_writes_candidates_and_best_and_is_the_same_on_1_and_2_threads() {
         assert!(s[k].is_number(), "summary.json lacks {k}: {s}");
     }
     assert!(s["test_accuracy"].as_f64().unwrap() > 0.5, "{s}");
-    assert_eq!(s["top_k"].as_array().unwrap().len(), 2);
+    assert_eq!(s["top_k"].as_array().unwrap().len(), 3);
+    check_ensemble(&one, &s, 3);
     // The best is the first by search validation accuracy, not by test.
     assert_eq!(s["candidate"], s["top_k"][0]["candidate"]);
     let best_val = cands
@@ -183,17 +185,82 @@ fn a_cell_search_evolves_cells_exports_them_and_is_the_same_on_1_and_2_threads()
     std::fs::remove_dir_all(&d).unwrap();
 }
 
-/// Runs scripts/check_onnx.py on `best/model.onnx` against evonet's own
-/// predictions on the test split of the digits (split with `seed`).
-fn check_onnx(run: &Path, seed: u64) {
-    let python = match std::env::var_os("EVONET_PYTHON") {
-        Some(p) => p,
+/// The ensemble of the retrained architectures in `summary`: members
+/// among them, weights that sum to 1, and `best/ensemble.onnx` scoring in
+/// onnxruntime what summary.json says on the test split.
+fn check_ensemble(run: &Path, summary: &serde_json::Value, seed: u64) {
+    let retrained: Vec<&serde_json::Value> = summary["top_k"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["candidate"])
+        .collect();
+    let members = summary["ensemble_members"].as_array().unwrap();
+    assert!(!members.is_empty(), "{summary}");
+    let mut total = 0.0;
+    for m in members {
+        assert!(retrained.contains(&&m["candidate"]), "{m}");
+        assert!(m["count"].as_u64().unwrap() >= 1);
+        total += m["weight"].as_f64().unwrap();
+    }
+    assert!((total - 1.0).abs() < 1e-9, "{summary}");
+    let acc = summary["ensemble_test_accuracy"].as_f64().unwrap();
+    assert!(acc > 0.5, "{summary}");
+    assert!(summary["ensemble_val_accuracy"].as_f64().unwrap() > 0.5);
+    assert_eq!(summary["files"]["ensemble_onnx"], "ensemble.onnx");
+    let Some(python) = onnx_python() else { return };
+    let splits = evonet::nas::DataConfig::default()
+        .load(Path::new("."), seed)
+        .unwrap();
+    let x = run.join("test-images.f32");
+    let y = run.join("test-labels.u8");
+    let bytes: Vec<u8> = splits
+        .test
+        .images
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    std::fs::write(&x, bytes).unwrap();
+    std::fs::write(&y, &splits.test.labels).unwrap();
+    let out = std::process::Command::new(python)
+        .arg(repo().join("scripts/check_onnx.py"))
+        .arg(run.join("best/ensemble.onnx"))
+        .arg(&x)
+        .arg("--labels")
+        .arg(&y)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(report["output"], "probabilities");
+    let right = report["right"].as_f64().unwrap();
+    let n = splits.test.len() as f64;
+    // At most one image apart (a near tie between two classes can round
+    // either way in another runtime).
+    assert!((right - acc * n).abs() <= 1.0, "{report} against {acc}");
+}
+
+/// The Python with onnxruntime (`EVONET_PYTHON`; required in CI).
+fn onnx_python() -> Option<std::ffi::OsString> {
+    match std::env::var_os("EVONET_PYTHON") {
+        Some(p) => Some(p),
         None if std::env::var_os("CI").is_some() => panic!("CI must set EVONET_PYTHON"),
         None => {
             eprintln!("ONNX check skipped: set EVONET_PYTHON to a python with onnxruntime");
-            return;
+            None
         }
-    };
+    }
+}
+
+/// Runs scripts/check_onnx.py on `best/model.onnx` against evonet's own
+/// predictions on the test split of the digits (split with `seed`).
+fn check_onnx(run: &Path, seed: u64) {
+    let Some(python) = onnx_python() else { return };
     let splits = evonet::nas::DataConfig::default()
         .load(Path::new("."), seed)
         .unwrap();
@@ -299,6 +366,10 @@ fn bad_search_configs_exit_2_naming_the_key() {
             "search_space",
         ),
         (("format = \"digits\"", "format = \"mnist\""), "data"),
+        (
+            ("top_k = 2", "top_k = 1\nensemble = true"),
+            "final_training.ensemble",
+        ),
         (
             ("data_fraction = 0.6", "data_fraction = 1.5"),
             "training.data_fraction",

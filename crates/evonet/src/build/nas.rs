@@ -61,8 +61,15 @@ pub(crate) fn random_sampling(
 /// NSGA-II over the validation error and the costs named in
 /// `objectives` (each one the problem reports: [`COST_FIGURES`]); the run
 /// ends with `pareto.json` besides `best/`.
-pub(crate) fn nsga2(c: &Nsga2Config, ctx: &BuildContext<'_>) -> Result<Box<dyn Search>, BuildError> {
-    if let Some(o) = c.objectives.iter().find(|o| !COST_FIGURES.contains(&o.as_str())) {
+pub(crate) fn nsga2(
+    c: &Nsga2Config,
+    ctx: &BuildContext<'_>,
+) -> Result<Box<dyn Search>, BuildError> {
+    if let Some(o) = c
+        .objectives
+        .iter()
+        .find(|o| !COST_FIGURES.contains(&o.as_str()))
+    {
         return Err(ctx.error(
             "strategy.objectives",
             format!(
@@ -130,11 +137,7 @@ where
 }
 
 /// The search with its final stage (retraining the best).
-fn prepared_search<S>(
-    strategy: S,
-    problem: Arc<NasProblem>,
-    ctx: &BuildContext<'_>,
-) -> Prepared<S>
+fn prepared_search<S>(strategy: S, problem: Arc<NasProblem>, ctx: &BuildContext<'_>) -> Prepared<S>
 where
     S: Strategy<Genome = Arch> + 'static,
 {

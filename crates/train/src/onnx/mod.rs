@@ -21,14 +21,17 @@ pub(crate) use evonet_onnx::window;
 pub(crate) struct Graph<'a> {
     model: Model,
     tensors: std::slice::Iter<'a, NamedTensor>,
+    /// Put before every constant's name (an ensemble's `m0.`, ...).
+    prefix: String,
     pub(crate) last: String,
 }
 
 impl<'a> Graph<'a> {
-    fn new(tensors: &'a [NamedTensor]) -> Self {
+    fn new(model: Model, tensors: &'a [NamedTensor], prefix: String) -> Self {
         Self {
-            model: Model::new(),
+            model,
             tensors: tensors.iter(),
+            prefix,
             last: "input".into(),
         }
     }
@@ -36,7 +39,10 @@ impl<'a> Graph<'a> {
     /// The next tensor of the network, as a constant.
     pub(crate) fn next(&mut self) -> String {
         match self.tensors.next() {
-            Some(t) => self.model.constant(&t.name, &t.shape, &t.data),
+            Some(t) => {
+                let name = format!("{}{}", self.prefix, t.name);
+                self.model.constant(&name, &t.shape, &t.data)
+            }
             // `Net::tensors` lists one tensor per parameter the nodes take;
             // a missing one makes an invalid model that the checker names.
             None => "missing_tensor".into(),
@@ -61,21 +67,69 @@ impl std::ops::DerefMut for Graph<'_> {
 /// The ONNX model of `net` for inputs of `input` shape (`[c, h, w]`):
 /// input `input` `[batch, c, h, w]`, output `logits` `[batch, classes]`.
 pub fn export(net: &Net, input: [usize; 3], classes: usize) -> Result<Vec<u8>, ArchError> {
-    let tensors = net.tensors();
-    let mut g = Graph::new(&tensors);
-    match net {
-        Net::Chain(n) => chain::build(&mut g, n.arch(), input)?,
-        Net::Cell(n) => cell::build(&mut g, n.arch(), &n.places)?,
-    }
-    let (w, b) = (g.next(), g.next());
-    let last = g.last.clone();
-    g.named_node("Gemm", &[&last, &w, &b], &[], "logits".into());
-    let mut model = g.model;
+    let (mut model, _) = add_network(Model::new(), net, input, "", Some("logits"))?;
     model.input("input", &input);
     model.output("logits", Elem::F32, &[classes]);
     Ok(model.finish(&format!(
         "evonet {} network: {}",
         net.arch().space(),
         net.arch()
+    )))
+}
+
+/// `net`'s nodes added to `model`, reading `input`, its constants named
+/// with `prefix`; the model and the name of the logits (`name`, or a
+/// fresh one).
+fn add_network(
+    model: Model,
+    net: &Net,
+    input: [usize; 3],
+    prefix: &str,
+    name: Option<&str>,
+) -> Result<(Model, String), ArchError> {
+    let tensors = net.tensors();
+    let mut g = Graph::new(model, &tensors, prefix.to_string());
+    match net {
+        Net::Chain(n) => chain::build(&mut g, n.arch(), input)?,
+        Net::Cell(n) => cell::build(&mut g, n.arch(), &n.places)?,
+    }
+    let (w, b) = (g.next(), g.next());
+    let last = g.last.clone();
+    let logits = match name {
+        Some(n) => g.named_node("Gemm", &[&last, &w, &b], &[], n.into()),
+        None => g.node("Gemm", &[&last, &w, &b], &[]),
+    };
+    Ok((g.model, logits))
+}
+
+/// One ONNX model of an ensemble: input `input` `[batch, c, h, w]`,
+/// output `probabilities` `[batch, classes]`, the weighted average of
+/// each member's softmax (`members`: network and weight; member `i`'s
+/// constants are named `mI.` + its tensor's name).
+pub fn export_ensemble(
+    members: &[(&Net, f64)],
+    input: [usize; 3],
+    classes: usize,
+) -> Result<Vec<u8>, ArchError> {
+    let mut model = Model::new();
+    let mut terms = Vec::with_capacity(members.len());
+    for (i, (net, weight)) in members.iter().enumerate() {
+        let (m, logits) = add_network(model, net, input, &format!("m{i}."), None)?;
+        model = m;
+        let p = model.node("Softmax", &[&logits], &[("axis", Attr::Int(1))]);
+        let w = model.constant(&format!("m{i}.ensemble_weight"), &[1], &[*weight as f32]);
+        terms.push(model.node("Mul", &[&p, &w], &[]));
+    }
+    let terms: Vec<&str> = terms.iter().map(String::as_str).collect();
+    model.named_node("Sum", &terms, &[], "probabilities".into());
+    model.input("input", &input);
+    model.output("probabilities", Elem::F32, &[classes]);
+    let names: Vec<String> = members
+        .iter()
+        .map(|(n, w)| format!("{w:.3} x {}", n.arch()))
+        .collect();
+    Ok(model.finish(&format!(
+        "evonet ensemble (averaged softmax): {}",
+        names.join(" + ")
     )))
 }
