@@ -21,7 +21,11 @@
 //! it stays plain data in any format). The champion is the candidate of the best fitness; the
 //! report adds the size of the population's first front and its
 //! hypervolume against `reference` (given, or the worst value of each
-//! objective in the first generation).
+//! objective in the first generation). A given `reference` also bounds the
+//! search by Deb et al.'s constrained domination (section VI of the
+//! paper): a candidate beyond it ranks behind every candidate within it,
+//! so the population is not spent on networks too poor or too costly to
+//! add any volume.
 
 use std::collections::BTreeMap;
 
@@ -53,7 +57,9 @@ pub struct Nsga2Config {
     pub crossover_rate: f64,
     /// The hypervolume's reference point, one value per objective (the
     /// negated fitness first); by default the worst of the first
-    /// generation. Give it to compare runs.
+    /// generation. Given, it also bounds the search: a candidate beyond
+    /// it in any objective ranks behind every candidate within it
+    /// (constrained domination, Deb et al. section VI).
     #[serde(default)]
     pub reference: Option<Vec<f64>>,
 }
@@ -195,9 +201,34 @@ impl<G, V: Variation<G>> Nsga2<G, V> {
 
 /// The best `n` of `all` by front, then crowding distance (ties by id),
 /// with every kept member's front and crowding distance among `all`.
-fn select<G>(mut all: Vec<Ranked<G>>, n: usize) -> Vec<Ranked<G>> {
+///
+/// With a `bound` (the config's reference point), Deb et al.'s
+/// constrained domination (section VI): a member beyond the bound in any
+/// objective is infeasible and ranks behind every feasible one, the
+/// feasible sorted into non-dominated fronts as usual, the infeasible into
+/// fronts of equal violation (the summed excess over the bound, each
+/// objective's in units of the bound's magnitude), least first.
+fn select<G>(mut all: Vec<Ranked<G>>, n: usize, bound: Option<&[f64]>) -> Vec<Ranked<G>> {
+    let violation = |o: &[f64]| bound.map_or(0.0, |b| excess(o, b));
+    let (feasible, mut infeasible): (Vec<usize>, Vec<usize>) =
+        (0..all.len()).partition(|&i| violation(&all[i].objectives) == 0.0);
+    let points: Vec<Vec<f64>> = feasible
+        .iter()
+        .map(|&i| all[i].objectives.clone())
+        .collect();
+    let mut fronts: Vec<Vec<usize>> = non_dominated_fronts(&points)
+        .into_iter()
+        .map(|f| f.into_iter().map(|j| feasible[j]).collect())
+        .collect();
+    infeasible
+        .sort_by(|&a, &b| violation(&all[a].objectives).total_cmp(&violation(&all[b].objectives)));
+    for chunk in
+        infeasible.chunk_by(|&a, &b| violation(&all[a].objectives) == violation(&all[b].objectives))
+    {
+        fronts.push(chunk.to_vec());
+    }
     let points: Vec<Vec<f64>> = all.iter().map(|r| r.objectives.clone()).collect();
-    for (f, front) in non_dominated_fronts(&points).iter().enumerate() {
+    for (f, front) in fronts.iter().enumerate() {
         for (&i, d) in front.iter().zip(crowding_distance(&points, front)) {
             all[i].front = f;
             all[i].crowding = d.min(WORST);
@@ -211,6 +242,18 @@ fn select<G>(mut all: Vec<Ranked<G>>, n: usize) -> Vec<Ranked<G>> {
     });
     all.truncate(n);
     all
+}
+
+/// How far `o` lies beyond `bound`: the sum over objectives of the excess,
+/// each divided by the bound's magnitude (1 where the bound is 0).
+fn excess(o: &[f64], bound: &[f64]) -> f64 {
+    o.iter()
+        .zip(bound)
+        .map(|(v, b)| {
+            let scale = if *b == 0.0 { 1.0 } else { b.abs() };
+            ((v - b) / scale).max(0.0)
+        })
+        .sum()
 }
 
 impl<G, V> Strategy for Nsga2<G, V>
@@ -279,7 +322,7 @@ where
         }
         let mut all = std::mem::take(&mut st.population);
         all.extend(ranked);
-        st.population = select(all, self.cfg.population);
+        st.population = select(all, self.cfg.population, self.cfg.reference.as_deref());
         let first: Vec<Vec<f64>> = self
             .front(st)
             .iter()

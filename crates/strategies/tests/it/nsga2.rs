@@ -79,6 +79,34 @@ fn nsga2_conforms_and_finds_the_front() {
 }
 
 #[test]
+fn a_reference_bounds_the_search_to_what_adds_volume() {
+    // Only fitness >= 6 lies within the bound (-6, 21): the population
+    // leaves the rest and covers the bounded front (k = 6..=10).
+    let bounded = Nsga2Config {
+        reference: Some(vec![-6.0, 21.0]),
+        ..cfg()
+    };
+    let s = Nsga2::new(bounded, Bits(20)).unwrap();
+    let (st, _) = run(&s, 80);
+    assert!(
+        st.population.iter().all(|r| r.objectives[0] <= -6.0),
+        "{:?}",
+        st.population
+            .iter()
+            .map(|r| r.objectives.clone())
+            .collect::<Vec<_>>()
+    );
+    let mut ks: Vec<u64> = s
+        .front(&st)
+        .iter()
+        .map(|r| r.member.fitness as u64)
+        .collect();
+    ks.sort();
+    ks.dedup();
+    assert_eq!(ks, vec![6, 7, 8, 9, 10]);
+}
+
+#[test]
 fn nsga2_settings_are_checked() {
     for bad in [
         Nsga2Config {
