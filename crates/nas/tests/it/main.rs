@@ -23,6 +23,8 @@ fn problem(fidelity: Fidelity) -> NasProblem {
             lr_schedule: None,
             augment: None,
             top_k: 1,
+            ensemble: false,
+            ensemble_rounds: 20,
         },
         0,
     )
@@ -157,4 +159,68 @@ fn failures_are_evaluation_errors_and_retraining_scores_the_test_split() {
     assert_eq!(r.losses.len(), 10);
     let d = p.describe_genome(&small).unwrap();
     assert_eq!(d["summary"], "conv3x3-16 relu max2/2");
+}
+
+/// The ensemble of three retrained networks, chosen on their holdout
+/// copies' validation probabilities, is at least as accurate on
+/// validation as the best of them alone (the first round picks that one,
+/// and the best ensemble seen is kept), and travels through the retrain
+/// problem's artifact.
+#[test]
+fn an_ensemble_is_chosen_on_holdout_copies_and_is_never_worse_on_validation() {
+    use evonet_core::{EvalRequest, Outcome};
+    use evonet_nas::{ensemble, RetrainProblem, RetrainResult};
+    use evonet_train::{Activation, Arch, Block, ChainArch};
+    let mut p = problem(fidelity());
+    let mut fin = p.final_training().clone();
+    (fin.epochs, fin.top_k, fin.ensemble) = (3, 3, true);
+    p = NasProblem::new(p.splits().clone(), fidelity(), fin, 0);
+    let p = std::sync::Arc::new(p);
+    let dense = |units| Block::Dense { units };
+    let act = Block::Act {
+        function: Activation::Tanh,
+    };
+    let archs = [
+        vec![dense(16)],
+        vec![dense(32), act.clone()],
+        vec![dense(8), act, dense(8)],
+    ];
+    let retrain = RetrainProblem::new(std::sync::Arc::clone(&p));
+    let results: Vec<Result<RetrainResult, String>> = archs
+        .iter()
+        .enumerate()
+        .map(|(i, blocks)| {
+            let arch = Arch::Chain(ChainArch {
+                blocks: blocks.clone(),
+            });
+            let e = retrain
+                .evaluate(&arch, &EvalRequest::new(i as u64))
+                .unwrap();
+            RetrainResult::from_outcome(Outcome::Done(e))
+        })
+        .collect();
+    let val = &p.splits().validation;
+    let classes = p.classes();
+    let single = |r: &RetrainResult| {
+        let chosen = ensemble::select(std::slice::from_ref(&r.holdout), &val.labels, classes, 1);
+        chosen.unwrap().val_accuracy
+    };
+    let best_single = results
+        .iter()
+        .map(|r| single(r.as_ref().unwrap()))
+        .fold(0.0, f64::max);
+    let e = ensemble::build(&p, &[10, 11, 12], &results).unwrap();
+    assert!(
+        e.val_accuracy >= best_single,
+        "{} < {best_single}",
+        e.val_accuracy
+    );
+    assert!(e.test_accuracy > 0.8, "{}", e.test_accuracy);
+    let weights: f64 = e.members.iter().map(|m| m.weight).sum();
+    assert!((weights - 1.0).abs() < 1e-12);
+    assert!(e.members.iter().all(|m| (10..13).contains(&m.candidate)));
+    for r in &results {
+        let r = r.as_ref().unwrap();
+        assert_eq!(r.holdout.len(), val.len() * classes);
+    }
 }
