@@ -19,6 +19,7 @@ mod remote;
 #[cfg(feature = "nas")]
 mod retrain_cmd;
 mod run_cmd;
+mod svg;
 #[cfg(feature = "redis")]
 mod worker_cmd;
 

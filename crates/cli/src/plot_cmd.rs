@@ -13,8 +13,6 @@ use anyhow::{Context, Result};
 
 use crate::user;
 
-/// Format version written into the SVG.
-const FORMAT_VERSION: u32 = 1;
 const COLORS: [&str; 6] = [
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
 ];
@@ -204,17 +202,7 @@ impl Frame {
         } = *self;
         let x = |i: usize| self.x(i);
         let y = |v: f64| self.y(v);
-        let mut svg = String::new();
-        let _ = writeln!(
-            svg,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
-        );
-        let _ = writeln!(
-            svg,
-            "<!-- format_version {FORMAT_VERSION}: written by evonet {} -->",
-            env!("CARGO_PKG_VERSION")
-        );
-        let _ = writeln!(svg, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
+        let mut svg = crate::svg::open(w, h);
         // Axes, grid and ticks.
         for k in 0..=5 {
             let v = y0 + (y1 - y0) * k as f64 / 5.0;
@@ -237,20 +225,12 @@ impl Frame {
                 i + 1
             );
         }
-        let _ = writeln!(
-            svg,
-            r##"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>"##
-        );
-        let _ = writeln!(
-            svg,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">candidates trained</text>"#,
-            left + pw / 2.0,
-            h - 15.0
-        );
-        let _ = writeln!(
-            svg,
-            r#"<text transform="translate(20 {:.1}) rotate(-90)" text-anchor="middle">best validation accuracy so far</text>"#,
-            top + ph / 2.0
+        crate::svg::frame(
+            &mut svg,
+            [left, top, pw, ph],
+            h - 15.0,
+            "candidates trained",
+            "best validation accuracy so far",
         );
         svg
     }

@@ -15,8 +15,6 @@ use evonet::GenerationRecord;
 
 use crate::user;
 
-/// Format version written into the SVG.
-const FORMAT_VERSION: u32 = 1;
 const COLORS: [&str; 6] = [
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
 ];
@@ -160,19 +158,7 @@ const PW: f64 = 600.0;
 const PH: f64 = 170.0;
 
 fn header() -> String {
-    let h = PANEL_H * 3.0 + 30.0;
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{h}" viewBox="0 0 {W} {h}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(
-        svg,
-        "<!-- format_version {FORMAT_VERSION}: written by evonet {} -->",
-        env!("CARGO_PKG_VERSION")
-    );
-    let _ = writeln!(svg, r#"<rect width="{W}" height="{h}" fill="white"/>"#);
-    svg
+    crate::svg::open(W, PANEL_H * 3.0 + 30.0)
 }
 
 /// One panel: axes, then per strategy a band (lowest to highest run) and

@@ -13,8 +13,6 @@ use evonet::pareto_file::{self, ParetoFile, ParetoSettings};
 
 use crate::user;
 
-/// Format version written into the SVG.
-const FORMAT_VERSION: u32 = 1;
 const COLORS: [&str; 6] = [
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
 ];
@@ -150,17 +148,7 @@ impl Frame {
         let (w, h) = SIZE;
         let (left, right, top, bottom) = MARGIN;
         let (pw, ph) = (w - left - right, h - top - bottom);
-        let mut svg = String::new();
-        let _ = writeln!(
-            svg,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
-        );
-        let _ = writeln!(
-            svg,
-            "<!-- format_version {FORMAT_VERSION}: written by evonet {} -->",
-            env!("CARGO_PKG_VERSION")
-        );
-        let _ = writeln!(svg, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
+        let mut svg = crate::svg::open(w, h);
         for k in 0..=5 {
             let e = self.y0 + (self.y1 - self.y0) * k as f64 / 5.0;
             let yy = self.y(e);
@@ -181,21 +169,9 @@ impl Frame {
                 top + ph + 19.0
             );
         }
-        let _ = writeln!(
-            svg,
-            r##"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>"##
-        );
-        let _ = writeln!(
-            svg,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{cost} (log scale)</text>"#,
-            left + pw / 2.0,
-            h - 15.0
-        );
-        let _ = writeln!(
-            svg,
-            r#"<text transform="translate(20 {:.1}) rotate(-90)" text-anchor="middle">validation error</text>"#,
-            top + ph / 2.0
-        );
+        let x_label = format!("{cost} (log scale)");
+        let area = [left, top, pw, ph];
+        crate::svg::frame(&mut svg, area, h - 15.0, &x_label, "validation error");
         svg
     }
 
