@@ -214,8 +214,10 @@ impl FinalStage {
             .map_err(|table| FinalError::AllFailed(format!("{table:?}")))?;
         let best = out.join("best");
         self.write_network(&best, &f.arch, &r.weights)?;
-        if let Some(e) = ensemble {
-            self.write_ensemble(&best, &e, &weights)?;
+        match ensemble {
+            Some(e) => self.write_ensemble(&best, &e, &weights)?,
+            // An earlier final training's ensemble is not this one's.
+            None => remove_if_present(&best.join(evonet_nas::final_stage::ENSEMBLE_ONNX))?,
         }
         write(&best.join("summary.json"), &pretty(&summary))?;
         Ok(summary)
@@ -382,6 +384,16 @@ struct ArchitectureFile<'a> {
     input: [usize; 3],
     classes: usize,
     architecture: &'a Arch,
+}
+
+fn remove_if_present(path: &Path) -> Result<(), FinalError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(FinalError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Removes the architecture files of an earlier front (a resumed search

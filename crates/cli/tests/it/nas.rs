@@ -487,6 +487,26 @@ fn plot_compares_searches_and_retrain_redoes_the_final_training() {
         after["candidate"], before["candidate"],
         "the same best by validation"
     );
+    // An ensemble afterwards, then a final training without one: its
+    // model goes with it.
+    let evo = path(&d.join("evo"));
+    run_ok(&[
+        "retrain",
+        &evo,
+        "--top-k",
+        "2",
+        "--epochs",
+        "2",
+        "--ensemble",
+    ]);
+    let ensembled = nas_summary(&d.join("evo"));
+    assert!(ensembled["ensemble_members"].is_array(), "{ensembled}");
+    assert!(d.join("evo/best/ensemble.onnx").exists());
+    run_ok(&["retrain", &evo, "--top-k", "1", "--epochs", "2"]);
+    assert!(nas_summary(&d.join("evo"))
+        .get("ensemble_members")
+        .is_none());
+    assert!(!d.join("evo/best/ensemble.onnx").exists());
     std::fs::remove_dir_all(&d).unwrap();
 }
 
