@@ -49,6 +49,8 @@ pub fn eval(path: &Path, episodes: u32, seed: u64, json: bool, env: Option<&str>
 pub fn export(path: &Path, onnx: &Path) -> Result<()> {
     let bytes = if path.join("weights.evow").exists() {
         network_onnx(path)?
+    } else if is_architecture_file(path) {
+        untrained_onnx(path)?
     } else {
         let file = replay::champion_path(path);
         let fail = |e: evonet::export::ExportError| user(format!("{}: {e}", file.display()));
@@ -68,6 +70,33 @@ pub fn export(path: &Path, onnx: &Path) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("writing {}: {e}", onnx.display()))?;
     println!("{} ({} bytes)", onnx.display(), bytes.len());
     Ok(())
+}
+
+/// Whether `path` is an architecture file (a front member's
+/// `pareto/candidate-ID.json`, `best/architecture.json`).
+fn is_architecture_file(path: &Path) -> bool {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    path.is_file()
+        && serde_json::from_str::<serde_json::Value>(&text)
+            .is_ok_and(|v| v.get("architecture").is_some() && v.get("classes").is_some())
+}
+
+/// The ONNX model of an architecture with its initial weights, for
+/// timing or loading elsewhere (said on stderr).
+#[cfg(feature = "nas")]
+fn untrained_onnx(path: &Path) -> Result<Vec<u8>> {
+    let file = evonet::final_stage::read_architecture(path).map_err(user)?;
+    eprintln!(
+        "{}: an architecture without trained weights: exported with its initial weights (for timing and loading checks, not for predictions)",
+        path.display()
+    );
+    evonet::train::onnx::export_untrained(&file.architecture, file.input, file.classes)
+        .map_err(|e| user(format!("{}: {e}", path.display())))
+}
+
+#[cfg(not(feature = "nas"))]
+fn untrained_onnx(path: &Path) -> Result<Vec<u8>> {
+    network_onnx(path)
 }
 
 /// The ONNX model of a search's trained best network.

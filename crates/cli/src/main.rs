@@ -103,9 +103,12 @@ enum Command {
         env: Option<String>,
     },
     /// Export a champion: an MLP policy, a feed-forward NEAT network or a
-    /// trained architecture as an ONNX model.
+    /// trained architecture as an ONNX model (an architecture file without
+    /// weights, such as `pareto/candidate-ID.json`, with its initial
+    /// weights: for timing and loading checks).
     Export {
-        /// A run's `best/` folder or a champion JSON file.
+        /// A run's `best/` folder, a champion JSON file or an architecture
+        /// file.
         path: PathBuf,
         /// The ONNX file to write.
         #[arg(long, value_name = "FILE")]

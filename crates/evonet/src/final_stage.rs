@@ -376,6 +376,32 @@ impl FinalStage {
     }
 }
 
+/// An architecture file read back: `best/architecture.json` or a front
+/// member's `pareto/candidate-ID.json`.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ArchitectureRead {
+    pub format_version: u32,
+    pub kind: String,
+    pub input: [usize; 3],
+    pub classes: usize,
+    pub architecture: Arch,
+}
+
+/// Reads an architecture file (format version [`ARCH_FORMAT_VERSION`]).
+pub fn read_architecture(path: &Path) -> Result<ArchitectureRead, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file: ArchitectureRead =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    if file.format_version != ARCH_FORMAT_VERSION {
+        return Err(format!(
+            "{}: format_version {} (this evonet reads {ARCH_FORMAT_VERSION})",
+            path.display(),
+            file.format_version
+        ));
+    }
+    Ok(file)
+}
+
 /// `best/architecture.json`.
 #[derive(Serialize)]
 struct ArchitectureFile<'a> {

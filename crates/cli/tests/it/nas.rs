@@ -246,7 +246,7 @@ fn check_ensemble(run: &Path, summary: &serde_json::Value, seed: u64) {
 }
 
 /// The Python with onnxruntime (`EVONET_PYTHON`; required in CI).
-fn onnx_python() -> Option<std::ffi::OsString> {
+pub(crate) fn onnx_python() -> Option<std::ffi::OsString> {
     match std::env::var_os("EVONET_PYTHON") {
         Some(p) => Some(p),
         None if std::env::var_os("CI").is_some() => panic!("CI must set EVONET_PYTHON"),

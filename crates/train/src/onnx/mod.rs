@@ -7,6 +7,7 @@ pub use evonet_onnx::{Attr, IR_VERSION, OPSET};
 use evonet_onnx::{Elem, Model};
 
 use crate::arch::ArchError;
+use crate::architecture::Arch;
 use crate::model::Net;
 use crate::weights::NamedTensor;
 
@@ -75,6 +76,18 @@ pub fn export(net: &Net, input: [usize; 3], classes: usize) -> Result<Vec<u8>, A
         net.arch().space(),
         net.arch()
     )))
+}
+
+/// The ONNX model of `arch` with its initial weights (seed 0): the
+/// network's shape and cost without a training, for timing it in another
+/// runtime or checking that it loads there. Not a model to predict with.
+pub fn export_untrained(
+    arch: &Arch,
+    input: [usize; 3],
+    classes: usize,
+) -> Result<Vec<u8>, ArchError> {
+    let net = Net::new(arch, input, classes, 0, &burn::tensor::Device::flex())?;
+    export(&net, input, classes)
 }
 
 /// `net`'s nodes added to `model`, reading `input`, its constants named
