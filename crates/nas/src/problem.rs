@@ -115,7 +115,9 @@ impl FinalTraining {
         if self.ensemble_rounds == 0 || self.ensemble_rounds > 1000 {
             return Err(("ensemble_rounds", "must be between 1 and 1000".into()));
         }
-        if self.ensemble && self.top_k < 2 {
+        // top_k = 0 leaves the final training (and the ensemble) to
+        // `evonet retrain`.
+        if self.ensemble && self.top_k == 1 {
             return Err((
                 "ensemble",
                 "needs at least 2 retrained architectures (top_k >= 2)".into(),
