@@ -208,12 +208,26 @@ fn check_ensemble(run: &Path, summary: &serde_json::Value, seed: u64) {
     assert!(acc > 0.5, "{summary}");
     assert!(summary["ensemble_val_accuracy"].as_f64().unwrap() > 0.5);
     assert_eq!(summary["files"]["ensemble_onnx"], "ensemble.onnx");
-    let Some(python) = onnx_python() else { return };
+    let Some(report) = onnx_accuracy(&run.join("best/ensemble.onnx"), run, seed) else {
+        return;
+    };
+    assert_eq!(report["output"], "probabilities");
+    let right = report["right"].as_f64().unwrap();
+    let n = report["images"].as_f64().unwrap();
+    // At most one image apart (a near tie between two classes can round
+    // either way in another runtime).
+    assert!((right - acc * n).abs() <= 1.0, "{report} against {acc}");
+}
+
+/// `scripts/check_onnx.py --labels` on `model` over the test split of the
+/// digits (split with `seed`; files written in `dir`): onnx's full checker,
+/// onnxruntime's count of right predictions. `None` without a Python.
+pub(crate) fn onnx_accuracy(model: &Path, dir: &Path, seed: u64) -> Option<serde_json::Value> {
+    let python = onnx_python()?;
     let splits = evonet::nas::DataConfig::default()
         .load(Path::new("."), seed)
         .unwrap();
-    let x = run.join("test-images.f32");
-    let y = run.join("test-labels.u8");
+    let (x, y) = (dir.join("test-images.f32"), dir.join("test-labels.u8"));
     let bytes: Vec<u8> = splits
         .test
         .images
@@ -224,8 +238,7 @@ fn check_ensemble(run: &Path, summary: &serde_json::Value, seed: u64) {
     std::fs::write(&y, &splits.test.labels).unwrap();
     let out = std::process::Command::new(python)
         .arg(repo().join("scripts/check_onnx.py"))
-        .arg(run.join("best/ensemble.onnx"))
-        .arg(&x)
+        .args([model, &x])
         .arg("--labels")
         .arg(&y)
         .output()
@@ -236,13 +249,7 @@ fn check_ensemble(run: &Path, summary: &serde_json::Value, seed: u64) {
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
-    assert_eq!(report["output"], "probabilities");
-    let right = report["right"].as_f64().unwrap();
-    let n = splits.test.len() as f64;
-    // At most one image apart (a near tie between two classes can round
-    // either way in another runtime).
-    assert!((right - acc * n).abs() <= 1.0, "{report} against {acc}");
+    Some(serde_json::from_str(text.trim()).unwrap())
 }
 
 /// The Python with onnxruntime (`EVONET_PYTHON`; required in CI).

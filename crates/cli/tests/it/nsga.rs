@@ -126,7 +126,7 @@ fn nsga2_writes_every_non_dominated_architecture_and_is_the_same_on_1_and_2_thre
     let model = d.join("member.onnx");
     let out = run_ok(&["export", &path(&first), "--onnx", &path(&model)]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("initial weights"));
-    check_loads(&model, &d);
+    crate::nas::onnx_accuracy(&model, &d, 4);
 
     // `evonet plot` draws the fronts of both runs.
     let svg = d.join("front.svg");
@@ -136,37 +136,6 @@ fn nsga2_writes_every_non_dominated_architecture_and_is_the_same_on_1_and_2_thre
     let drawn = std::fs::read_to_string(&svg).unwrap();
     assert!(drawn.contains("params (log scale)") && drawn.contains("<polyline"));
     std::fs::remove_dir_all(&d).unwrap();
-}
-
-/// onnx's full checker and onnxruntime accept `model` on the digits.
-fn check_loads(model: &Path, d: &Path) {
-    let Some(python) = crate::nas::onnx_python() else {
-        return;
-    };
-    let splits = evonet::nas::DataConfig::default()
-        .load(Path::new("."), 4)
-        .unwrap();
-    let (x, y) = (d.join("images.f32"), d.join("labels.u8"));
-    let bytes: Vec<u8> = splits
-        .test
-        .images
-        .iter()
-        .flat_map(|v| v.to_le_bytes())
-        .collect();
-    std::fs::write(&x, bytes).unwrap();
-    std::fs::write(&y, &splits.test.labels).unwrap();
-    let out = std::process::Command::new(python)
-        .arg(repo().join("scripts/check_onnx.py"))
-        .args([model, &x])
-        .arg("--labels")
-        .arg(&y)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
