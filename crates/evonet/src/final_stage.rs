@@ -206,16 +206,12 @@ impl FinalStage {
             trained: plan.candidates_trained,
             failed: plan.candidates_failed,
         };
-        let weights: Vec<Option<Vec<u8>>> = results
-            .iter()
-            .map(|r| r.as_ref().ok().map(|r| r.weights.clone()))
-            .collect();
         let (summary, f, r, ensemble) = summarize(&self.problem, &plan.top, results, counts)
             .map_err(|table| FinalError::AllFailed(format!("{table:?}")))?;
         let best = out.join("best");
         self.write_network(&best, &f.arch, &r.weights)?;
         match ensemble {
-            Some(e) => self.write_ensemble(&best, &e, &weights)?,
+            Some(e) => self.write_ensemble(&best, &e)?,
             // An earlier final training's ensemble is not this one's.
             None => remove_if_present(&best.join(evonet_nas::final_stage::ENSEMBLE_ONNX))?,
         }
@@ -339,21 +335,10 @@ impl Problem<Arch> for Told<'_, '_> {
 
 impl FinalStage {
     /// `ensemble.onnx`: the members' networks (trained on train +
-    /// validation; `weights` by retraining) averaged as one model.
-    fn write_ensemble(
-        &self,
-        best: &Path,
-        e: &Ensemble,
-        weights: &[Option<Vec<u8>>],
-    ) -> Result<(), FinalError> {
-        let mut nets = Vec::with_capacity(e.indices.len());
-        for &i in &e.indices {
-            let bytes = weights[i].as_deref().unwrap_or_default();
-            let net = weights::parse(bytes, Path::new("retrained"))
-                .map_err(|e| FinalError::Weights(e.to_string()))?;
-            nets.push(net);
-        }
-        let members: Vec<(&evonet_train::Net, f64)> = nets
+    /// validation) averaged as one model.
+    fn write_ensemble(&self, best: &Path, e: &Ensemble) -> Result<(), FinalError> {
+        let members: Vec<(&evonet_train::Net, f64)> = e
+            .nets
             .iter()
             .zip(&e.members)
             .map(|(n, m)| (n, m.weight))
@@ -389,17 +374,27 @@ pub struct ArchitectureRead {
 
 /// Reads an architecture file (format version [`ARCH_FORMAT_VERSION`]).
 pub fn read_architecture(path: &Path) -> Result<ArchitectureRead, String> {
+    read_versioned(path, ARCH_FORMAT_VERSION, |f: &ArchitectureRead| {
+        f.format_version
+    })
+}
+
+/// A JSON file of this evonet's whose `format_version` (read by
+/// `version`) must be `expected`; errors name the file.
+pub(crate) fn read_versioned<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    expected: u32,
+    version: impl Fn(&T) -> u32,
+) -> Result<T, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let file: ArchitectureRead =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    if file.format_version != ARCH_FORMAT_VERSION {
-        return Err(format!(
-            "{}: format_version {} (this evonet reads {ARCH_FORMAT_VERSION})",
-            path.display(),
-            file.format_version
-        ));
+    let file: T = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    match version(&file) {
+        v if v == expected => Ok(file),
+        v => Err(format!(
+            "{}: format_version {v} (this evonet reads {expected})",
+            path.display()
+        )),
     }
-    Ok(file)
 }
 
 /// `best/architecture.json`.

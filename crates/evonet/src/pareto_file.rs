@@ -193,16 +193,9 @@ pub fn architecture_path(candidate: u64) -> String {
 
 /// Reads `pareto.json` of the run in `dir`.
 pub fn read(dir: &Path) -> Result<ParetoFile, String> {
-    let path = dir.join("pareto.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let file: ParetoFile =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    if file.format_version != PARETO_FORMAT_VERSION {
-        return Err(format!(
-            "{}: format_version {} (this evonet reads {PARETO_FORMAT_VERSION})",
-            path.display(),
-            file.format_version
-        ));
-    }
-    Ok(file)
+    crate::final_stage::read_versioned(
+        &dir.join("pareto.json"),
+        PARETO_FORMAT_VERSION,
+        |f: &ParetoFile| f.format_version,
+    )
 }

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use evonet_train::{logits, weights};
+use evonet_train::{logits, weights, Net};
 
 use crate::final_stage::RetrainResult;
 use crate::NasProblem;
@@ -77,8 +77,8 @@ fn score(sum: &[f64], n: f64, labels: &[u8], classes: usize) -> (f64, f64) {
 /// Caruana's greedy forward selection with replacement over `probs` (one
 /// `[images, classes]` row-major block per model) against `labels`.
 /// `None` without models.
-pub fn select(
-    probs: &[Vec<f32>],
+pub fn select<P: AsRef<[f32]>>(
+    probs: &[P],
     labels: &[u8],
     classes: usize,
     rounds: usize,
@@ -87,13 +87,17 @@ pub fn select(
         return None;
     }
     let mut sum = vec![0f64; labels.len() * classes];
+    // The ensemble with one more model, reused across trials.
+    let mut trial = sum.clone();
     let mut counts = vec![0usize; probs.len()];
     let mut best: Option<(f64, f64, Vec<usize>)> = None;
     for round in 1..=rounds.max(1) {
         let n = round as f64;
         let mut chosen: Option<(usize, f64, f64)> = None;
         for (m, p) in probs.iter().enumerate() {
-            let trial: Vec<f64> = sum.iter().zip(p).map(|(s, v)| s + *v as f64).collect();
+            for ((t, s), v) in trial.iter_mut().zip(&sum).zip(p.as_ref()) {
+                *t = s + *v as f64;
+            }
             let (acc, loss) = score(&trial, n, labels, classes);
             let better = chosen.is_none_or(|(_, a, l)| acc > a || (acc == a && loss < l));
             if better {
@@ -101,7 +105,7 @@ pub fn select(
             }
         }
         let (m, acc, loss) = chosen?;
-        for (s, v) in sum.iter_mut().zip(&probs[m]) {
+        for (s, v) in sum.iter_mut().zip(probs[m].as_ref()) {
             *s += *v as f64;
         }
         counts[m] += 1;
@@ -132,10 +136,15 @@ pub fn select(
 
 /// Accuracy of the weighted average of `probs` (one block per member of
 /// `selection`, by index) against `labels`.
-pub fn accuracy(selection: &Selection, probs: &[Vec<f32>], labels: &[u8], classes: usize) -> f64 {
+pub fn accuracy<P: AsRef<[f32]>>(
+    selection: &Selection,
+    probs: &[P],
+    labels: &[u8],
+    classes: usize,
+) -> f64 {
     let mut sum = vec![0f64; labels.len() * classes];
     for m in &selection.members {
-        for (s, v) in sum.iter_mut().zip(&probs[m.index]) {
+        for (s, v) in sum.iter_mut().zip(probs[m.index].as_ref()) {
             *s += m.weight * *v as f64;
         }
     }
@@ -156,8 +165,9 @@ pub struct EnsembleMember {
 #[derive(Debug, Clone)]
 pub struct Ensemble {
     pub members: Vec<EnsembleMember>,
-    /// For each member, its index among the retrained architectures.
-    pub indices: Vec<usize>,
+    /// Each member's network (trained on train + validation), in the
+    /// order of `members`.
+    pub nets: Vec<Net>,
     /// The holdout copies' averaged accuracy on validation (what chose it).
     pub val_accuracy: f64,
     /// The networks trained on train + validation, averaged, on test.
@@ -182,20 +192,22 @@ pub fn build(
         return None;
     }
     let (splits, classes) = (problem.splits(), problem.classes());
-    let holdout: Vec<Vec<f32>> = ok.iter().map(|(_, r)| r.holdout.clone()).collect();
+    let holdout: Vec<&[f32]> = ok.iter().map(|(_, r)| r.holdout.as_slice()).collect();
     let rounds = problem.final_training().ensemble_rounds;
     let chosen = select(&holdout, &splits.validation.labels, classes, rounds)?;
     let mut test = vec![Vec::new(); ok.len()];
+    let mut nets = Vec::with_capacity(chosen.members.len());
     for m in &chosen.members {
         let net = weights::parse(&ok[m.index].1.weights, Path::new("retrained")).ok()?;
         let mut p = logits(&net, &splits.test);
         softmax_rows(&mut p, classes);
         test[m.index] = p;
+        nets.push(net);
     }
     Some(Ensemble {
         test_accuracy: accuracy(&chosen, &test, &splits.test.labels, classes),
         val_accuracy: chosen.val_accuracy,
-        indices: chosen.members.iter().map(|m| ok[m.index].0).collect(),
+        nets,
         members: chosen
             .members
             .iter()
@@ -256,6 +268,6 @@ mod tests {
 
     #[test]
     fn nothing_to_select_from_is_none() {
-        assert!(select(&[], &[0], 2, 3).is_none());
+        assert!(select::<Vec<f32>>(&[], &[0], 2, 3).is_none());
     }
 }

@@ -244,11 +244,6 @@ impl NasProblem {
         self
     }
 
-    /// Whether evaluations report `latency_ms`.
-    pub fn measures_latency(&self) -> bool {
-        self.latency_passes > 0
-    }
-
     pub fn splits(&self) -> &Splits {
         &self.splits
     }

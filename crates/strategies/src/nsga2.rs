@@ -209,9 +209,12 @@ impl<G, V: Variation<G>> Nsga2<G, V> {
 /// fronts of equal violation (the summed excess over the bound, each
 /// objective's in units of the bound's magnitude), least first.
 fn select<G>(mut all: Vec<Ranked<G>>, n: usize, bound: Option<&[f64]>) -> Vec<Ranked<G>> {
-    let violation = |o: &[f64]| bound.map_or(0.0, |b| excess(o, b));
+    let violation: Vec<f64> = all
+        .iter()
+        .map(|r| bound.map_or(0.0, |b| excess(&r.objectives, b)))
+        .collect();
     let (feasible, mut infeasible): (Vec<usize>, Vec<usize>) =
-        (0..all.len()).partition(|&i| violation(&all[i].objectives) == 0.0);
+        (0..all.len()).partition(|&i| violation[i] == 0.0);
     let points: Vec<Vec<f64>> = feasible
         .iter()
         .map(|&i| all[i].objectives.clone())
@@ -220,11 +223,8 @@ fn select<G>(mut all: Vec<Ranked<G>>, n: usize, bound: Option<&[f64]>) -> Vec<Ra
         .into_iter()
         .map(|f| f.into_iter().map(|j| feasible[j]).collect())
         .collect();
-    infeasible
-        .sort_by(|&a, &b| violation(&all[a].objectives).total_cmp(&violation(&all[b].objectives)));
-    for chunk in
-        infeasible.chunk_by(|&a, &b| violation(&all[a].objectives) == violation(&all[b].objectives))
-    {
+    infeasible.sort_by(|&a, &b| violation[a].total_cmp(&violation[b]));
+    for chunk in infeasible.chunk_by(|&a, &b| violation[a] == violation[b]) {
         fronts.push(chunk.to_vec());
     }
     let points: Vec<Vec<f64>> = all.iter().map(|r| r.objectives.clone()).collect();

@@ -13,7 +13,6 @@
 
 use std::time::{Duration, Instant};
 
-use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::arch::ArchError;
@@ -31,8 +30,9 @@ pub fn inference_latency(
     classes: usize,
     passes: usize,
 ) -> Result<Duration, ArchError> {
+    // On a plain (not autodiff) device the network runs in inference mode.
     let device = Device::flex();
-    let net = Net::new(arch, input, classes, 0, &device.clone().autodiff())?.valid();
+    let net = Net::new(arch, input, classes, 0, &device)?;
     let [c, h, w] = input;
     let image = || {
         Tensor::<4>::from_data(
