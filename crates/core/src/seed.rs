@@ -36,6 +36,8 @@ pub enum Purpose {
     /// Evaluations that only measure a behaviour (novelty search's
     /// archive of champions).
     Behavior = 11,
+    /// Fitting a learned performance predictor (its initial weights).
+    Predict = 12,
 }
 
 /// SplitMix64 finaliser (Steele, Lea & Flood 2014): a bijective 64-bit mixer.

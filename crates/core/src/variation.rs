@@ -20,4 +20,11 @@ pub trait Variation<G>: Send + Sync {
     fn crossover(&self, _a: &G, _b: &G, _rng: &mut SeededRng) -> Option<(G, String)> {
         None
     }
+
+    /// A fixed-length numeric description of `genome` (the same length for
+    /// every genome of the space, each value of order one), the input of a
+    /// learned performance predictor; `None` where the space defines none.
+    fn features(&self, _genome: &G) -> Option<Vec<f64>> {
+        None
+    }
 }

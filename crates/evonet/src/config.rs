@@ -19,7 +19,7 @@ use evonet_gym::GymSettings;
 use evonet_nas::{ChainSpaceConfig, DataConfig, Fidelity, FinalTraining, SearchSpaceConfig};
 use evonet_nn::{Activation, ConvLayer, ConvSpec};
 use evonet_problems::Faults;
-use evonet_strategies::{AlpsConfig, NoveltyConfig};
+use evonet_strategies::{AlpsConfig, NoveltyConfig, PredictorConfig};
 
 use crate::registry::{GenomeKind, Registry, StrategyConfig};
 
@@ -72,6 +72,18 @@ pub struct TaskConfig {
     pub target: Option<f64>,
 }
 
+/// `[estimation]`: how architecture search estimates candidates beyond
+/// training each at `[training]`'s fidelity.
+#[cfg(feature = "nas")]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EstimationConfig {
+    /// `[estimation.predictor]`: a learned performance predictor
+    /// (Smithson et al. 2016) screens the children before they are trained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predictor: Option<PredictorConfig>,
+}
+
 /// A whole experiment: the run, the problem (`[env]`, `[task]` or
 /// `[data]`), the policy or search space, and the strategy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,6 +116,11 @@ pub struct ExperimentConfig {
     #[cfg(feature = "nas")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_training: Option<FinalTraining>,
+    /// Performance estimation beyond training at `[training]`'s fidelity
+    /// (a learned predictor screening the children).
+    #[cfg(feature = "nas")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimation: Option<EstimationConfig>,
     pub strategy: StrategyConfig,
     /// Novelty search around the strategy (`[novelty]`): it selects on the
     /// novelty of each candidate's behaviour instead of (or mixed with) its
@@ -546,6 +563,8 @@ impl ExperimentConfig {
             training: None,
             #[cfg(feature = "nas")]
             final_training: None,
+            #[cfg(feature = "nas")]
+            estimation: None,
             strategy,
             novelty: None,
             alps: None,
@@ -581,7 +600,17 @@ impl ExperimentConfig {
         if self.novelty.is_some() {
             words.push("novelty");
         }
+        #[cfg(feature = "nas")]
+        if self.predictor().is_some() {
+            words.push("predictor");
+        }
         words.join(" + ")
+    }
+
+    /// The learned predictor of `[estimation.predictor]`, if any.
+    #[cfg(feature = "nas")]
+    pub fn predictor(&self) -> Option<&PredictorConfig> {
+        self.estimation.as_ref().and_then(|e| e.predictor.as_ref())
     }
 
     /// Whether the run writes its behaviour characterisations into
@@ -612,6 +641,7 @@ impl ExperimentConfig {
                     (self.search_space.is_some(), "search_space"),
                     (self.training.is_some(), "training"),
                     (self.final_training.is_some(), "final_training"),
+                    (self.estimation.is_some(), "estimation"),
                 ] {
                     if present {
                         return Err(err(key, "belongs to architecture search (with [data])"));
@@ -829,6 +859,38 @@ impl ExperimentConfig {
         fin.validate().map_err(|e| within("final_training", e))?;
         if let Some(space) = &self.search_space {
             space.validate().map_err(|e| within("search_space", e))?;
+        }
+        match self.predictor() {
+            Some(p) => self.check_predictor(p, file),
+            None => Ok(()),
+        }
+    }
+
+    /// A predictor needs its settings right and a strategy that proposes
+    /// children it can screen.
+    #[cfg(feature = "nas")]
+    fn check_predictor(&self, p: &PredictorConfig, file: &Path) -> Result<(), ConfigError> {
+        let err = |key: &str, message: String| ConfigError::new(file, key, message);
+        p.validate().map_err(|e| match e {
+            evonet_core::StrategyError::Config { key, message } => {
+                err(&format!("estimation.predictor.{key}"), message)
+            }
+            other => err("estimation.predictor", other.to_string()),
+        })?;
+        let kind = self.strategy.kind();
+        let kinds = crate::registry::PREDICTOR_KINDS;
+        if !kinds.contains(&kind) || self.alps.is_some() {
+            let what = match self.alps.is_some() {
+                true => format!("`{kind}` with [alps]"),
+                false => format!("`{kind}`"),
+            };
+            return Err(err(
+                "estimation.predictor",
+                format!(
+                    "the predictor screens the children of {}; {what} is not one of them",
+                    kinds.join(", ")
+                ),
+            ));
         }
         Ok(())
     }

@@ -76,6 +76,10 @@ impl GenomeKind {
 /// genomes of a `Variation`: NEAT genomes, seed chains, architectures).
 pub const ALPS_KINDS: &[&str] = &["neat", "deep_ga", "truncation_ga", "aging_evolution"];
 
+/// The strategies whose children `[estimation.predictor]` can screen.
+#[cfg(feature = "nas")]
+pub const PREDICTOR_KINDS: &[&str] = &["aging_evolution", "truncation_ga", "random_sampling"];
+
 /// A registered strategy.
 #[derive(Debug)]
 pub struct StrategyEntry {

@@ -11,6 +11,8 @@
 //! - performance estimation: [`problem`] trains each candidate at a low
 //!   fidelity and scores it on validation data; [`final_stage`] retrains
 //!   the best at full fidelity and scores them once on the test split;
+//!   [`features`] encodes an architecture for a learned performance
+//!   predictor (`evonet-strategies`' screening);
 //!   [`ensemble`] combines them (Caruana et al. 2004).
 //!
 //! [`data`] loads the images named by a config. The training backend
@@ -20,6 +22,7 @@ pub mod cell_space;
 pub mod chain_space;
 pub mod data;
 pub mod ensemble;
+pub mod features;
 pub mod final_stage;
 pub mod problem;
 pub mod space;

@@ -112,6 +112,15 @@ impl Variation<Arch> for SearchSpace {
             (SearchSpace::Cell(_), x, _) => wrong_space("cell", x),
         }
     }
+
+    fn features(&self, genome: &Arch) -> Option<Vec<f64>> {
+        Some(match (self, genome) {
+            (SearchSpace::Chain(s), Arch::Chain(a)) => crate::features::chain_features(s, a),
+            (SearchSpace::Cell(s), Arch::Cell(a)) => crate::features::cell_features(s, a),
+            (SearchSpace::Chain(_), a) => wrong_space("chain", a),
+            (SearchSpace::Cell(_), a) => wrong_space("cell", a),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! Checkpoint file format, version 5 (version 4 had no run id; versions 1
-//! to 3 held bincode 1.3 payloads; older versions are refused with their
-//! version named):
+//! Checkpoint file format, version 6 (version 5's strategy states of the
+//! search-space strategies had no predictor screening; version 4 had no
+//! run id; versions 1 to 3 held bincode 1.3 payloads; older versions are
+//! refused with their version named):
 //!
 //! ```text
 //! magic    8 bytes  "EVONETCK"
@@ -22,7 +23,7 @@ use crate::observer::{CheckpointEvent, Observed, Observer, ObserverError};
 use crate::state::RunnerState;
 
 pub const MAGIC: &[u8; 8] = b"EVONETCK";
-pub const CHECKPOINT_VERSION: u32 = 5;
+pub const CHECKPOINT_VERSION: u32 = 6;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Checkpoint {

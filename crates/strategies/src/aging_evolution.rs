@@ -22,7 +22,8 @@ use evonet_core::{
     TellReport, Variation,
 };
 
-use crate::members::{Book, Member};
+use crate::members::{proposals, Book, Member};
+use crate::predictor::{check_features, PredictorConfig, Screenable};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,6 +44,8 @@ fn default_batch() -> usize {
 pub struct AgingEvolution<G, V> {
     cfg: AgingEvolutionConfig,
     space: V,
+    /// Screens `pool × batch` children down to `batch` ([`crate::screening`]).
+    predictor: Option<PredictorConfig>,
     _genome: std::marker::PhantomData<fn() -> G>,
 }
 
@@ -87,8 +90,18 @@ impl<G, V: Variation<G>> AgingEvolution<G, V> {
         Ok(Self {
             cfg,
             space,
+            predictor: None,
             _genome: std::marker::PhantomData,
         })
+    }
+}
+impl<G, V: Variation<G>> Screenable for AgingEvolution<G, V> {
+    /// Children screened by a learned predictor: each generation proposes
+    /// `pool × batch` and trains the `batch` it rates highest.
+    fn with_predictor(mut self, predictor: PredictorConfig) -> Result<Self, StrategyError> {
+        check_features(&predictor, &self.space)?;
+        self.predictor = Some(predictor);
+        Ok(self)
     }
 }
 
@@ -123,7 +136,7 @@ where
 
     fn init(&self, seed: u64) -> Result<Self::State, StrategyError> {
         Ok(AgingEvolutionState {
-            book: Book::new(seed),
+            book: Book::screened(seed, self.predictor.as_ref()),
             population: VecDeque::new(),
         })
     }
@@ -131,10 +144,14 @@ where
     fn ask(&self, st: &mut Self::State) -> Vec<Candidate<G>> {
         if st.population.is_empty() {
             // The initial population: P random models.
-            return st.book.random_round(&self.space, self.cfg.population);
+            let predictor = self.predictor.as_ref();
+            return st
+                .book
+                .random_round(&self.space, self.cfg.population, predictor);
         }
         let (seed, gen) = (st.book.seed, st.book.generation);
-        (0..self.cfg.batch as u64)
+        let predictor = self.predictor.as_ref();
+        let children = (0..proposals(self.cfg.batch, predictor) as u64)
             .map(|i| {
                 let mut rng = SeededRng::for_stream(seed, gen, i, Purpose::Select);
                 let parent = tournament(&st.population, self.cfg.sample, &mut rng);
@@ -144,9 +161,11 @@ where
                     parents: vec![parent.id],
                     operator,
                 };
-                st.book.candidate(child, i, origin)
+                (child, origin)
             })
-            .collect()
+            .collect();
+        st.book
+            .admit(&self.space, children, self.cfg.batch, predictor)
     }
 
     fn tell(

@@ -295,7 +295,7 @@ impl<G: Clone, V: Variation<G>> Alps<G, V> {
             // The bottom layer is asked first: its fresh genomes are the
             // book's random round, numbered from 0.
             debug_assert_eq!(*index, 0);
-            let round = st.book.random_round(&self.space, self.cfg.layer_size);
+            let round = st.book.random_round(&self.space, self.cfg.layer_size, None);
             st.slots.extend(std::iter::repeat_n((0, 0), round.len()));
             *index += round.len() as u64;
             return round;
@@ -383,7 +383,7 @@ where
     fn ask(&self, st: &mut Self::State) -> Vec<Candidate<G>> {
         st.slots.clear();
         if st.layers.is_empty() {
-            let round = st.book.random_round(&self.space, self.cfg.layer_size);
+            let round = st.book.random_round(&self.space, self.cfg.layer_size, None);
             st.slots = vec![(0, 0); round.len()];
             return round;
         }

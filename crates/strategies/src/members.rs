@@ -10,6 +10,9 @@ use evonet_core::{
     SeededRng, TellReport, Variation,
 };
 
+use crate::predictor::PredictorConfig;
+use crate::screening::Screening;
+
 /// An evaluated genome (fitness −∞ when its evaluation failed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Member<G> {
@@ -28,6 +31,9 @@ pub struct Book<G> {
     pub best: Option<Member<G>>,
     /// Candidates asked for and not yet told.
     pub pending: Vec<Candidate<G>>,
+    /// What a learned predictor screening the proposals knows (`None`
+    /// without one).
+    pub screening: Option<Screening>,
 }
 
 impl<G: Clone> Book<G> {
@@ -38,6 +44,16 @@ impl<G: Clone> Book<G> {
             next_id: 0,
             best: None,
             pending: Vec::new(),
+            screening: None,
+        }
+    }
+
+    /// A book whose rounds a learned predictor screens when `predictor`
+    /// is given.
+    pub fn screened(seed: u64, predictor: Option<&PredictorConfig>) -> Self {
+        Self {
+            screening: predictor.map(|_| Screening::default()),
+            ..Self::new(seed)
         }
     }
 
@@ -61,15 +77,52 @@ impl<G: Clone> Book<G> {
         c
     }
 
-    /// A round of `n` fresh random genomes of `space`.
-    pub fn random_round<V: Variation<G>>(&mut self, space: &V, n: usize) -> Vec<Candidate<G>> {
+    /// A round of `n` fresh random genomes of `space` (with a predictor,
+    /// the best rated `n` of `pool × n`).
+    pub fn random_round<V: Variation<G>>(
+        &mut self,
+        space: &V,
+        n: usize,
+        predictor: Option<&PredictorConfig>,
+    ) -> Vec<Candidate<G>> {
         let (seed, gen) = (self.seed, self.generation);
-        (0..n as u64)
+        let proposals = (0..proposals(n, predictor) as u64)
             .map(|i| {
                 let mut rng = SeededRng::for_stream(seed, gen, i, Purpose::Init);
-                let g = space.random(&mut rng);
-                self.candidate(g, i, random_origin())
+                (space.random(&mut rng), random_origin())
             })
+            .collect();
+        self.admit(space, proposals, n, predictor)
+    }
+
+    /// The round's candidates from `proposals` (in order): all of them
+    /// without a predictor; with one, the `n` its screening chooses
+    /// ([`Screening::choose`]). The `i`-th candidate of the round is
+    /// evaluated with the seed of index `i`.
+    pub fn admit<V: Variation<G>>(
+        &mut self,
+        space: &V,
+        proposals: Vec<(G, Origin)>,
+        n: usize,
+        predictor: Option<&PredictorConfig>,
+    ) -> Vec<Candidate<G>> {
+        let (seed, gen) = (self.seed, self.generation);
+        let chosen: Vec<(G, Origin)> = match (predictor, self.screening.as_mut()) {
+            (Some(cfg), Some(screening)) => {
+                let features = proposals
+                    .iter()
+                    .map(|(g, _)| space.features(g).unwrap_or_default())
+                    .collect();
+                let keep = screening.choose(cfg, features, n, seed, gen);
+                let mut slots: Vec<Option<(G, Origin)>> = proposals.into_iter().map(Some).collect();
+                keep.into_iter().filter_map(|i| slots[i].take()).collect()
+            }
+            _ => proposals,
+        };
+        chosen
+            .into_iter()
+            .enumerate()
+            .map(|(i, (g, origin))| self.candidate(g, i as u64, origin))
             .collect()
     }
 
@@ -94,7 +147,7 @@ impl<G: Clone> Book<G> {
             }
         }
         self.generation += 1;
-        let report = TellReport {
+        let mut report = TellReport {
             generation_done: true,
             best_fitness: best_finite(&scored.fitness),
             mean_fitness: mean_finite(&scored.fitness),
@@ -105,6 +158,9 @@ impl<G: Clone> Book<G> {
             )],
             species: Vec::new(),
         };
+        if let Some(screening) = &mut self.screening {
+            report.stats.extend(screening.close(&scored.fitness));
+        }
         (members, report)
     }
 
@@ -114,6 +170,11 @@ impl<G: Clone> Book<G> {
             fitness: b.fitness,
         })
     }
+}
+
+/// Proposals to make for a round of `n`: `pool × n` with a predictor.
+pub fn proposals(n: usize, predictor: Option<&PredictorConfig>) -> usize {
+    n * predictor.map_or(1, |p| p.pool)
 }
 
 /// Origin of a fresh random genome.

@@ -278,7 +278,7 @@ where
 
     fn ask(&self, st: &mut Self::State) -> Vec<Candidate<G>> {
         if st.population.is_empty() {
-            return st.book.random_round(&self.space, self.cfg.population);
+            return st.book.random_round(&self.space, self.cfg.population, None);
         }
         let (seed, gen) = (st.book.seed, st.book.generation);
         (0..self.cfg.population as u64)

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use evonet_core::{Candidate, Champion, Evaluated, Strategy, StrategyError, TellReport, Variation};
 
 use crate::members::Book;
+use crate::predictor::{check_features, PredictorConfig, Screenable};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,6 +22,8 @@ pub struct RandomSamplingConfig {
 pub struct RandomSampling<G, V> {
     cfg: RandomSamplingConfig,
     space: V,
+    /// Screens `pool × batch` random genomes down to `batch`.
+    predictor: Option<PredictorConfig>,
     _genome: std::marker::PhantomData<fn() -> G>,
 }
 
@@ -49,8 +52,18 @@ impl<G, V: Variation<G>> RandomSampling<G, V> {
         Ok(Self {
             cfg,
             space,
+            predictor: None,
             _genome: std::marker::PhantomData,
         })
+    }
+}
+impl<G, V: Variation<G>> Screenable for RandomSampling<G, V> {
+    /// Random genomes screened by a learned predictor: each generation
+    /// draws `pool × batch` and trains the `batch` it rates highest.
+    fn with_predictor(mut self, predictor: PredictorConfig) -> Result<Self, StrategyError> {
+        check_features(&predictor, &self.space)?;
+        self.predictor = Some(predictor);
+        Ok(self)
     }
 }
 
@@ -67,11 +80,11 @@ where
     }
 
     fn init(&self, seed: u64) -> Result<Self::State, StrategyError> {
-        Ok(Book::new(seed))
+        Ok(Book::screened(seed, self.predictor.as_ref()))
     }
 
     fn ask(&self, st: &mut Self::State) -> Vec<Candidate<G>> {
-        st.random_round(&self.space, self.cfg.batch)
+        st.random_round(&self.space, self.cfg.batch, self.predictor.as_ref())
     }
 
     fn tell(

@@ -15,7 +15,8 @@ use evonet_core::{
     TellReport, Variation,
 };
 
-use crate::members::{Book, Member};
+use crate::members::{proposals, Book, Member};
+use crate::predictor::{check_features, PredictorConfig, Screenable};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +42,8 @@ fn default_crossover_rate() -> f64 {
 pub struct TruncationGa<G, V> {
     cfg: TruncationGaConfig,
     space: V,
+    /// Screens `pool` times the children down to those trained.
+    predictor: Option<PredictorConfig>,
     _genome: std::marker::PhantomData<fn() -> G>,
 }
 
@@ -85,8 +88,19 @@ impl<G, V: Variation<G>> TruncationGa<G, V> {
         Ok(Self {
             cfg,
             space,
+            predictor: None,
             _genome: std::marker::PhantomData,
         })
+    }
+}
+impl<G, V: Variation<G>> Screenable for TruncationGa<G, V> {
+    /// Children screened by a learned predictor: each generation proposes
+    /// `pool` times the children it trains and keeps those it rates
+    /// highest.
+    fn with_predictor(mut self, predictor: PredictorConfig) -> Result<Self, StrategyError> {
+        check_features(&predictor, &self.space)?;
+        self.predictor = Some(predictor);
+        Ok(self)
     }
 }
 
@@ -104,19 +118,23 @@ where
 
     fn init(&self, seed: u64) -> Result<Self::State, StrategyError> {
         Ok(TruncationGaState {
-            book: Book::new(seed),
+            book: Book::screened(seed, self.predictor.as_ref()),
             ranked: Vec::new(),
         })
     }
 
     fn ask(&self, st: &mut Self::State) -> Vec<Candidate<G>> {
         if st.ranked.is_empty() {
-            return st.book.random_round(&self.space, self.cfg.population);
+            let predictor = self.predictor.as_ref();
+            return st
+                .book
+                .random_round(&self.space, self.cfg.population, predictor);
         }
         let (seed, gen) = (st.book.seed, st.book.generation);
         let parents = self.cfg.parents.min(st.ranked.len());
         let children = self.cfg.population - self.cfg.elites.min(st.ranked.len());
-        (0..children as u64)
+        let predictor = self.predictor.as_ref();
+        let proposed = (0..proposals(children, predictor) as u64)
             .map(|i| {
                 let mut pick = SeededRng::for_stream(seed, gen, i, Purpose::Select);
                 let mut rng = SeededRng::for_stream(seed, gen, i, Purpose::Sample);
@@ -138,9 +156,10 @@ where
                     parents: ids,
                     operator: words.join("; "),
                 };
-                st.book.candidate(genome, i, origin)
+                (genome, origin)
             })
-            .collect()
+            .collect();
+        st.book.admit(&self.space, proposed, children, predictor)
     }
 
     fn tell(

@@ -222,7 +222,14 @@ fn a_cell_architecture_search_through_3_workers_matches_local_threads() {
     // from the final stage's spec.
     // With an ensemble: each retraining's holdout probabilities come back
     // from the workers with its weights.
-    let cfg = crate::nas::SMALL_CELLS.replace("top_k = 1", "top_k = 2\nensemble = true");
+    // With a learned predictor screening the GA's children (fitted on
+    // the coordinator from the cell features).
+    let cfg = crate::nas::SMALL_CELLS
+        .replace("top_k = 1", "top_k = 2\nensemble = true")
+        .replace(
+            "[strategy]",
+            "[estimation.predictor]\npool = 2\nwarmup = 4\nepochs = 50\n[strategy]",
+        );
     through_workers_matches_local(&cfg, "redis-nas", 7);
 }
 

@@ -15,4 +15,5 @@ mod nas;
 mod neat;
 mod novelty;
 mod nsga;
+mod predictor;
 mod resume;

@@ -9,7 +9,7 @@ use evonet_nas::problem::COST_FIGURES;
 use evonet_nas::{NasProblem, SearchSpace};
 use evonet_strategies::{
     AgingEvolution, AgingEvolutionConfig, Alps, AlpsConfig, Nsga2, Nsga2Config, RandomSampling,
-    RandomSamplingConfig, TruncationGa, TruncationGaConfig,
+    RandomSamplingConfig, Screenable, TruncationGa, TruncationGaConfig,
 };
 use evonet_train::Arch;
 
@@ -25,7 +25,9 @@ pub(crate) fn aging_evolution(
 ) -> Result<Box<dyn Search>, BuildError> {
     match &ctx.config.alps {
         Some(alps) => with_alps(alps, 0.0, ctx),
-        None => search(ctx, |space| AgingEvolution::new(c.clone(), space)),
+        None => search(ctx, |space| {
+            AgingEvolution::new(c.clone(), space)?.screened_by(ctx.config.predictor())
+        }),
     }
 }
 
@@ -35,7 +37,9 @@ pub(crate) fn truncation_ga(
 ) -> Result<Box<dyn Search>, BuildError> {
     match &ctx.config.alps {
         Some(alps) => with_alps(alps, c.crossover_rate, ctx),
-        None => search(ctx, |space| TruncationGa::new(c.clone(), space)),
+        None => search(ctx, |space| {
+            TruncationGa::new(c.clone(), space)?.screened_by(ctx.config.predictor())
+        }),
     }
 }
 
@@ -55,7 +59,9 @@ pub(crate) fn random_sampling(
     c: &RandomSamplingConfig,
     ctx: &BuildContext<'_>,
 ) -> Result<Box<dyn Search>, BuildError> {
-    search(ctx, |space| RandomSampling::new(c.clone(), space))
+    search(ctx, |space| {
+        RandomSampling::new(c.clone(), space)?.screened_by(ctx.config.predictor())
+    })
 }
 
 /// NSGA-II over the validation error and the costs named in

@@ -16,6 +16,7 @@ use evonet_strategies::{
 mod alps;
 mod novelty;
 mod nsga2;
+mod predictor;
 
 const DIM: usize = 10;
 
@@ -304,6 +305,9 @@ impl evonet_core::Variation<Vec<bool>> for Bits {
         let cut = rng.below(self.0 as u64) as usize;
         let c = a[..cut].iter().chain(&b[cut..]).copied().collect();
         Some((c, format!("cut {cut}")))
+    }
+    fn features(&self, g: &Vec<bool>) -> Option<Vec<f64>> {
+        Some(g.iter().map(|b| f64::from(u8::from(*b))).collect())
     }
 }
 
