@@ -19,7 +19,7 @@ use evonet_gym::GymSettings;
 use evonet_nas::{ChainSpaceConfig, DataConfig, Fidelity, FinalTraining, SearchSpaceConfig};
 use evonet_nn::{Activation, ConvLayer, ConvSpec};
 use evonet_problems::Faults;
-use evonet_strategies::{AlpsConfig, NoveltyConfig, PredictorConfig};
+use evonet_strategies::{AlpsConfig, HalvingConfig, NoveltyConfig, PredictorConfig};
 
 use crate::registry::{GenomeKind, Registry, StrategyConfig};
 
@@ -82,6 +82,11 @@ pub struct EstimationConfig {
     /// (Smithson et al. 2016) screens the children before they are trained.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predictor: Option<PredictorConfig>,
+    /// `[estimation.successive_halving]`: each round trained at rising
+    /// epochs, the best `1 / eta` promoted (Jamieson & Talwalkar 2016;
+    /// Hyperband's brackets with `hyperband = true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successive_halving: Option<HalvingConfig>,
 }
 
 /// A whole experiment: the run, the problem (`[env]`, `[task]` or
@@ -604,6 +609,14 @@ impl ExperimentConfig {
         if self.predictor().is_some() {
             words.push("predictor");
         }
+        #[cfg(feature = "nas")]
+        if let Some(h) = self.halving() {
+            words.push(if h.hyperband {
+                "hyperband"
+            } else {
+                "successive halving"
+            });
+        }
         words.join(" + ")
     }
 
@@ -611,6 +624,14 @@ impl ExperimentConfig {
     #[cfg(feature = "nas")]
     pub fn predictor(&self) -> Option<&PredictorConfig> {
         self.estimation.as_ref().and_then(|e| e.predictor.as_ref())
+    }
+
+    /// The successive halving of `[estimation.successive_halving]`, if any.
+    #[cfg(feature = "nas")]
+    pub fn halving(&self) -> Option<&HalvingConfig> {
+        self.estimation
+            .as_ref()
+            .and_then(|e| e.successive_halving.as_ref())
     }
 
     /// Whether the run writes its behaviour characterisations into
@@ -860,10 +881,50 @@ impl ExperimentConfig {
         if let Some(space) = &self.search_space {
             space.validate().map_err(|e| within("search_space", e))?;
         }
-        match self.predictor() {
-            Some(p) => self.check_predictor(p, file),
+        if let Some(p) = self.predictor() {
+            self.check_predictor(p, file)?;
+        }
+        match self.halving() {
+            Some(h) => self.check_halving(h, file),
             None => Ok(()),
         }
+    }
+
+    /// Successive halving needs its settings right, a strategy whose
+    /// rounds it can halve, and no predictor beside it.
+    #[cfg(feature = "nas")]
+    fn check_halving(&self, h: &HalvingConfig, file: &Path) -> Result<(), ConfigError> {
+        let key = "estimation.successive_halving";
+        let err = |key: &str, message: String| ConfigError::new(file, key, message);
+        h.validate().map_err(|e| match e {
+            evonet_core::StrategyError::Config { key: k, message } => {
+                err(&format!("{key}.{k}"), message)
+            }
+            other => err(key, other.to_string()),
+        })?;
+        if self.predictor().is_some() {
+            return Err(err(
+                key,
+                "choose either [estimation.predictor] or successive halving, not both".into(),
+            ));
+        }
+        let kind = self.strategy.kind();
+        let kinds = crate::registry::HALVING_KINDS;
+        if !kinds.contains(&kind) || self.alps.is_some() {
+            return Err(err(
+                key,
+                format!(
+                    "successive halving evaluates the rounds of {}; `{kind}`{} is not one of them",
+                    kinds.join(", "),
+                    if self.alps.is_some() {
+                        " with [alps]"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// A predictor needs its settings right and a strategy that proposes

@@ -159,6 +159,7 @@ impl FinalStage {
                     arch,
                     params: number(&r.details, "params"),
                     flops: number(&r.details, "flops"),
+                    epochs: number(&r.details, "epochs"),
                 })
             })
             .collect();

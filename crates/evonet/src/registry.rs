@@ -80,6 +80,11 @@ pub const ALPS_KINDS: &[&str] = &["neat", "deep_ga", "truncation_ga", "aging_evo
 #[cfg(feature = "nas")]
 pub const PREDICTOR_KINDS: &[&str] = &["aging_evolution", "truncation_ga", "random_sampling"];
 
+/// The strategies whose rounds `[estimation.successive_halving]` can
+/// evaluate.
+#[cfg(feature = "nas")]
+pub const HALVING_KINDS: &[&str] = &["aging_evolution", "random_sampling"];
+
 /// A registered strategy.
 #[derive(Debug)]
 pub struct StrategyEntry {

@@ -33,11 +33,21 @@ pub struct Found {
     pub arch: Arch,
     pub params: Option<f64>,
     pub flops: Option<f64>,
+    /// The epochs it was trained for, where the search varied them
+    /// (successive halving's rungs).
+    pub epochs: Option<f64>,
 }
 
 /// The best `k` distinct architectures of `found`, best first (the
-/// earlier candidate first among equal accuracies).
+/// earlier candidate first among equal accuracies). Where the search
+/// trained candidates for different epochs (successive halving), only
+/// those trained the longest compete: accuracies are compared at one
+/// fidelity.
 pub fn select_top(mut found: Vec<Found>, k: usize) -> Vec<Found> {
+    let longest = found.iter().filter_map(|f| f.epochs).reduce(f64::max);
+    if let Some(longest) = longest {
+        found.retain(|f| f.epochs == Some(longest));
+    }
     found.sort_by(|a, b| {
         b.val_accuracy
             .total_cmp(&a.val_accuracy)
@@ -350,6 +360,7 @@ mod tests {
             arch: serde_json::from_str(arch).unwrap(),
             params: None,
             flops: None,
+            epochs: None,
         }
     }
 
@@ -368,6 +379,19 @@ mod tests {
         );
         let ids: Vec<u64> = top.iter().map(|f| f.id).collect();
         assert_eq!(ids, vec![1, 4]);
+    }
+
+    #[test]
+    fn with_rungs_only_the_longest_trained_compete() {
+        let a = r#"{"space":"chain","blocks":[{"op":"dense","units":8}]}"#;
+        let b = r#"{"space":"chain","blocks":[{"op":"act","function":"relu"}]}"#;
+        let at = |id, acc, arch, e| Found {
+            epochs: Some(e),
+            ..found(id, acc, arch)
+        };
+        let top = select_top(vec![at(1, 0.99, a, 2.0), at(2, 0.9, b, 18.0)], 2);
+        let ids: Vec<u64> = top.iter().map(|f| f.id).collect();
+        assert_eq!(ids, vec![2]);
     }
 
     #[test]

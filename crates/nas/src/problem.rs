@@ -353,11 +353,16 @@ impl Problem<Arch> for NasProblem {
             .cost(self.input(), self.classes())
             .map_err(|e| EvalError::BadGenome(e.to_string()))?;
         let scaled = arch.scaled(self.fidelity.channel_scale);
-        let cfg = self.fidelity.train_config(self.fidelity.epochs);
+        // A request's episodes are epochs (successive halving's rungs).
+        let epochs = match request.episodes {
+            0 => self.fidelity.epochs,
+            e => e as usize,
+        };
+        let cfg = self.fidelity.train_config(epochs);
         let t = train(&scaled, &self.search_train, &cfg, request.seed)
             .map_err(|e| EvalError::Other(e.to_string()))?;
         let val = accuracy(&t.net, &self.splits.validation);
-        let images = (self.search_train.len() * self.fidelity.epochs) as u64;
+        let images = (self.search_train.len() * epochs) as u64;
         let mut details = vec![
             ("val_accuracy".into(), val),
             ("params".into(), cost.params as f64),
@@ -368,6 +373,9 @@ impl Problem<Arch> for NasProblem {
             ),
             ("train_s".into(), started.elapsed().as_secs_f64()),
         ];
+        if request.episodes > 0 {
+            details.push(("epochs".into(), epochs as f64));
+        }
         if self.latency_passes > 0 {
             let latency =
                 inference_latency(arch, self.input(), self.classes(), self.latency_passes)
@@ -378,7 +386,7 @@ impl Problem<Arch> for NasProblem {
             fitness: val,
             cost: Cost {
                 env_steps: images,
-                episodes: self.fidelity.epochs as u64,
+                episodes: epochs as u64,
             },
             obs_stats: None,
             solved: false,

@@ -1,5 +1,5 @@
 //! Checkpoint file format, version 6 (version 5's strategy states of the
-//! search-space strategies had no predictor screening; version 4 had no
+//! search-space strategies had no predictor screening or halving round; version 4 had no
 //! run id; versions 1 to 3 held bincode 1.3 payloads; older versions are
 //! refused with their version named):
 //!

@@ -22,7 +22,8 @@ use evonet_core::{
     TellReport, Variation,
 };
 
-use crate::members::{proposals, Book, Member};
+use crate::halving::{refuse_both, HalvingConfig};
+use crate::members::{proposals, Book, Closed, Member};
 use crate::predictor::{check_features, PredictorConfig, Screenable};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +47,8 @@ pub struct AgingEvolution<G, V> {
     space: V,
     /// Screens `pool × batch` children down to `batch` ([`crate::screening`]).
     predictor: Option<PredictorConfig>,
+    /// Evaluates each round by successive halving ([`crate::halving`]).
+    halving: Option<HalvingConfig>,
     _genome: std::marker::PhantomData<fn() -> G>,
 }
 
@@ -91,8 +94,19 @@ impl<G, V: Variation<G>> AgingEvolution<G, V> {
             cfg,
             space,
             predictor: None,
+            halving: None,
             _genome: std::marker::PhantomData,
         })
+    }
+
+    /// Each round (the first population, then each generation's children)
+    /// evaluated by successive halving: only the candidates that reach the
+    /// top rung join the population. Not with a predictor.
+    pub fn with_halving(mut self, halving: HalvingConfig) -> Result<Self, StrategyError> {
+        halving.validate()?;
+        refuse_both(self.predictor.is_some())?;
+        self.halving = Some(halving);
+        Ok(self)
     }
 }
 impl<G, V: Variation<G>> Screenable for AgingEvolution<G, V> {
@@ -100,6 +114,7 @@ impl<G, V: Variation<G>> Screenable for AgingEvolution<G, V> {
     /// `pool × batch` and trains the `batch` it rates highest.
     fn with_predictor(mut self, predictor: PredictorConfig) -> Result<Self, StrategyError> {
         check_features(&predictor, &self.space)?;
+        refuse_both(self.halving.is_some())?;
         self.predictor = Some(predictor);
         Ok(self)
     }
@@ -136,22 +151,26 @@ where
 
     fn init(&self, seed: u64) -> Result<Self::State, StrategyError> {
         Ok(AgingEvolutionState {
-            book: Book::screened(seed, self.predictor.as_ref()),
+            book: Book::screened(seed, self.predictor.as_ref()).halved(self.halving.as_ref()),
             population: VecDeque::new(),
         })
     }
 
     fn ask(&self, st: &mut Self::State) -> Vec<Candidate<G>> {
+        if let Some(promoted) = st.book.promotion() {
+            return promoted;
+        }
+        let halving = self.halving.as_ref();
+        let predictor = self.predictor.as_ref();
         if st.population.is_empty() {
             // The initial population: P random models.
-            let predictor = self.predictor.as_ref();
-            return st
-                .book
-                .random_round(&self.space, self.cfg.population, predictor);
+            let n = st.book.round_size(self.cfg.population, halving);
+            let round = st.book.random_round(&self.space, n, predictor);
+            return st.book.at_first_rung(round, halving);
         }
         let (seed, gen) = (st.book.seed, st.book.generation);
-        let predictor = self.predictor.as_ref();
-        let children = (0..proposals(self.cfg.batch, predictor) as u64)
+        let n = st.book.round_size(self.cfg.batch, halving);
+        let children = (0..proposals(n, predictor) as u64)
             .map(|i| {
                 let mut rng = SeededRng::for_stream(seed, gen, i, Purpose::Select);
                 let parent = tournament(&st.population, self.cfg.sample, &mut rng);
@@ -164,8 +183,8 @@ where
                 (child, origin)
             })
             .collect();
-        st.book
-            .admit(&self.space, children, self.cfg.batch, predictor)
+        let round = st.book.admit(&self.space, children, n, predictor);
+        st.book.at_first_rung(round, halving)
     }
 
     fn tell(
@@ -174,7 +193,10 @@ where
         results: Vec<Evaluated<G>>,
     ) -> Result<TellReport, StrategyError> {
         let gen = st.book.generation;
-        let (members, mut report) = st.book.close(results);
+        let (members, mut report) = match st.book.close_round(results, self.halving.as_ref()) {
+            Closed::Promoted(report) => return Ok(report),
+            Closed::Done(members, report) => (members, report),
+        };
         if members.iter().all(|m| !m.fitness.is_finite()) && st.population.is_empty() {
             return Err(StrategyError::AllFailed(gen));
         }

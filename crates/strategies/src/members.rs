@@ -10,6 +10,7 @@ use evonet_core::{
     SeededRng, TellReport, Variation,
 };
 
+use crate::halving::{Halving, HalvingConfig};
 use crate::predictor::PredictorConfig;
 use crate::screening::Screening;
 
@@ -34,6 +35,16 @@ pub struct Book<G> {
     /// What a learned predictor screening the proposals knows (`None`
     /// without one).
     pub screening: Option<Screening>,
+    /// The successive-halving round in progress (`None` without it).
+    pub halving: Option<Halving>,
+}
+
+/// What a round's results did: promoted the best to the next fidelity
+/// (successive halving; the generation goes on), or closed the generation
+/// with its members.
+pub enum Closed<G> {
+    Promoted(TellReport),
+    Done(Vec<Member<G>>, TellReport),
 }
 
 impl<G: Clone> Book<G> {
@@ -45,7 +56,127 @@ impl<G: Clone> Book<G> {
             best: None,
             pending: Vec::new(),
             screening: None,
+            halving: None,
         }
+    }
+
+    /// The book with its rounds evaluated by successive halving when
+    /// `halving` is given.
+    pub fn halved(mut self, halving: Option<&HalvingConfig>) -> Self {
+        self.halving = halving.map(|_| Halving::default());
+        self
+    }
+
+    /// The promoted candidates waiting for their evaluation at the next
+    /// fidelity, when a successive-halving round is past its first rung.
+    pub fn promotion(&self) -> Option<Vec<Candidate<G>>> {
+        let h = self.halving.as_ref()?;
+        (h.rung > h.first && !self.pending.is_empty()).then(|| self.pending.clone())
+    }
+
+    /// The size of the next round of a strategy whose rounds hold `n`
+    /// (Hyperband's bracket sizes vary).
+    pub fn round_size(&self, n: usize, halving: Option<&HalvingConfig>) -> usize {
+        match (halving, &self.halving) {
+            (Some(cfg), Some(h)) => cfg.start(h.rounds, n).1,
+            _ => n,
+        }
+    }
+
+    /// Starts `round` at its first rung's fidelity (the request's
+    /// `episodes` are that rung's epochs); unchanged without halving.
+    pub fn at_first_rung(
+        &mut self,
+        mut round: Vec<Candidate<G>>,
+        halving: Option<&HalvingConfig>,
+    ) -> Vec<Candidate<G>> {
+        if let (Some(cfg), Some(h)) = (halving, self.halving.as_mut()) {
+            let first = cfg.start(h.rounds, round.len()).0;
+            h.first = first;
+            h.rung = first;
+            for c in round.iter_mut().chain(self.pending.iter_mut()) {
+                c.request.episodes = cfg.epochs[first];
+            }
+        }
+        round
+    }
+
+    /// Closes a round: with successive halving below the top rung, the
+    /// best `1 / eta` (with a fitness) become the pending round at the
+    /// next rung; otherwise [`Self::close`].
+    pub fn close_round(
+        &mut self,
+        results: Vec<Evaluated<G>>,
+        halving: Option<&HalvingConfig>,
+    ) -> Closed<G> {
+        let (Some(cfg), Some(h)) = (halving, self.halving.as_ref()) else {
+            let (members, report) = self.close(results);
+            return Closed::Done(members, report);
+        };
+        if cfg.is_top(h.rung) {
+            let failed = h.failed;
+            let (members, mut report) = self.close(results);
+            report.failed += failed;
+            if let Some(h) = self.halving.as_mut() {
+                h.rounds += 1;
+                h.failed = 0;
+            }
+            return Closed::Done(members, report);
+        }
+        self.promote(results, cfg)
+    }
+
+    fn promote(&mut self, results: Vec<Evaluated<G>>, cfg: &HalvingConfig) -> Closed<G> {
+        let pending = std::mem::take(&mut self.pending);
+        let ids: Vec<CandidateId> = pending.iter().map(|c| c.id).collect();
+        let scored = score(&ids, results);
+        let mut ranked: Vec<usize> = (0..pending.len())
+            .filter(|&i| scored.fitness[i].is_finite())
+            .collect();
+        ranked.sort_by(|&a, &b| {
+            scored.fitness[b]
+                .total_cmp(&scored.fitness[a])
+                .then(a.cmp(&b))
+        });
+        ranked.truncate(cfg.promoted(pending.len()));
+        ranked.sort_unstable();
+        let rung = self.halving.as_ref().map_or(0, |h| h.rung) + 1;
+        let epochs = cfg.epochs[rung];
+        for (i, &k) in ranked.iter().enumerate() {
+            let from = &pending[k];
+            let origin = Origin {
+                parents: vec![from.id],
+                operator: format!("promote to rung {rung} ({epochs} epochs)"),
+            };
+            let index = ((rung as u64) << 32) | i as u64;
+            self.candidate(from.genome.clone(), index, origin);
+        }
+        for c in &mut self.pending {
+            c.request.episodes = epochs;
+        }
+        if let Some(h) = self.halving.as_mut() {
+            h.rung = rung;
+            h.failed += scored.failed;
+        }
+        let report = TellReport {
+            generation_done: false,
+            best_fitness: best_finite(&scored.fitness),
+            mean_fitness: mean_finite(&scored.fitness),
+            failed: scored.failed,
+            stats: Vec::new(),
+            species: Vec::new(),
+        };
+        // Every candidate failed: the round ends here, without members.
+        if self.pending.is_empty() {
+            let (members, mut report) = self.close(Vec::new());
+            report.failed = self.halving.as_ref().map_or(0, |h| h.failed);
+            if let Some(h) = self.halving.as_mut() {
+                h.rounds += 1;
+                h.failed = 0;
+            }
+            return Closed::Done(members, report);
+        }
+        Closed::Promoted(report)
     }
 
     /// A book whose rounds a learned predictor screens when `predictor`

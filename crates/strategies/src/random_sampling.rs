@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use evonet_core::{Candidate, Champion, Evaluated, Strategy, StrategyError, TellReport, Variation};
 
-use crate::members::Book;
+use crate::halving::{refuse_both, HalvingConfig};
+use crate::members::{Book, Closed};
 use crate::predictor::{check_features, PredictorConfig, Screenable};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +25,8 @@ pub struct RandomSampling<G, V> {
     space: V,
     /// Screens `pool × batch` random genomes down to `batch`.
     predictor: Option<PredictorConfig>,
+    /// Evaluates each round by successive halving ([`crate::halving`]).
+    halving: Option<HalvingConfig>,
     _genome: std::marker::PhantomData<fn() -> G>,
 }
 
@@ -53,8 +56,19 @@ impl<G, V: Variation<G>> RandomSampling<G, V> {
             cfg,
             space,
             predictor: None,
+            halving: None,
             _genome: std::marker::PhantomData,
         })
+    }
+
+    /// Each round evaluated by successive halving (with `hyperband`,
+    /// Hyperband itself): the best ever is chosen among the candidates
+    /// that reached the top rung. Not with a predictor.
+    pub fn with_halving(mut self, halving: HalvingConfig) -> Result<Self, StrategyError> {
+        halving.validate()?;
+        refuse_both(self.predictor.is_some())?;
+        self.halving = Some(halving);
+        Ok(self)
     }
 }
 impl<G, V: Variation<G>> Screenable for RandomSampling<G, V> {
@@ -62,6 +76,7 @@ impl<G, V: Variation<G>> Screenable for RandomSampling<G, V> {
     /// draws `pool × batch` and trains the `batch` it rates highest.
     fn with_predictor(mut self, predictor: PredictorConfig) -> Result<Self, StrategyError> {
         check_features(&predictor, &self.space)?;
+        refuse_both(self.halving.is_some())?;
         self.predictor = Some(predictor);
         Ok(self)
     }
@@ -80,11 +95,17 @@ where
     }
 
     fn init(&self, seed: u64) -> Result<Self::State, StrategyError> {
-        Ok(Book::screened(seed, self.predictor.as_ref()))
+        Ok(Book::screened(seed, self.predictor.as_ref()).halved(self.halving.as_ref()))
     }
 
     fn ask(&self, st: &mut Self::State) -> Vec<Candidate<G>> {
-        st.random_round(&self.space, self.cfg.batch, self.predictor.as_ref())
+        if let Some(promoted) = st.promotion() {
+            return promoted;
+        }
+        let halving = self.halving.as_ref();
+        let n = st.round_size(self.cfg.batch, halving);
+        let round = st.random_round(&self.space, n, self.predictor.as_ref());
+        st.at_first_rung(round, halving)
     }
 
     fn tell(
@@ -92,7 +113,9 @@ where
         st: &mut Self::State,
         results: Vec<Evaluated<G>>,
     ) -> Result<TellReport, StrategyError> {
-        Ok(st.close(results).1)
+        Ok(match st.close_round(results, self.halving.as_ref()) {
+            Closed::Promoted(report) | Closed::Done(_, report) => report,
+        })
     }
 
     fn generation(&self, st: &Self::State) -> u64 {

@@ -551,3 +551,9 @@ fn an_nsga2_search_through_3_workers_matches_local_threads() {
     // The same front (`pareto.json`) and retrained best as local threads.
     through_workers_matches_local(crate::nsga::SMALL_NSGA, "redis-nsga", 8);
 }
+
+#[test]
+fn a_hyperband_search_through_3_workers_matches_local_threads() {
+    // Each promoted candidate's epochs travel in its request.
+    through_workers_matches_local(crate::halving::SMALL_HALVING, "redis-halving", 11);
+}

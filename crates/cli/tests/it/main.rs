@@ -10,6 +10,7 @@ mod export;
 mod faults;
 mod folders;
 mod gym;
+mod halving;
 mod minatar;
 mod nas;
 mod neat;

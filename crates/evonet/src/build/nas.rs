@@ -26,7 +26,11 @@ pub(crate) fn aging_evolution(
     match &ctx.config.alps {
         Some(alps) => with_alps(alps, 0.0, ctx),
         None => search(ctx, |space| {
-            AgingEvolution::new(c.clone(), space)?.screened_by(ctx.config.predictor())
+            let s = AgingEvolution::new(c.clone(), space)?;
+            match ctx.config.halving() {
+                Some(h) => s.with_halving(h.clone()),
+                None => s.screened_by(ctx.config.predictor()),
+            }
         }),
     }
 }
@@ -60,7 +64,11 @@ pub(crate) fn random_sampling(
     ctx: &BuildContext<'_>,
 ) -> Result<Box<dyn Search>, BuildError> {
     search(ctx, |space| {
-        RandomSampling::new(c.clone(), space)?.screened_by(ctx.config.predictor())
+        let s = RandomSampling::new(c.clone(), space)?;
+        match ctx.config.halving() {
+            Some(h) => s.with_halving(h.clone()),
+            None => s.screened_by(ctx.config.predictor()),
+        }
     })
 }
 

@@ -14,6 +14,7 @@ use evonet_strategies::{
 };
 
 mod alps;
+mod halving;
 mod novelty;
 mod nsga2;
 mod predictor;
