@@ -183,3 +183,21 @@ sigma = 0.05
 learning_rate = 0.03
 obs_stats_prob = 0.3
 "#;
+
+/// For each `(from, to, key)`: `base` with `from` replaced by `to` is
+/// refused with exit status 2 and an error naming `key`.
+pub fn assert_refused(base: &str, name: &str, cases: &[(&str, &str, &str)]) {
+    let d = tmp(name);
+    for (from, to, key) in cases {
+        assert!(base.contains(from), "{from} is not in the config");
+        let c = write_config(&d, "bad.toml", &base.replace(from, to));
+        let out = bin()
+            .args(run_args(&c, &d.join("out"), &[]))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{to}: {err}");
+        assert!(err.contains(key), "{to}: {err}");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}

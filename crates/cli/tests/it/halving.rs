@@ -92,33 +92,26 @@ fn a_halving_search_killed_at_any_moment_resumes_to_the_same_run() {
 
 #[test]
 fn bad_halving_settings_exit_2_naming_the_key() {
-    let d = tmp("halving-bad");
-    for (from, to, key) in [
-        (
-            "epochs = [1, 2, 4]",
-            "epochs = [4, 2]",
-            "estimation.successive_halving.epochs",
-        ),
-        ("eta = 3", "eta = 1", "estimation.successive_halving.eta"),
-        (
-            "hyperband = true",
-            "hyperband = true\n[estimation.predictor]\npool = 2",
-            "estimation.successive_halving",
-        ),
-        (
-            "kind = \"random_sampling\"\nbatch = 6",
-            "kind = \"truncation_ga\"\npopulation = 6\nparents = 2",
-            "estimation.successive_halving",
-        ),
-    ] {
-        let c = write_config(&d, "bad.toml", &SMALL_HALVING.replace(from, to));
-        let out = bin()
-            .args(run_args(&c, &d.join("out"), &[]))
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{to}: {err}");
-        assert!(err.contains(key), "{to}: {err}");
-    }
-    std::fs::remove_dir_all(&d).unwrap();
+    assert_refused(
+        SMALL_HALVING,
+        "halving-bad",
+        &[
+            (
+                "epochs = [1, 2, 4]",
+                "epochs = [4, 2]",
+                "estimation.successive_halving.epochs",
+            ),
+            ("eta = 3", "eta = 1", "estimation.successive_halving.eta"),
+            (
+                "hyperband = true",
+                "hyperband = true\n[estimation.predictor]\npool = 2",
+                "estimation.successive_halving",
+            ),
+            (
+                "kind = \"random_sampling\"\nbatch = 6",
+                "kind = \"truncation_ga\"\npopulation = 6\nparents = 2",
+                "estimation.successive_halving",
+            ),
+        ],
+    );
 }

@@ -146,33 +146,26 @@ fn an_nsga2_search_killed_at_any_moment_resumes_to_the_same_front() {
 
 #[test]
 fn bad_nsga2_settings_exit_2_naming_the_key() {
-    let d = tmp("nsga-bad");
-    for (from, to, key) in [
-        (
-            r#"objectives = ["params", "flops"]"#,
-            r#"objectives = ["accuracy"]"#,
-            "strategy.objectives",
-        ),
-        (
-            r#"objectives = ["params", "flops"]"#,
-            r#"objectives = ["params", "params"]"#,
-            "strategy.objectives",
-        ),
-        (
-            r#"objectives = ["params", "flops"]"#,
-            "objectives = [\"params\"]\nreference = [0.0]",
-            "strategy.reference",
-        ),
-        ("population = 6", "population = 1", "strategy.population"),
-    ] {
-        let c = write_config(&d, "bad.toml", &SMALL_NSGA.replace(from, to));
-        let out = bin()
-            .args(run_args(&c, &d.join("out"), &[]))
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{to}: {err}");
-        assert!(err.contains(key), "{to}: {err}");
-    }
-    std::fs::remove_dir_all(&d).unwrap();
+    assert_refused(
+        SMALL_NSGA,
+        "nsga-bad",
+        &[
+            (
+                r#"objectives = ["params", "flops"]"#,
+                r#"objectives = ["accuracy"]"#,
+                "strategy.objectives",
+            ),
+            (
+                r#"objectives = ["params", "flops"]"#,
+                r#"objectives = ["params", "params"]"#,
+                "strategy.objectives",
+            ),
+            (
+                r#"objectives = ["params", "flops"]"#,
+                "objectives = [\"params\"]\nreference = [0.0]",
+                "strategy.reference",
+            ),
+            ("population = 6", "population = 1", "strategy.population"),
+        ],
+    );
 }

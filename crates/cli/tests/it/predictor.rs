@@ -96,25 +96,18 @@ fn a_screened_search_killed_at_any_moment_resumes_to_the_same_run() {
 
 #[test]
 fn bad_predictor_settings_exit_2_naming_the_key() {
-    let d = tmp("predictor-bad");
-    for (from, to, key) in [
-        ("pool = 3", "pool = 0", "estimation.predictor.pool"),
-        ("warmup = 6", "warmup = 1", "estimation.predictor.warmup"),
-        ("epochs = 100", "epochs = 100\nlayers = 2", "layers"),
-        (
-            "kind = \"aging_evolution\"\npopulation = 6\nsample = 3\nbatch = 3",
-            "kind = \"nsga2\"\npopulation = 6",
-            "estimation.predictor",
-        ),
-    ] {
-        let c = write_config(&d, "bad.toml", &SMALL_PREDICTOR.replace(from, to));
-        let out = bin()
-            .args(run_args(&c, &d.join("out"), &[]))
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{to}: {err}");
-        assert!(err.contains(key), "{to}: {err}");
-    }
-    std::fs::remove_dir_all(&d).unwrap();
+    assert_refused(
+        SMALL_PREDICTOR,
+        "predictor-bad",
+        &[
+            ("pool = 3", "pool = 0", "estimation.predictor.pool"),
+            ("warmup = 6", "warmup = 1", "estimation.predictor.warmup"),
+            ("epochs = 100", "epochs = 100\nlayers = 2", "layers"),
+            (
+                "kind = \"aging_evolution\"\npopulation = 6\nsample = 3\nbatch = 3",
+                "kind = \"nsga2\"\npopulation = 6",
+                "estimation.predictor",
+            ),
+        ],
+    );
 }
