@@ -114,16 +114,21 @@ impl<G: Clone> Book<G> {
             return Closed::Done(members, report);
         };
         if cfg.is_top(h.rung) {
-            let failed = h.failed;
-            let (members, mut report) = self.close(results);
-            report.failed += failed;
-            if let Some(h) = self.halving.as_mut() {
-                h.rounds += 1;
-                h.failed = 0;
-            }
-            return Closed::Done(members, report);
+            return self.finish_round(results);
         }
         self.promote(results, cfg)
+    }
+
+    /// Closes the generation with `results` (the last rung's), counting
+    /// the failures of every rung of the round.
+    fn finish_round(&mut self, results: Vec<Evaluated<G>>) -> Closed<G> {
+        let (members, mut report) = self.close(results);
+        if let Some(h) = self.halving.as_mut() {
+            report.failed += h.failed;
+            h.rounds += 1;
+            h.failed = 0;
+        }
+        Closed::Done(members, report)
     }
 
     fn promote(&mut self, results: Vec<Evaluated<G>>, cfg: &HalvingConfig) -> Closed<G> {
@@ -168,13 +173,7 @@ impl<G: Clone> Book<G> {
         };
         // Every candidate failed: the round ends here, without members.
         if self.pending.is_empty() {
-            let (members, mut report) = self.close(Vec::new());
-            report.failed = self.halving.as_ref().map_or(0, |h| h.failed);
-            if let Some(h) = self.halving.as_mut() {
-                h.rounds += 1;
-                h.failed = 0;
-            }
-            return Closed::Done(members, report);
+            return self.finish_round(Vec::new());
         }
         Closed::Promoted(report)
     }
